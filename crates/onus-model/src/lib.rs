@@ -1,0 +1,97 @@
+//! Shared-responsibility models as data.
+//!
+//! A model says who does what between the parties of a service (a provider, its customers,
+//! third parties). This crate holds the model's types (which are also the file format),
+//! reads models from YAML or JSON with located diagnostics, validates them against named
+//! rules, knows the topic vocabulary and the models built into onus, and answers queries
+//! (`who`, `obligations`).
+//!
+//! It knows nothing about Kubernetes, terminals or output formats.
+//!
+//! ```
+//! use onus_model::{load_str, Options, Vocabulary, BUILTIN};
+//! let (_, text) = BUILTIN.iter().find(|(id, _)| *id == "ovhcloud-mks").unwrap();
+//! let loaded = load_str("ovhcloud-mks.yaml", text, Vocabulary::builtin(), &Options::default());
+//! let model = loaded.model.unwrap();
+//! assert_eq!(model.activities.len(), 58);
+//! ```
+
+pub mod cadence;
+pub mod catalog;
+pub mod diag;
+pub mod load;
+pub mod query;
+pub mod text;
+pub mod types;
+pub mod validate;
+pub mod vocabulary;
+
+pub use cadence::Cadence;
+pub use catalog::{Catalog, CatalogError, Location, BUILTIN};
+pub use diag::{Diagnostic, Origin, Severity, RULES};
+pub use load::{load_bytes, load_path, load_str, Loaded};
+pub use text::Text;
+pub use types::*;
+pub use validate::Options;
+pub use vocabulary::{Topic, Vocabulary};
+
+impl Model {
+    pub fn party(&self, id: &str) -> Option<&Party> {
+        self.parties.iter().find(|p| p.id == id)
+    }
+
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    pub fn activity(&self, id: &str) -> Option<&Activity> {
+        self.activities.iter().find(|a| a.id == id)
+    }
+
+    /// The sections from the top down to `id` (itself included).
+    pub fn section_path(&self, id: &str) -> Vec<&Section> {
+        let mut path = Vec::new();
+        let mut cur = self.section(id);
+        while let Some(s) = cur {
+            if path.iter().any(|p: &&Section| p.id == s.id) {
+                break; // a cycle; the validator reports it
+            }
+            path.push(s);
+            cur = s.parent.as_deref().and_then(|p| self.section(p));
+        }
+        path.reverse();
+        path
+    }
+
+    /// Direct children of a section (`None`: the top-level sections), in model order.
+    pub fn children<'a>(&'a self, parent: Option<&'a str>) -> impl Iterator<Item = &'a Section> + 'a {
+        self.sections.iter().filter(move |s| s.parent.as_deref() == parent)
+    }
+
+    /// The letters `party` holds in `activity` (empty when none).
+    pub fn letters<'a>(&self, activity: &'a Activity, party: &str) -> &'a str {
+        activity.roles.get(party).map_or("", String::as_str)
+    }
+
+    /// The parties holding a letter of the given duty in an activity.
+    pub fn holders<'a>(&'a self, activity: &'a Activity, duty: Duty) -> impl Iterator<Item = &'a str> + 'a {
+        let letters: Vec<char> = self.roles.letters.iter().filter(|l| l.duty == duty).map(|l| l.letter).collect();
+        activity.roles.iter().filter(move |(_, cell)| cell.chars().any(|c| letters.contains(&c))).map(|(p, _)| p.as_str())
+    }
+
+    /// The model as YAML text, in the file format.
+    pub fn to_yaml(&self) -> String {
+        // Serializing plain data into a String cannot fail.
+        serde_yaml_ng::to_string(self).unwrap_or_default()
+    }
+
+    /// The JSON Schema of the model format, generated from these types.
+    pub fn json_schema() -> serde_json::Value {
+        let mut s = serde_json::to_value(schemars::schema_for!(Model)).unwrap_or_default();
+        if let Some(o) = s.as_object_mut() {
+            o.insert("$id".into(), "https://onus.dev/schema/model.schema.json".into());
+            o.insert("title".into(), "onus shared-responsibility model".into());
+        }
+        s
+    }
+}

@@ -1,0 +1,423 @@
+//! The types of a shared-responsibility model, as written in a model file.
+//!
+//! These types are the file format: the JSON Schema in `schema/model.schema.json` is generated
+//! from them, and `docs/model-format.md` documents each field.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::text::Text;
+
+/// The value of the `format` field that names this version of the model format.
+pub const FORMAT: &str = "onus.model/v1";
+
+/// A shared-responsibility model: who does what between the parties of a service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    /// Format of this file; must be `onus.model/v1`.
+    pub format: String,
+    /// Stable identifier of the model, kebab-case (`ovhcloud-mks`).
+    #[serde(deserialize_with = "de::string")]
+    pub id: String,
+    /// Version of the model: the publisher's version or date of the document it encodes.
+    #[serde(deserialize_with = "de::string")]
+    pub version: String,
+    /// Title, per language.
+    pub title: Text,
+    /// A short description, per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The organisation that publishes the service (`OVHcloud`).
+    pub provider: String,
+    /// The service the model governs (`Managed Kubernetes`).
+    pub service: String,
+    /// Publication or last-update date of the source document (ISO 8601, `YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    pub published: Option<String>,
+    /// Where the model comes from.
+    pub source: Source,
+    /// Language of the source document (BCP 47 tag).
+    pub language: String,
+    /// Every language the model's texts are given in, source language first.
+    pub languages: Vec<String>,
+    /// Who translated the texts that are not in the source language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub translations: Vec<Translation>,
+    /// The parties that share the responsibilities.
+    pub parties: Vec<Party>,
+    /// The role scheme, as published.
+    pub roles: RoleScheme,
+    /// Numbered, nested sections (phases, layers or plain groups). A section names its parent.
+    pub sections: Vec<Section>,
+    /// The rows of the matrix: who does what.
+    pub activities: Vec<Activity>,
+    /// Statements that are not rows: commitments, quantified commitments, liability clauses,
+    /// "not applicable" statements, scope and descriptions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<Statement>,
+    /// Model-level settings of `onus validate`.
+    #[serde(default, skip_serializing_if = "Lint::is_empty")]
+    pub lint: Lint,
+}
+
+/// The document a model encodes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Title of the source document, as published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// Public address of the document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Repository and path of the document, when it is published as source (`ovh/docs:pages/...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// Anything worth knowing about the source (lost parts, known errors), per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Text>,
+}
+
+/// Who translated a language of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    /// The language translated into.
+    pub language: String,
+    /// Who translated: the publisher itself, or someone else (`onus`).
+    pub by: String,
+    /// Whether the publisher published this translation itself.
+    #[serde(default)]
+    pub official: bool,
+    /// A note shown with the translation, per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+}
+
+/// What kind of party this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartyKind {
+    /// Sells and runs the service.
+    Provider,
+    /// Uses the service.
+    Customer,
+    /// Anyone else (hosting provider, reseller, integrator).
+    ThirdParty,
+}
+
+impl PartyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartyKind::Provider => "provider",
+            PartyKind::Customer => "customer",
+            PartyKind::ThirdParty => "third-party",
+        }
+    }
+}
+
+/// A party that holds responsibilities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// Identifier used in `roles` and `party` fields (`customer`, `ovhcloud`).
+    pub id: String,
+    pub kind: PartyKind,
+    /// Name per language, as the document calls it (`Client`, `Customer`).
+    pub name: Text,
+}
+
+/// The role scheme a model uses (RACI, or a single-owner scheme encoded in RACI letters).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleScheme {
+    /// Identifier of the scheme (`raci`).
+    pub id: String,
+    /// The letters and their definitions, in canonical order (R, A, C, I).
+    pub letters: Vec<RoleLetter>,
+    /// How the publisher's roles are encoded here, when it is not a plain RACI matrix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+}
+
+/// One letter of a role scheme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleLetter {
+    /// The letter as it appears in cells (`R`).
+    pub letter: char,
+    /// What the letter means to onus's rules.
+    pub duty: Duty,
+    /// Short name per language (`Responsible`).
+    pub name: Text,
+    /// Definition per language, as published when the document gives one.
+    pub definition: Text,
+}
+
+/// What a role letter obliges its holder to, for onus's rules and event routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Duty {
+    /// Carries out the activity (R).
+    Responsible,
+    /// Answers for it and approves it; exactly one per activity (A).
+    Accountable,
+    /// Is consulted before or during it (C).
+    Consulted,
+    /// Is informed of its results (I).
+    Informed,
+}
+
+/// What a section stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectionKind {
+    /// A phase of the service's life (before subscription, operations, end of service).
+    Phase,
+    /// A layer of the stack (applications, data, storage, network).
+    Layer,
+    /// Any other grouping.
+    #[default]
+    Group,
+}
+
+/// A numbered section of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// Identifier, unique in the model; for numbered documents, the number (`3.1.2`).
+    #[serde(deserialize_with = "de::string")]
+    pub id: String,
+    /// The number as published, if the document numbers its sections.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    pub number: Option<String>,
+    /// The enclosing section's id; absent for a top-level section.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub kind: SectionKind,
+    /// Title per language, as published.
+    pub title: Text,
+    /// The stack layer the section is about, for layer sections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+}
+
+/// The roles of each party in an activity: party id to letters (`RA`). An empty string is an
+/// empty cell, as published.
+pub type Roles = IndexMap<String, String>;
+
+/// A row of the matrix: something to be done, and who does what about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    /// Stable identifier, unique in the model, kept across versions and languages.
+    #[serde(deserialize_with = "de::string")]
+    pub id: String,
+    /// The section it belongs to.
+    #[serde(deserialize_with = "de::string")]
+    pub section: String,
+    /// The sentence that introduces the list the item belongs to, when the document is a list
+    /// of items under a lead-in ("Byzaneo est responsable de :"), per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<Text>,
+    /// The text per language, exactly as published.
+    pub text: Text,
+    /// Roles of each party: party id to letters, written in any order, stored in the scheme's
+    /// order (R, A, C, I).
+    pub roles: Roles,
+    /// Topics of the vocabulary this activity is about.
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Topics an importer suggested from the text, not yet confirmed by a person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggested_topics: Vec<String>,
+    /// The stack layer it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// How often the duty recurs, as an ISO 8601 duration (`P1Y`, `P1M`, `P1D`, `PT24H`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence: Option<String>,
+    /// Where it stands in the source document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
+    /// Footnotes attached to the activity's cells, as published.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub footnotes: Vec<Footnote>,
+    /// Notes by the model's authors (not from the source), per language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Text>,
+}
+
+/// A place in the source document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceRef {
+    /// Section number or heading under which the item is published.
+    #[serde(deserialize_with = "de::string")]
+    pub section: String,
+    /// 1-based position of the row or bullet within its table or list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u32>,
+    /// Which list within the section, when a section has several (`byzaneo`, `user`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+}
+
+/// A footnote attached to an activity's role cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Footnote {
+    /// The marker as published (`*`, `1`).
+    pub marker: String,
+    /// The party whose cell carries the marker, if it is on a cell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// The footnote's text, per language.
+    pub text: Text,
+}
+
+/// What a statement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatementKind {
+    /// What the service is; no duty.
+    Description,
+    /// How responsibility is split overall.
+    Scope,
+    /// A promise by a party ("never to access your data").
+    Commitment,
+    /// A promise with a number (bandwidth >= 2 Gbit/s).
+    QuantifiedCommitment,
+    /// A clause on who is liable for what.
+    Liability,
+    /// A statement that a layer or duty does not exist for this service.
+    NotApplicable,
+    /// A summary of a party's duties.
+    Summary,
+}
+
+impl StatementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatementKind::Description => "description",
+            StatementKind::Scope => "scope",
+            StatementKind::Commitment => "commitment",
+            StatementKind::QuantifiedCommitment => "quantified-commitment",
+            StatementKind::Liability => "liability",
+            StatementKind::NotApplicable => "not-applicable",
+            StatementKind::Summary => "summary",
+        }
+    }
+
+    /// Whether the statement binds its party (it appears among that party's obligations).
+    pub fn binds(self) -> bool {
+        matches!(self, StatementKind::Commitment | StatementKind::QuantifiedCommitment | StatementKind::Liability)
+    }
+}
+
+/// A statement of the document that is not a row of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// Stable identifier, unique among the model's activities and statements.
+    #[serde(deserialize_with = "de::string")]
+    pub id: String,
+    pub kind: StatementKind,
+    /// The party it binds or concerns; absent for descriptions of the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// The section it stands in, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    pub section: Option<String>,
+    /// The sentence that introduces it, when it is an item of a list, per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead: Option<Text>,
+    /// The text per language, exactly as published.
+    pub text: Text,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// The stack layer it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// For quantified commitments: the number promised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Text>,
+}
+
+/// A measurable promise: `metric` `comparison` `value` `unit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    /// What is measured (`private-network-bandwidth`).
+    pub metric: String,
+    /// How the measure compares to the value.
+    pub comparison: Comparison,
+    pub value: f64,
+    /// Unit of the value (`Gbit/s`).
+    pub unit: String,
+}
+
+/// How a measure compares to a promised value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Comparison {
+    AtLeast,
+    AtMost,
+    Exactly,
+}
+
+/// Model-level settings of the validator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lint {
+    /// Rules silenced for this model, by name (`missing-responsible`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow: Vec<String>,
+}
+
+impl Lint {
+    pub fn is_empty(&self) -> bool {
+        self.allow.is_empty()
+    }
+}
+
+/// Lenient deserializers: people write `id: 1.1` and `version: 2` unquoted.
+mod de {
+    use super::*;
+    use serde_json::Value;
+
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => Ok(n.to_string()),
+            other => Err(serde::de::Error::custom(format!("expected a string, found {}", kind(&other)))),
+        }
+    }
+
+    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            Value::Number(n) => Ok(Some(n.to_string())),
+            other => Err(serde::de::Error::custom(format!("expected a string, found {}", kind(&other)))),
+        }
+    }
+
+    fn kind(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "a mapping",
+        }
+    }
+}
