@@ -34,6 +34,12 @@ fn every_field_is_documented() {
     let doc = std::fs::read_to_string(root().join("docs/model-format.md")).unwrap();
     let mut names = BTreeSet::new();
     property_names(&onus_model::Model::json_schema(), &mut names);
-    let missing: Vec<&String> = names.iter().filter(|n| !doc.contains(&format!("`{n}`"))).collect();
-    assert!(missing.is_empty(), "fields missing from docs/model-format.md: {missing:?}");
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !doc.contains(&format!("`{n}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields missing from docs/model-format.md: {missing:?}"
+    );
 }

@@ -14,7 +14,9 @@ fn seeds() -> PathBuf {
 
 fn model(id: &str) -> Model {
     let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id).unwrap();
-    load_str(id, text, Vocabulary::builtin(), &Options::default()).model.unwrap()
+    load_str(id, text, Vocabulary::builtin(), &Options::default())
+        .model
+        .unwrap()
 }
 
 /// One table row of the OVHcloud guide: section number, 1-based row, text, client and
@@ -30,14 +32,18 @@ struct MdRow {
 /// Reads the guide's tables the simple way: a numbered heading starts a section, and each
 /// three-cell table line under it that is neither the header nor the rule is a row.
 fn md_rows(file: &str) -> Vec<MdRow> {
-    let text = std::fs::read_to_string(seeds().join(file)).expect("the seeds are in ../shared/seeds");
+    let text =
+        std::fs::read_to_string(seeds().join(file)).expect("the seeds are in ../shared/seeds");
     let mut rows = Vec::new();
     let mut section = String::new();
     let mut row = 0;
     for line in text.lines() {
         if line.starts_with('#') {
             let h = line.trim_start_matches('#').trim().trim_matches('*').trim();
-            let num: String = h.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+            let num: String = h
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
             if !num.is_empty() {
                 section = num.trim_end_matches('.').to_string();
                 row = 0;
@@ -47,12 +53,23 @@ fn md_rows(file: &str) -> Vec<MdRow> {
         if !line.starts_with('|') || section.is_empty() || line.starts_with("| ---") {
             continue;
         }
-        let cells: Vec<&str> = line.trim().trim_matches('|').split('|').map(str::trim).collect();
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
         if cells.len() != 3 || cells[0].starts_with("**") {
             continue;
         }
         row += 1;
-        rows.push(MdRow { section: section.clone(), row, text: cells[0].to_string(), customer: cells[1].to_string(), ovhcloud: cells[2].to_string() });
+        rows.push(MdRow {
+            section: section.clone(),
+            row,
+            text: cells[0].to_string(),
+            customer: cells[1].to_string(),
+            ovhcloud: cells[2].to_string(),
+        });
     }
     rows
 }
@@ -71,30 +88,65 @@ fn check_ovhcloud(model_id: &str, file: &str, lang: &str) {
         let a = m
             .activities
             .iter()
-            .find(|a| a.source.as_ref().is_some_and(|s| s.section == r.section && s.row == Some(r.row)))
+            .find(|a| {
+                a.source
+                    .as_ref()
+                    .is_some_and(|s| s.section == r.section && s.row == Some(r.row))
+            })
             .unwrap_or_else(|| panic!("{model_id}: no activity for {} row {}", r.section, r.row));
         assert_eq!(a.section, r.section);
-        assert_eq!(a.text.get(lang), Some(r.text.as_str()), "{model_id} {}: text", a.id);
-        assert_eq!(a.roles.get("customer").map(String::as_str), Some(letters(&r.customer).as_str()), "{model_id} {}: customer", a.id);
-        assert_eq!(a.roles.get("ovhcloud").map(String::as_str), Some(letters(&r.ovhcloud).as_str()), "{model_id} {}: ovhcloud", a.id);
+        assert_eq!(
+            a.text.get(lang),
+            Some(r.text.as_str()),
+            "{model_id} {}: text",
+            a.id
+        );
+        assert_eq!(
+            a.roles.get("customer").map(String::as_str),
+            Some(letters(&r.customer).as_str()),
+            "{model_id} {}: customer",
+            a.id
+        );
+        assert_eq!(
+            a.roles.get("ovhcloud").map(String::as_str),
+            Some(letters(&r.ovhcloud).as_str()),
+            "{model_id} {}: ovhcloud",
+            a.id
+        );
     }
 }
 
 #[test]
 fn ovhcloud_french_model_matches_the_french_guide() {
-    check_ovhcloud("ovhcloud-mks", "ovhcloud-mks-responsibility-model.fr.md", "fr");
+    check_ovhcloud(
+        "ovhcloud-mks",
+        "ovhcloud-mks-responsibility-model.fr.md",
+        "fr",
+    );
 }
 
 #[test]
 fn ovhcloud_english_model_matches_the_english_guide() {
-    check_ovhcloud("ovhcloud-mks-en", "ovhcloud-mks-responsibility-model.en.md", "en");
+    check_ovhcloud(
+        "ovhcloud-mks-en",
+        "ovhcloud-mks-responsibility-model.en.md",
+        "en",
+    );
 }
 
 #[test]
 fn ovhcloud_french_model_carries_the_published_english_texts() {
     let m = model("ovhcloud-mks");
     for r in md_rows("ovhcloud-mks-responsibility-model.en.md") {
-        let a = m.activities.iter().find(|a| a.source.as_ref().is_some_and(|s| s.section == r.section && s.row == Some(r.row))).unwrap();
+        let a = m
+            .activities
+            .iter()
+            .find(|a| {
+                a.source
+                    .as_ref()
+                    .is_some_and(|s| s.section == r.section && s.row == Some(r.row))
+            })
+            .unwrap();
         assert_eq!(a.text.get("en"), Some(r.text.as_str()));
     }
 }
@@ -112,7 +164,10 @@ fn ovhcloud_flattened_text_agrees_on_wording() {
 
 /// Whitespace folded to single spaces, the PDF's bullet glyph removed.
 fn squash(s: &str) -> String {
-    s.replace('\u{f0b7}', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    s.replace('\u{f0b7}', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[test]
@@ -154,14 +209,32 @@ fn every_sentence_and_bullet_of_h8lio_is_in_the_model() {
 #[test]
 fn h8lio_statements_are_typed_as_the_document_states_them() {
     let m = model("h8lio");
-    let kind = |id: &str| m.statements.iter().find(|s| s.id == id).map(|s| s.kind.as_str());
+    let kind = |id: &str| {
+        m.statements
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.kind.as_str())
+    };
     assert_eq!(kind("data.no-access"), Some("commitment"));
     assert_eq!(kind("data.liability"), Some("liability"));
     assert_eq!(kind("virtualization.none"), Some("not-applicable"));
-    let bw = m.statements.iter().find(|s| s.id == "networking.private-network").unwrap();
+    let bw = m
+        .statements
+        .iter()
+        .find(|s| s.id == "networking.private-network")
+        .unwrap();
     let q = bw.quantity.as_ref().unwrap();
-    assert_eq!((q.metric.as_str(), q.value, q.unit.as_str()), ("private-network-bandwidth", 2.0, "Gbit/s"));
-    assert_eq!(m.activities.iter().filter(|a| a.section == "summary").count(), 3);
+    assert_eq!(
+        (q.metric.as_str(), q.value, q.unit.as_str()),
+        ("private-network-bandwidth", 2.0, "Gbit/s")
+    );
+    assert_eq!(
+        m.activities
+            .iter()
+            .filter(|a| a.section == "summary")
+            .count(),
+        3
+    );
     // The translation says it is onus's, not Byzaneo's.
     let t = m.translations.iter().find(|t| t.language == "en").unwrap();
     assert_eq!(t.by, "onus");
