@@ -610,3 +610,47 @@ fn output_to_a_closed_pipe_is_quiet() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn every_schema_error_is_reported_not_only_the_first() {
+    let d = tempfile::tempdir().unwrap();
+    let bad = mini()
+        .replace("kind: customer,", "kind: client,")
+        .replace("name: {en: Acme}}", "name: {en: Acme}, colour: red}")
+        .replace("    section: \"1\"\n", "");
+    let f = write(d.path(), "m.yaml", &bad);
+    let v: serde_json::Value = serde_json::from_slice(
+        &onus()
+            .args(["validate", "-o", "json"])
+            .arg(&f)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout,
+    )
+    .unwrap();
+    let msgs: Vec<(String, u64)> = v[0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["message"].as_str().unwrap().to_string(),
+                d["span"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(msgs.len(), 3, "{msgs:?}");
+    assert!(
+        msgs[0].0.contains("unknown variant `client`") && msgs[0].1 == 11,
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[1].0.contains("unknown field `colour`") && msgs[1].1 == 12,
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[2].0.contains("\"section\" is a required property") && msgs[2].1 == 23,
+        "{msgs:?}"
+    );
+}

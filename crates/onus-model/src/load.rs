@@ -131,6 +131,45 @@ pub fn load_str(name: &str, text: &str, vocab: &Vocabulary, opts: &Options) -> L
     let model: Model = match serde_path_to_error::deserialize(&doc.value) {
         Ok(m) => m,
         Err(e) => {
+            // serde stops at the first problem; the schema lists them all.
+            let all = schema_errors(&doc.value);
+            if !all.is_empty() {
+                let serde_pointer = path_to_pointer(e.path());
+                let serde_message = e.inner().to_string();
+                let mut diagnostics = Vec::new();
+                let mut said_serde = false;
+                for (pointer, key, mut message) in all {
+                    // At the place serde stopped, its message is the clearer one ("unknown
+                    // variant `client`, expected one of ...").
+                    if key.is_none() && pointer == serde_pointer {
+                        if said_serde {
+                            continue;
+                        }
+                        said_serde = true;
+                        message = serde_message.clone();
+                    }
+                    let mut d =
+                        Diagnostic::new("schema", format!("{}: {message}", display_path(&pointer)))
+                            .at(pointer.clone());
+                    if let Some(h) = schema_hint(&message) {
+                        d = d.hint(h);
+                    }
+                    let span = key
+                        .as_ref()
+                        .and_then(|k| doc.map.key(&format!("{pointer}/{}", onus_yaml::escape(k))))
+                        .or_else(|| doc.map.nearest(&pointer));
+                    if let Some(s) = span {
+                        d = d.with_span(s);
+                    }
+                    d.file = Some(origin.name.clone());
+                    diagnostics.push(d);
+                }
+                return Loaded {
+                    model: None,
+                    origin,
+                    diagnostics,
+                };
+            }
             let pointer = path_to_pointer(e.path());
             let message = e.inner().to_string();
             let mut d = Diagnostic::new("schema", format!("{}: {message}", display_path(&pointer)))
@@ -206,6 +245,34 @@ pub fn display_path(pointer: &str) -> String {
                 out.push('.');
             }
             out.push_str(&part.replace("~1", "/").replace("~0", "~"));
+        }
+    }
+    out
+}
+
+/// Every place where `value` breaks the model's JSON Schema: pointer, offending key (for
+/// unknown fields) and message.
+fn schema_errors(value: &serde_json::Value) -> Vec<(String, Option<String>, String)> {
+    static VALIDATOR: std::sync::OnceLock<Option<jsonschema::Validator>> =
+        std::sync::OnceLock::new();
+    let Some(v) = VALIDATOR.get_or_init(|| jsonschema::validator_for(&Model::json_schema()).ok())
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in v.iter_errors(value) {
+        let pointer = e.instance_path().to_string();
+        match e.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for k in unexpected {
+                    out.push((
+                        pointer.clone(),
+                        Some(k.clone()),
+                        format!("unknown field `{k}`"),
+                    ));
+                }
+            }
+            _ => out.push((pointer, None, e.to_string())),
         }
     }
     out

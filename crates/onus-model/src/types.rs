@@ -20,9 +20,11 @@ pub struct Model {
     pub format: String,
     /// Stable identifier of the model, kebab-case (`ovhcloud-mks`).
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub id: String,
     /// Version of the model: the publisher's version or date of the document it encodes.
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub version: String,
     /// Title, per language.
     pub title: Text,
@@ -193,6 +195,7 @@ pub enum SectionKind {
 pub struct Section {
     /// Identifier, unique in the model; for numbered documents, the number (`3.1.2`).
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub id: String,
     /// The number as published, if the document numbers its sections.
     #[serde(
@@ -227,9 +230,11 @@ pub type Roles = IndexMap<String, String>;
 pub struct Activity {
     /// Stable identifier, unique in the model, kept across versions and languages.
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub id: String,
     /// The section it belongs to.
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub section: String,
     /// The sentence that introduces the list the item belongs to, when the document is a list
     /// of items under a lead-in ("Byzaneo est responsable de :"), per language.
@@ -269,6 +274,7 @@ pub struct Activity {
 pub struct SourceRef {
     /// Section number or heading under which the item is published.
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub section: String,
     /// 1-based position of the row or bullet within its table or list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +347,7 @@ impl StatementKind {
 pub struct Statement {
     /// Stable identifier, unique among the model's activities and statements.
     #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
     pub id: String,
     pub kind: StatementKind,
     /// The party it binds or concerns; absent for descriptions of the service.
@@ -413,6 +420,19 @@ impl Lint {
 mod de {
     use super::*;
     use serde_json::Value;
+
+    /// In the schema: a string, or a number that onus reads as the string it was written as.
+    pub struct Lenient;
+
+    impl JsonSchema for Lenient {
+        fn schema_name() -> std::borrow::Cow<'static, str> {
+            "StringOrNumber".into()
+        }
+
+        fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+            schemars::json_schema!({ "type": ["string", "number"], "description": "A string; an unquoted number is read as the text written (`1.1`)." })
+        }
+    }
 
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         match Value::deserialize(d)? {
