@@ -91,7 +91,8 @@ pub struct CustomerView {
     /// Topics where the customer carries out duties in this model and in no other model
     /// (elsewhere the provider does them, or the topic is absent).
     pub only_here: Vec<String>,
-    /// Topics the customer carries out in every other model but not in this one.
+    /// Topics this model covers without leaving anything to the customer, while every other
+    /// model leaves them to the customer.
     pub spared_here: Vec<String>,
 }
 
@@ -112,20 +113,35 @@ fn topics_of(a: &Activity) -> &[String] {
 }
 
 fn holds(m: &Model, a: &Activity, party: &str, duty: Duty) -> bool {
-    let letters: Vec<char> = m.roles.letters.iter().filter(|l| l.duty == duty).map(|l| l.letter).collect();
+    let letters: Vec<char> = m
+        .roles
+        .letters
+        .iter()
+        .filter(|l| l.duty == duty)
+        .map(|l| l.letter)
+        .collect();
     m.letters(a, party).chars().any(|c| letters.contains(&c))
 }
 
 fn kind_holds(m: &Model, a: &Activity, kind: PartyKind, duty: Duty) -> bool {
-    m.parties.iter().filter(|p| p.kind == kind).any(|p| holds(m, a, &p.id, duty))
+    m.parties
+        .iter()
+        .filter(|p| p.kind == kind)
+        .any(|p| holds(m, a, &p.id, duty))
 }
 
 fn customer_duty(m: &Model, a: &Activity) -> bool {
-    kind_holds(m, a, PartyKind::Customer, Duty::Responsible) || kind_holds(m, a, PartyKind::Customer, Duty::Accountable)
+    kind_holds(m, a, PartyKind::Customer, Duty::Responsible)
+        || kind_holds(m, a, PartyKind::Customer, Duty::Accountable)
 }
 
 fn customer_letters(m: &Model, a: &Activity) -> String {
-    m.parties.iter().filter(|p| p.kind == PartyKind::Customer).map(|p| m.letters(a, &p.id)).collect::<Vec<_>>().join("")
+    m.parties
+        .iter()
+        .filter(|p| p.kind == PartyKind::Customer)
+        .map(|p| m.letters(a, &p.id))
+        .collect::<Vec<_>>()
+        .join("")
 }
 
 /// Compares models by topic. Texts are in `lang` when the models have it.
@@ -138,8 +154,16 @@ pub fn compare(models: &[&Model], vocab: &Vocabulary, lang: &str) -> Comparison 
             service: m.service.clone(),
             version: m.version.clone(),
             activities: m.activities.len(),
-            customer_duties: m.activities.iter().filter(|a| customer_duty(m, a)).count() + m.statements.iter().filter(|s| s.kind.binds() && binds_customer(m, s.party.as_deref())).count(),
-            provider_duties: m.activities.iter().filter(|a| kind_holds(m, a, PartyKind::Provider, Duty::Responsible)).count(),
+            customer_duties: m.activities.iter().filter(|a| customer_duty(m, a)).count()
+                + m.statements
+                    .iter()
+                    .filter(|s| s.kind.binds() && binds_customer(m, s.party.as_deref()))
+                    .count(),
+            provider_duties: m
+                .activities
+                .iter()
+                .filter(|a| kind_holds(m, a, PartyKind::Provider, Duty::Responsible))
+                .count(),
         })
         .collect();
     // Topics in vocabulary order, then any unknown to the vocabulary.
@@ -159,8 +183,15 @@ pub fn compare(models: &[&Model], vocab: &Vocabulary, lang: &str) -> Comparison 
         if cells.iter().all(|c| c.holder == Holder::Absent) {
             continue;
         }
-        let title = vocab.topic(&t).map(|x| x.title.best(lang).to_string()).unwrap_or_else(|| t.clone());
-        rows.push(TopicRow { topic: t, title, cells });
+        let title = vocab
+            .topic(&t)
+            .map(|x| x.title.best(lang).to_string())
+            .unwrap_or_else(|| t.clone());
+        rows.push(TopicRow {
+            topic: t,
+            title,
+            cells,
+        });
     }
     let customer = (0..models.len())
         .map(|i| {
@@ -168,20 +199,43 @@ pub fn compare(models: &[&Model], vocab: &Vocabulary, lang: &str) -> Comparison 
             let others: Vec<usize> = (0..models.len()).filter(|&j| j != i).collect();
             CustomerView {
                 model: models[i].id.clone(),
-                only_here: rows.iter().filter(|r| does(r, i) && others.iter().all(|&j| !does(r, j))).map(|r| r.topic.clone()).collect(),
-                spared_here: rows.iter().filter(|r| !does(r, i) && !others.is_empty() && others.iter().all(|&j| does(r, j))).map(|r| r.topic.clone()).collect(),
+                only_here: rows
+                    .iter()
+                    .filter(|r| does(r, i) && others.iter().all(|&j| !does(r, j)))
+                    .map(|r| r.topic.clone())
+                    .collect(),
+                spared_here: rows
+                    .iter()
+                    .filter(|r| {
+                        r.cells[i].holder != Holder::Absent
+                            && !does(r, i)
+                            && !others.is_empty()
+                            && others.iter().all(|&j| does(r, j))
+                    })
+                    .map(|r| r.topic.clone())
+                    .collect(),
             }
         })
         .collect();
-    Comparison { models: summaries, topics: rows, customer }
+    Comparison {
+        models: summaries,
+        topics: rows,
+        customer,
+    }
 }
 
 fn binds_customer(m: &Model, party: Option<&str>) -> bool {
-    party.and_then(|p| m.party(p)).is_some_and(|p| p.kind == PartyKind::Customer)
+    party
+        .and_then(|p| m.party(p))
+        .is_some_and(|p| p.kind == PartyKind::Customer)
 }
 
 fn cell(m: &Model, topic: &str, lang: &str) -> TopicCell {
-    let acts: Vec<&Activity> = m.activities.iter().filter(|a| topics_of(a).iter().any(|t| t == topic)).collect();
+    let acts: Vec<&Activity> = m
+        .activities
+        .iter()
+        .filter(|a| topics_of(a).iter().any(|t| t == topic))
+        .collect();
     let mut responsible = Vec::new();
     let mut accountable = Vec::new();
     let mut kinds = Vec::new();
@@ -201,9 +255,38 @@ fn cell(m: &Model, topic: &str, lang: &str) -> TopicCell {
             }
         }
     }
-    let mut customer: Vec<DutyRef> = acts.iter().filter(|a| customer_duty(m, a)).map(|a| DutyRef { id: a.id.clone(), text: a.text.best(lang).to_string(), letters: customer_letters(m, a) }).collect();
-    customer.extend(m.statements.iter().filter(|s| s.kind.binds() && binds_customer(m, s.party.as_deref()) && s.topics.iter().any(|t| t == topic)).map(|s| DutyRef { id: s.id.clone(), text: s.text.best(lang).to_string(), letters: s.kind.as_str().to_string() }));
-    let others = acts.iter().filter(|a| !customer_duty(m, a)).map(|a| DutyRef { id: a.id.clone(), text: a.text.best(lang).to_string(), letters: String::new() }).collect();
+    let mut customer: Vec<DutyRef> = acts
+        .iter()
+        .filter(|a| customer_duty(m, a))
+        .map(|a| DutyRef {
+            id: a.id.clone(),
+            text: a.text.best(lang).to_string(),
+            letters: customer_letters(m, a),
+        })
+        .collect();
+    customer.extend(
+        m.statements
+            .iter()
+            .filter(|s| {
+                s.kind.binds()
+                    && binds_customer(m, s.party.as_deref())
+                    && s.topics.iter().any(|t| t == topic)
+            })
+            .map(|s| DutyRef {
+                id: s.id.clone(),
+                text: s.text.best(lang).to_string(),
+                letters: s.kind.as_str().to_string(),
+            }),
+    );
+    let others = acts
+        .iter()
+        .filter(|a| !customer_duty(m, a))
+        .map(|a| DutyRef {
+            id: a.id.clone(),
+            text: a.text.best(lang).to_string(),
+            letters: String::new(),
+        })
+        .collect();
     let holder = if acts.is_empty() && customer.is_empty() {
         Holder::Absent
     } else {
@@ -216,7 +299,14 @@ fn cell(m: &Model, topic: &str, lang: &str) -> TopicCell {
             _ => Holder::Shared,
         }
     };
-    TopicCell { holder, activities: acts.len(), responsible, accountable, customer, others }
+    TopicCell {
+        holder,
+        activities: acts.len(),
+        responsible,
+        accountable,
+        customer,
+        others,
+    }
 }
 
 #[cfg(test)]
@@ -226,7 +316,9 @@ mod tests {
 
     fn builtin(id: &str) -> Model {
         let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id).unwrap();
-        load_str(id, text, Vocabulary::builtin(), &Options::default()).model.unwrap()
+        load_str(id, text, Vocabulary::builtin(), &Options::default())
+            .model
+            .unwrap()
     }
 
     #[test]
@@ -238,7 +330,10 @@ mod tests {
         let backup = c.topics.iter().find(|r| r.topic == "backup").unwrap();
         // Both leave backups to the customer; h8lio says so in a liability clause too.
         assert!(!backup.cells[0].customer.is_empty() && !backup.cells[1].customer.is_empty());
-        assert!(backup.cells[0].customer.iter().any(|d| d.id == "data.liability"));
+        assert!(backup.cells[0]
+            .customer
+            .iter()
+            .any(|d| d.id == "data.liability"));
         // Something is only the customer's on one of them.
         assert!(c.customer.iter().any(|v| !v.only_here.is_empty()));
         for r in &c.topics {
