@@ -128,10 +128,10 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                 }
             }
             Event::Text(t) | Event::Code(t) => push(&mut cell, &mut buf, &t),
-            Event::InlineHtml(h) | Event::Html(h) => {
-                if h.trim().to_ascii_lowercase().starts_with("<br") {
-                    push(&mut cell, &mut buf, "\n");
-                }
+            Event::InlineHtml(h) | Event::Html(h)
+                if h.trim().to_ascii_lowercase().starts_with("<br") =>
+            {
+                push(&mut cell, &mut buf, "\n");
             }
             Event::SoftBreak | Event::HardBreak => push(
                 &mut cell,

@@ -1013,11 +1013,10 @@ impl Builder {
             table_section = Some(match (t.heading, &t.sheet) {
                 (Some(hi), _) => self.heading_section(hi),
                 (None, Some(sheet)) => self.named_section(sheet, None, &loc0),
-                (None, None) => self.named_section(
-                    &self.model.title.best(&self.lang.clone()).to_string(),
-                    None,
-                    &loc0,
-                ),
+                (None, None) => {
+                    let title = self.model.title.best(&self.lang).to_string();
+                    self.named_section(&title, None, &loc0)
+                }
             });
         }
         let mut footnotes_here: Vec<(String, String)> = t.footnotes.clone();
