@@ -43,6 +43,14 @@ enum Command {
     Topics(cmd::topics::Args),
     /// Print the JSON Schema of the model format.
     Schema(cmd::schema::Args),
+    /// Show what changed between two models of the same lineage, responsibility shifts first.
+    Diff(cmd::diff::Args),
+    /// Compare models of different providers by topic: what would you do yourself on each?
+    Compare(cmd::compare::Args),
+    /// Turn a provider's published matrix (Markdown, CSV, XLSX) into an onus model.
+    Import(cmd::import::Args),
+    /// Write a model as CSV, XLSX, Markdown or HTML.
+    Export(cmd::export::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +75,10 @@ fn main() -> ExitCode {
         Command::Obligations(a) => cmd::obligations::run(a, &g),
         Command::Topics(a) => cmd::topics::run(a, &g),
         Command::Schema(a) => cmd::schema::run(a, &g),
+        Command::Diff(a) => cmd::diff::run(a, &g),
+        Command::Compare(a) => cmd::compare::run(a, &g),
+        Command::Import(a) => cmd::import::run(a, &g),
+        Command::Export(a) => cmd::export::run(a, &g),
     };
     match result {
         Ok(code) => code,

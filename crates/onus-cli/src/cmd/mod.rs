@@ -1,5 +1,9 @@
 //! One module per command: its arguments (`Args`) and its `run` function.
 
+pub mod compare;
+pub mod diff;
+pub mod export;
+pub mod import;
 pub mod models;
 pub mod obligations;
 pub mod schema;

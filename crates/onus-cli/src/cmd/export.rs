@@ -1,0 +1,67 @@
+//! `onus export MODEL --to csv|xlsx|md|html`: a model in a format people exchange.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use onus_interchange::export;
+
+use crate::error::CliError;
+use crate::global::Global;
+use crate::output;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum To {
+    /// One row per activity, the metadata in a last `onus-metadata` row.
+    Csv,
+    /// A workbook: the matrix (coloured, header frozen, autofilter) and a legend sheet.
+    Xlsx,
+    /// Markdown: front matter, one table per section.
+    Md,
+    /// One self-contained HTML page.
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A model: a built-in id, an id under --model-path, or a file.
+    model: String,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    to: To,
+    /// Write to this file instead of stdout (needed for xlsx on a terminal).
+    #[arg(short = 'O', long = "out", value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    let m = g.model(&a.model)?;
+    let bytes: Vec<u8> = match a.to {
+        To::Csv => export::to_csv(&m, &g.lang).into_bytes(),
+        To::Md => export::to_markdown(&m, &g.lang).into_bytes(),
+        To::Xlsx => export::to_xlsx(&m, &g.lang).map_err(|e| CliError::Render(e.to_string()))?,
+        To::Html => onus_render::html::model_page(&m, g.vocab, &g.style())
+            .map_err(|e| CliError::Render(e.to_string()))?
+            .into_bytes(),
+    };
+    match a.out {
+        Some(p) => std::fs::write(&p, bytes)?,
+        None if a.to == To::Xlsx => {
+            if std::io::stdout().is_terminal() {
+                return Err(CliError::usage(
+                    "an XLSX workbook is binary; not writing it to a terminal",
+                    Some(format!("add `-O {}.xlsx`", m.id)),
+                ));
+            }
+            let mut out = std::io::stdout().lock();
+            match out.write_all(&bytes).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
+        }
+        None => output::print(&String::from_utf8_lossy(&bytes))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
