@@ -43,6 +43,10 @@ enum Command {
     Topics(cmd::topics::Args),
     /// Print the JSON Schema of the model format.
     Schema(cmd::schema::Args),
+    /// Write a model in another format (OSCAL: --to oscal-ssp, oscal-customer-ssp, oscal-component).
+    Export(cmd::export::Args),
+    /// Read a model from another format (OSCAL: --format oscal-component, oscal-ssp).
+    Import(cmd::import::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,8 @@ fn main() -> ExitCode {
         Command::Obligations(a) => cmd::obligations::run(a, &g),
         Command::Topics(a) => cmd::topics::run(a, &g),
         Command::Schema(a) => cmd::schema::run(a, &g),
+        Command::Export(a) => cmd::export::run(a, &g),
+        Command::Import(a) => cmd::import::run(a, &g),
     };
     match result {
         Ok(code) => code,

@@ -416,6 +416,13 @@ impl<'a> Plan<'a> {
         push_prop(&mut props, "model-id", &m.id);
         push_prop(&mut props, "model-version", &m.version);
         push_prop(&mut props, "language", &m.language);
+        for (lang, t) in &m.title.0 {
+            push_prop(
+                &mut props,
+                &format!("model-title-{}", token(lang)),
+                t.trim(),
+            );
+        }
         push_prop(&mut props, "role-scheme", &m.roles.id);
         for l in &m.roles.letters {
             push_prop(
@@ -431,6 +438,9 @@ impl<'a> Plan<'a> {
                 let mut props = Vec::new();
                 push_prop(&mut props, "party-id", &p.id);
                 push_prop(&mut props, "party-kind", p.kind.as_str());
+                for (lang, n) in &p.name.0 {
+                    push_prop(&mut props, &format!("name-{}", token(lang)), n.trim());
+                }
                 json!({"id": token(&p.id), "title": p.name.best(self.lang()), "props": props})
             })
             .collect();

@@ -197,7 +197,13 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         let party = Party {
             id: onus_prop(props, "party-id").map_or_else(|| id.to_string(), str::to_string),
             kind,
-            name: Text::new(&lang_of(md_props), title),
+            name: {
+                let mut name = Text::new(&lang_of(md_props), title);
+                for (l, n) in lang_props(props, "name-") {
+                    name.set(l, n);
+                }
+                name
+            },
         };
         role_party.insert(id.to_string(), party);
     }
@@ -382,7 +388,18 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         format: FORMAT.to_string(),
         id: onus_prop(md_props, "model-id").map_or_else(|| slug(&title), str::to_string),
         version: md["version"].as_str().unwrap_or("0").to_string(),
-        title: Text::new(&lang, title.clone()),
+        title: {
+            let own: Vec<(&str, &str)> = lang_props(md_props, "model-title-").collect();
+            let mut t = if own.is_empty() {
+                Text::new(&lang, title.clone())
+            } else {
+                Text::default()
+            };
+            for (l, v) in own {
+                t.set(l, v);
+            }
+            t
+        },
         description: None,
         provider: if provider.is_empty() {
             "unknown".into()
@@ -427,6 +444,22 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
     Ok(Imported { model, notes })
 }
 
+/// onus props named `<prefix><lang>`, as (lang, value).
+fn lang_props<'a>(
+    props: &'a [Value],
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    props
+        .iter()
+        .filter(|p| p["ns"].as_str() == Some(NS))
+        .filter_map(move |p| {
+            Some((
+                p["name"].as_str()?.strip_prefix(prefix)?,
+                p["value"].as_str()?,
+            ))
+        })
+}
+
 fn lang_of(md_props: &[Value]) -> String {
     onus_prop(md_props, "language").unwrap_or("en").to_string()
 }
@@ -439,13 +472,13 @@ fn infer_kind(id: &str, title: &str, entries: &[Entry]) -> PartyKind {
             .any(|e| e.side == side && e.roles.iter().any(|r| r == id))
     };
     let text = format!("{id} {title}").to_lowercase();
-    if names(Side::Customer)
-        || text.contains("customer")
-        || text.contains("client")
-        || text.contains("leveraging")
-    {
+    if names(Side::Customer) {
         PartyKind::Customer
-    } else if names(Side::Provided) || text.contains("provider") {
+    } else if names(Side::Provided) {
+        PartyKind::Provider
+    } else if text.contains("customer") || text.contains("client") || text.contains("leveraging") {
+        PartyKind::Customer
+    } else if text.contains("provider") {
         PartyKind::Provider
     } else {
         PartyKind::ThirdParty

@@ -245,9 +245,10 @@ fn exports_read_back_into_the_model() {
                 .unwrap_or_else(|e| panic!("{} {name}: {e}", m.id))
                 .model;
             assert_eq!(back.id, m.id);
+            assert_eq!(back.title, m.title);
             let ids = |ps: &[onus_model::Party]| {
                 ps.iter()
-                    .map(|p| (p.id.clone(), p.kind, p.name.best(&m.language).to_string()))
+                    .map(|p| (p.id.clone(), p.kind, p.name.clone()))
                     .collect::<Vec<_>>()
             };
             assert_eq!(ids(&back.parties), ids(&m.parties), "{} {name}", m.id);
@@ -295,5 +296,21 @@ fn nist_examples_pass_schema_and_references() {
         let back = import(&doc, Vocabulary::builtin()).unwrap();
         assert!(!back.model.activities.is_empty(), "{name}");
         assert!(!back.model.parties.is_empty(), "{name}");
+        if name == "nist-leveraged-ssp.json" {
+            // The role that provides is the provider; the one responsibilities name, the customer.
+            let kinds: Vec<(&str, onus_model::PartyKind)> = back
+                .model
+                .parties
+                .iter()
+                .map(|p| (p.id.as_str(), p.kind))
+                .collect();
+            assert_eq!(
+                kinds,
+                vec![
+                    ("customer", onus_model::PartyKind::Customer),
+                    ("poc-for-customers", onus_model::PartyKind::Provider)
+                ]
+            );
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! One module per command: its arguments (`Args`) and its `run` function.
 
+pub mod export;
+pub mod import;
 pub mod models;
 pub mod obligations;
+pub mod oscal;
 pub mod schema;
 pub mod show;
 pub mod topics;
