@@ -1,4 +1,4 @@
-//! `onus export MODEL --to csv|xlsx|md|html`: a model in a format people exchange.
+//! `onus export MODEL --to csv|xlsx|md|html|oscal-*`: a model in a format people and tools exchange.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -22,6 +22,13 @@ pub enum To {
     Md,
     /// One self-contained HTML page.
     Html,
+    /// OSCAL system-security-plan of the provider: per control, what it provides and what it
+    /// leaves to the customer.
+    OscalSsp,
+    /// OSCAL system-security-plan skeleton for the customer, leveraging the provider's.
+    OscalCustomerSsp,
+    /// OSCAL component-definition of the service, with responsible roles per statement.
+    OscalComponent,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +52,9 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         To::Html => onus_render::html::model_page(&m, g.vocab, &g.style())
             .map_err(|e| CliError::Render(e.to_string()))?
             .into_bytes(),
+        To::OscalSsp => super::oscal::export(&m, "oscal-ssp", g)?.into_bytes(),
+        To::OscalCustomerSsp => super::oscal::export(&m, "oscal-customer-ssp", g)?.into_bytes(),
+        To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
     };
     match a.out {
         Some(p) => std::fs::write(&p, bytes)?,

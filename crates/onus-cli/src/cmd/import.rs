@@ -1,4 +1,5 @@
-//! `onus import FILE`: a provider's published matrix (Markdown, CSV, XLSX) into an onus model.
+//! `onus import FILE`: a provider's published matrix (Markdown, CSV, XLSX) or an OSCAL
+//! document (component-definition, system-security-plan) into an onus model.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,8 +14,9 @@ use crate::output;
 pub struct Args {
     /// The file to import.
     file: PathBuf,
-    /// Its format; guessed from the extension by default (.md, .csv, .xlsx).
-    #[arg(long, value_parser = ["markdown", "md", "csv", "xlsx"])]
+    /// Its format; guessed from the extension by default (.md, .csv, .xlsx). OSCAL JSON
+    /// needs `oscal-component` or `oscal-ssp`.
+    #[arg(long, value_parser = ["markdown", "md", "csv", "xlsx", "oscal-component", "oscal-ssp"])]
     format: Option<String>,
     /// Write the model to this file instead of stdout.
     #[arg(short = 'O', long = "out", value_name = "FILE")]
@@ -25,6 +27,14 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    if let Some(f) = a.format.as_deref().filter(|f| f.starts_with("oscal-")) {
+        let text = super::oscal::import(&a.file, f, g)?;
+        match a.out {
+            Some(p) => std::fs::write(&p, text)?,
+            None => output::print(&text)?,
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let format = a
         .format
         .as_deref()
@@ -67,7 +77,6 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     );
     let mut text = format!("# onus model imported by `onus import` from {}.\n# Topics under `suggested_topics` were guessed from the text: confirm them as `topics`.\n", a.file.display());
     text.push_str(&model.to_yaml());
-    let _ = g;
     match a.out {
         Some(p) => std::fs::write(&p, text)?,
         None => output::print(&text)?,

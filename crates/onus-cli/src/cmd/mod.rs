@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 pub mod models;
 pub mod obligations;
+pub mod oscal;
 pub mod schema;
 pub mod show;
 pub mod topics;

@@ -68,6 +68,16 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             Some(_) => {}
         }
     }
+    // OSCAL documents (JSON with an OSCAL root key) get onus-oscal's referential checks.
+    if a.targets.iter().any(|t| super::oscal::is_oscal_file(t)) {
+        if !a.targets.iter().all(|t| super::oscal::is_oscal_file(t)) {
+            return Err(CliError::usage(
+                "give OSCAL documents and models to separate `onus validate` runs",
+                None,
+            ));
+        }
+        return super::oscal::validate(&a.targets, a.output == Format::Json, a.deny.is_some());
+    }
     let opts = Options {
         allow: a.allow.clone(),
     };

@@ -1,0 +1,155 @@
+//! OSCAL in the CLI: `onus export --to oscal-*`, `onus import --format oscal-*`, and
+//! `onus validate` on OSCAL documents. The work is done by the `onus-oscal` crate.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use onus_oscal::{Finding, Severity};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{CliError, EXIT_FINDINGS};
+
+/// The largest OSCAL document onus reads (NIST's full catalog is about 10 MiB).
+const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The import formats this module reads, with the OSCAL root each expects.
+pub const IMPORTS: &[(&str, &str)] = &[
+    ("oscal-component", "component-definition"),
+    ("oscal-ssp", "system-security-plan"),
+];
+
+/// Reads a JSON file; `None` when it is not readable JSON.
+fn read_json(path: &Path) -> Result<Value, CliError> {
+    let name = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CliError::usage(format!("cannot read `{name}`: {e}"), None))?;
+    if meta.len() > MAX_BYTES {
+        return Err(CliError::usage(
+            format!("`{name}` is larger than 64 MiB"),
+            None,
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::usage(format!("cannot read `{name}`: {e}"), None))?;
+    serde_json::from_str(&text).map_err(|e| {
+        CliError::usage(
+            format!("`{name}` is not JSON: {e}"),
+            Some("onus reads OSCAL documents in JSON".into()),
+        )
+    })
+}
+
+/// Whether a command-line target is a JSON file with an OSCAL root key.
+pub fn is_oscal_file(target: &str) -> bool {
+    let p = Path::new(target);
+    p.is_file()
+        && p.extension().and_then(|e| e.to_str()) == Some("json")
+        && read_json(p).is_ok_and(|v| onus_oscal::is_oscal(&v))
+}
+
+/// `onus export MODEL --to oscal-*`: the document as JSON.
+pub fn export(
+    model: &onus_model::Model,
+    to: &str,
+    g: &crate::global::Global,
+) -> Result<String, CliError> {
+    let e = onus_oscal::Export::from_name(to)
+        .ok_or_else(|| CliError::usage(format!("no OSCAL export `{to}`"), None))?;
+    Ok(onus_oscal::to_json(&e.document(model, g.vocab)))
+}
+
+/// `onus import FILE --format oscal-*`: the model as YAML; what was guessed goes to stderr.
+pub fn import(path: &Path, format: &str, g: &crate::global::Global) -> Result<String, CliError> {
+    let doc = read_json(path)?;
+    let root = onus_oscal::oscal_root(&doc);
+    let expected = IMPORTS.iter().find(|(f, _)| *f == format).map(|(_, r)| *r);
+    if root != expected {
+        return Err(CliError::usage(
+            format!(
+                "`{}` is {}, not a {}",
+                path.display(),
+                root.map_or("not an OSCAL document".to_string(), |r| format!("an OSCAL {r}")),
+                expected.unwrap_or("?")
+            ),
+            Some("--format oscal-component reads a component-definition, oscal-ssp a system-security-plan".into()),
+        ));
+    }
+    let imported =
+        onus_oscal::import(&doc, g.vocab).map_err(|e| CliError::usage(e.to_string(), None))?;
+    for n in &imported.notes {
+        eprintln!("note: {n}");
+    }
+    Ok(imported.model.to_yaml())
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    file: &'a str,
+    oscal: Option<&'static str>,
+    errors: usize,
+    warnings: usize,
+    findings: &'a [Finding],
+}
+
+/// `onus validate` on OSCAL documents: onus's referential checks.
+pub fn validate(targets: &[String], json: bool, deny_warnings: bool) -> Result<ExitCode, CliError> {
+    let mut results = Vec::new();
+    for t in targets {
+        let doc = read_json(Path::new(t))?;
+        results.push((
+            t.as_str(),
+            onus_oscal::oscal_root(&doc),
+            onus_oscal::validate_document(&doc),
+        ));
+    }
+    let count = |f: &[Finding], s: Severity| f.iter().filter(|x| x.severity == s).count();
+    let (mut errors, mut warnings) = (0, 0);
+    for (_, _, f) in &results {
+        errors += count(f, Severity::Error);
+        warnings += count(f, Severity::Warning);
+    }
+    if json {
+        let reports: Vec<Report> = results
+            .iter()
+            .map(|(file, root, f)| Report {
+                file,
+                oscal: *root,
+                errors: count(f, Severity::Error),
+                warnings: count(f, Severity::Warning),
+                findings: f,
+            })
+            .collect();
+        crate::output::print_data(&reports, crate::output::Format::Json)?;
+    } else {
+        for (file, root, f) in &results {
+            for x in f.iter() {
+                let sev = match x.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Note => "note",
+                };
+                eprintln!(
+                    "{sev}[{}]: {}\n  --> {file} at {}",
+                    x.rule, x.message, x.path
+                );
+            }
+            let e = count(f, Severity::Error);
+            let status = if e > 0 { "FAILED" } else { "ok" };
+            eprintln!(
+                "{status}: {file} (OSCAL {}; {e} errors, {} warnings)",
+                root.unwrap_or("?"),
+                count(f, Severity::Warning)
+            );
+        }
+        eprintln!(
+            "{} files: {errors} errors, {warnings} warnings",
+            results.len()
+        );
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        Ok(ExitCode::from(EXIT_FINDINGS))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
