@@ -112,22 +112,11 @@ fn topics_of(a: &Activity) -> &[String] {
     }
 }
 
-fn holds(m: &Model, a: &Activity, party: &str, duty: Duty) -> bool {
-    let letters: Vec<char> = m
-        .roles
-        .letters
-        .iter()
-        .filter(|l| l.duty == duty)
-        .map(|l| l.letter)
-        .collect();
-    m.letters(a, party).chars().any(|c| letters.contains(&c))
-}
-
 fn kind_holds(m: &Model, a: &Activity, kind: PartyKind, duty: Duty) -> bool {
     m.parties
         .iter()
         .filter(|p| p.kind == kind)
-        .any(|p| holds(m, a, &p.id, duty))
+        .any(|p| m.holds(a, &p.id, duty))
 }
 
 fn customer_duty(m: &Model, a: &Activity) -> bool {
@@ -242,7 +231,7 @@ fn cell(m: &Model, topic: &str, lang: &str) -> TopicCell {
     for a in &acts {
         for p in &m.parties {
             let name = p.name.best(lang).to_string();
-            if holds(m, a, &p.id, Duty::Responsible) {
+            if m.holds(a, &p.id, Duty::Responsible) {
                 if !responsible.contains(&name) {
                     responsible.push(name.clone());
                 }
@@ -250,7 +239,7 @@ fn cell(m: &Model, topic: &str, lang: &str) -> TopicCell {
                     kinds.push(p.kind);
                 }
             }
-            if holds(m, a, &p.id, Duty::Accountable) && !accountable.contains(&name) {
+            if m.holds(a, &p.id, Duty::Accountable) && !accountable.contains(&name) {
                 accountable.push(name);
             }
         }

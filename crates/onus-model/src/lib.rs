@@ -32,7 +32,19 @@ pub use diag::{Diagnostic, Origin, Severity, RULES};
 pub use load::{load_bytes, load_path, load_str, Loaded};
 pub use text::Text;
 pub use types::*;
-pub use validate::Options;
+pub use validate::{is_date, Options};
+
+impl RoleScheme {
+    /// The letters that carry any of `duties`, in scheme order (`[Responsible, Accountable]`
+    /// gives `['R', 'A']` for RACI).
+    pub fn letters_of(&self, duties: &[Duty]) -> Vec<char> {
+        self.letters
+            .iter()
+            .filter(|l| duties.contains(&l.duty))
+            .map(|l| l.letter)
+            .collect()
+    }
+}
 pub use vocabulary::{Topic, Vocabulary};
 
 impl Model {
@@ -84,18 +96,20 @@ impl Model {
         activity: &'a Activity,
         duty: Duty,
     ) -> impl Iterator<Item = &'a str> + 'a {
-        let letters: Vec<char> = self
-            .roles
-            .letters
-            .iter()
-            .filter(|l| l.duty == duty)
-            .map(|l| l.letter)
-            .collect();
+        let letters = self.roles.letters_of(&[duty]);
         activity
             .roles
             .iter()
             .filter(move |(_, cell)| cell.chars().any(|c| letters.contains(&c)))
             .map(|(p, _)| p.as_str())
+    }
+
+    /// Whether `party` holds a letter of `duty` in `activity`.
+    pub fn holds(&self, activity: &Activity, party: &str, duty: Duty) -> bool {
+        let letters = self.roles.letters_of(&[duty]);
+        self.letters(activity, party)
+            .chars()
+            .any(|c| letters.contains(&c))
     }
 
     /// The model as YAML text, in the file format.

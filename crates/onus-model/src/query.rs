@@ -163,14 +163,11 @@ pub struct Filter {
 /// The duties of `party` in `model`: the activities where it holds one of the letters asked
 /// for, then the statements that bind it. Model order is kept.
 pub fn obligations<'m>(model: &'m Model, party: &str, filter: &Filter) -> Vec<Obligation<'m>> {
+    let duty_letters = model
+        .roles
+        .letters_of(&[Duty::Responsible, Duty::Accountable]);
     let letters: Vec<char> = if filter.letters.is_empty() {
-        model
-            .roles
-            .letters
-            .iter()
-            .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
-            .map(|l| l.letter)
-            .collect()
+        duty_letters.clone()
     } else {
         filter.letters.clone()
     };
@@ -192,13 +189,6 @@ pub fn obligations<'m>(model: &'m Model, party: &str, filter: &Filter) -> Vec<Ob
         })
         .collect();
     // Statements bind as R and A would: show them unless only C or I was asked for.
-    let duty_letters: Vec<char> = model
-        .roles
-        .letters
-        .iter()
-        .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
-        .map(|l| l.letter)
-        .collect();
     if letters.iter().any(|c| duty_letters.contains(c)) {
         out.extend(
             model

@@ -480,7 +480,8 @@ fn layer(vocab: &Vocabulary, l: &str, ptr: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn is_date(s: &str) -> bool {
+/// Whether `s` is a `YYYY-MM-DD` date with a plausible month and day.
+pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
         && b[4] == b'-'

@@ -190,13 +190,9 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     pub fn new(model: &'a Model, vocab: &Vocabulary) -> Plan<'a> {
         let kind_of = |p: &str| model.party(p).map(|p| p.kind);
-        let doers: Vec<char> = model
+        let doers = model
             .roles
-            .letters
-            .iter()
-            .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
-            .map(|l| l.letter)
-            .collect();
+            .letters_of(&[Duty::Responsible, Duty::Accountable]);
         let mut items = Vec::new();
         for a in &model.activities {
             let roles: Vec<(&str, String)> = a
@@ -511,16 +507,7 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// `YYYY-MM-DD`.
-pub fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-}
+pub use onus_model::is_date;
 
 /// Removes empty arrays, empty objects and null values, recursively: OSCAL arrays have
 /// `minItems: 1`, and onus never writes an empty element.
