@@ -196,6 +196,16 @@ impl Inventory {
         self.by_kind_ns.get(&(kind.to_string(), namespace.to_string())).into_iter().flatten().map(move |&i| &self.objects[i])
     }
 
+    /// Positions in [`Inventory::objects`] of the objects of a kind.
+    pub fn indices_of_kind(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Positions in [`Inventory::objects`] of the objects of a kind in a namespace.
+    pub fn indices_of_kind_in(&self, kind: &str, namespace: &str) -> &[usize] {
+        self.by_kind_ns.get(&(kind.to_string(), namespace.to_string())).map_or(&[], Vec::as_slice)
+    }
+
     /// The kinds present, sorted.
     pub fn kinds(&self) -> Vec<&str> {
         let mut k: Vec<&str> = self.by_kind.keys().map(String::as_str).collect();
