@@ -63,24 +63,47 @@ pub const FORMAT: &str = "onus.attestations/v1";
 
 /// Reads and validates an attestations file.
 pub fn parse(file: &str, text: &str) -> Result<Vec<Attestation>, AttestationError> {
-    let err = |line: usize, message: String| AttestationError { file: file.to_string(), line, message };
-    let doc = onus_yaml::parse_one(text, &onus_yaml::Limits::default()).map_err(|e| err(e.span().map_or(0, |s| s.line), e.to_string()))?;
+    let err = |line: usize, message: String| AttestationError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let doc = onus_yaml::parse_one(text, &onus_yaml::Limits::default())
+        .map_err(|e| err(e.span().map_or(0, |s| s.line), e.to_string()))?;
     let f: File = serde_json::from_value(doc.value.clone()).map_err(|e| err(1, e.to_string()))?;
     if let Some(fmt) = &f.format {
         if fmt != FORMAT {
-            return Err(err(doc.map.get("/format").map_or(1, |s| s.line), format!("unknown format `{fmt}`, expected `{FORMAT}`")));
+            return Err(err(
+                doc.map.get("/format").map_or(1, |s| s.line),
+                format!("unknown format `{fmt}`, expected `{FORMAT}`"),
+            ));
         }
     }
     let mut out = Vec::new();
     for (i, v) in f.attestations.into_iter().enumerate() {
         let ptr = format!("/attestations/{i}");
         let line = doc.map.get(&ptr).map_or(0, |s| s.line);
-        let mut a: Attestation = serde_json::from_value(v).map_err(|e| err(line, format!("attestation {}: {e}", i + 1)))?;
+        let mut a: Attestation = serde_json::from_value(v)
+            .map_err(|e| err(line, format!("attestation {}: {e}", i + 1)))?;
         a.line = line;
-        let at = |field: &str| doc.map.get(&format!("{ptr}/{field}")).map_or(line, |s| s.line);
-        parse_date(&a.date).ok_or_else(|| err(at("date"), format!("`{}` is not a date (YYYY-MM-DD or RFC 3339)", a.date)))?;
-        if a.evidence.sha256.len() != 64 || !a.evidence.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(err(at("evidence/sha256"), "evidence.sha256 must be 64 hexadecimal digits".into()));
+        let at = |field: &str| {
+            doc.map
+                .get(&format!("{ptr}/{field}"))
+                .map_or(line, |s| s.line)
+        };
+        parse_date(&a.date).ok_or_else(|| {
+            err(
+                at("date"),
+                format!("`{}` is not a date (YYYY-MM-DD or RFC 3339)", a.date),
+            )
+        })?;
+        if a.evidence.sha256.len() != 64
+            || !a.evidence.sha256.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(err(
+                at("evidence/sha256"),
+                "evidence.sha256 must be 64 hexadecimal digits".into(),
+            ));
         }
         if let Some(v) = &a.valid {
             Cadence::parse(v).map_err(|e| err(at("valid"), e.to_string()))?;
@@ -98,7 +121,10 @@ pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d);
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|d| d.and_utc().fixed_offset())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().fixed_offset())
 }
 
 /// Where an attestation stands at `now`.
@@ -112,13 +138,31 @@ pub struct Standing {
 
 /// Whether `a` still holds at `now`, given the activity's cadence.
 pub fn standing(a: &Attestation, cadence: Option<&str>, now: DateTime<FixedOffset>) -> Standing {
-    let Some(date) = parse_date(&a.date) else { return Standing { attested: false, due: None } };
-    let validity = a.valid.as_deref().or(cadence).and_then(|c| Cadence::parse(c).ok());
+    let Some(date) = parse_date(&a.date) else {
+        return Standing {
+            attested: false,
+            due: None,
+        };
+    };
+    let validity = a
+        .valid
+        .as_deref()
+        .or(cadence)
+        .and_then(|c| Cadence::parse(c).ok());
     match validity {
-        None => Standing { attested: date <= now, due: None },
+        None => Standing {
+            attested: date <= now,
+            due: None,
+        },
         Some(c) => {
-            let due = date + chrono::Duration::seconds(i64::try_from(c.approx_seconds()).unwrap_or(i64::MAX / 2));
-            Standing { attested: date <= now && now < due, due: Some(due.to_rfc3339()) }
+            let due = date
+                + chrono::Duration::seconds(
+                    i64::try_from(c.approx_seconds()).unwrap_or(i64::MAX / 2),
+                );
+            Standing {
+                attested: date <= now && now < due,
+                due: Some(due.to_rfc3339()),
+            }
         }
     }
 }
@@ -137,7 +181,10 @@ mod tests {
         assert!(standing(a, Some("P1Y"), now).attested);
         assert!(!standing(a, Some("P1M"), now).attested);
         assert!(standing(a, None, now).attested);
-        assert!(!standing(a, None, parse_date("2025-01-01").unwrap()).attested, "not yet done");
+        assert!(
+            !standing(a, None, parse_date("2025-01-01").unwrap()).attested,
+            "not yet done"
+        );
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { now: chrono::Utc::now().fixed_offset(), k8s_latest: DEFAULT_K8S_LATEST.into(), threads: 0 }
+        RunOptions {
+            now: chrono::Utc::now().fixed_offset(),
+            k8s_latest: DEFAULT_K8S_LATEST.into(),
+            threads: 0,
+        }
     }
 }
 
@@ -86,6 +90,8 @@ pub struct CheckResult {
     pub remediation: Text,
     pub severity: Severity,
     pub topics: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
     pub status: CheckStatus,
     /// How many items were judged.
     pub checked: usize,
@@ -100,7 +106,11 @@ pub struct CheckResult {
 pub fn run(inv: Arc<Inventory>, checks: &[Check], opts: &RunOptions) -> Vec<CheckResult> {
     let store = Arc::new(Store::new(inv));
     let params = params(opts);
-    let threads = if opts.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { opts.threads };
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
     let threads = threads.clamp(1, checks.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut out: Vec<(usize, CheckResult)> = std::thread::scope(|s| {
@@ -121,7 +131,9 @@ pub fn run(inv: Arc<Inventory>, checks: &[Check], opts: &RunOptions) -> Vec<Chec
                 })
             })
             .collect();
-        hs.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        hs.into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
@@ -130,7 +142,10 @@ pub fn run(inv: Arc<Inventory>, checks: &[Check], opts: &RunOptions) -> Vec<Chec
 fn params(opts: &RunOptions) -> Value {
     let (maj, min) = parse_minor(&opts.k8s_latest).unwrap_or((1, 0));
     let mut m: HashMap<Key, Value> = HashMap::new();
-    m.insert("k8sLatest".into(), Value::String(Arc::new(opts.k8s_latest.clone())));
+    m.insert(
+        "k8sLatest".into(),
+        Value::String(Arc::new(opts.k8s_latest.clone())),
+    );
     m.insert("k8sLatestMajor".into(), Value::Int(maj));
     m.insert("k8sLatestMinor".into(), Value::Int(min));
     Value::Map(Map { map: Arc::new(m) })
@@ -146,11 +161,17 @@ struct Store {
 impl Store {
     fn new(inv: Arc<Inventory>) -> Self {
         let values = (0..inv.len()).map(|_| OnceLock::new()).collect();
-        Store { inv, values, lists: Mutex::new(HashMap::new()) }
+        Store {
+            inv,
+            values,
+            lists: Mutex::new(HashMap::new()),
+        }
     }
 
     fn value(&self, i: usize) -> Value {
-        self.values[i].get_or_init(|| to_cel(&self.inv.objects()[i].value)).clone()
+        self.values[i]
+            .get_or_init(|| to_cel(&self.inv.objects()[i].value))
+            .clone()
     }
 
     fn list(&self, kind: &str, ns: Option<&str>) -> Value {
@@ -183,7 +204,10 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
         serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
         serde_json::Value::Object(o) => {
-            let m: HashMap<Key, Value> = o.iter().map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v))).collect();
+            let m: HashMap<Key, Value> = o
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
             Value::Map(Map { map: Arc::new(m) })
         }
     }
@@ -210,12 +234,18 @@ fn get_str<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 fn str_arg(v: &Value, f: &str) -> Result<String, ExecutionError> {
     match v {
         Value::String(s) => Ok(s.as_str().to_string()),
-        other => Err(ExecutionError::function_error(f, format!("expected a string, found {other:?}"))),
+        other => Err(ExecutionError::function_error(
+            f,
+            format!("expected a string, found {other:?}"),
+        )),
     }
 }
 
 fn map(entries: Vec<(&str, Value)>) -> Value {
-    let m: HashMap<Key, Value> = entries.into_iter().map(|(k, v)| (Key::from(k), v)).collect();
+    let m: HashMap<Key, Value> = entries
+        .into_iter()
+        .map(|(k, v)| (Key::from(k), v))
+        .collect();
     Value::Map(Map { map: Arc::new(m) })
 }
 
@@ -223,12 +253,21 @@ fn string(s: impl Into<String>) -> Value {
     Value::String(Arc::new(s.into()))
 }
 
+/// `1.34`, `v1.30.2-eks-1` → (major, minor); `None` when it is not a version.
+pub fn parse_version(v: &str) -> Option<(i64, i64)> {
+    parse_minor(v)
+}
+
 /// `1.30.2`, `v1.30.2-eks-1` → (1, 30).
 fn parse_minor(v: &str) -> Option<(i64, i64)> {
     let v = v.trim().trim_start_matches('v');
     let mut parts = v.split('.');
     let major = parts.next()?.parse().ok()?;
-    let minor: String = parts.next()?.chars().take_while(char::is_ascii_digit).collect();
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     Some((major, minor.parse().ok()?))
 }
 
@@ -236,34 +275,90 @@ fn parse_minor(v: &str) -> Option<(i64, i64)> {
 fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<'a, 'a> {
     let mut ctx = Context::default();
     let s = store.clone();
-    let _ = ctx.add_function("objects", move |kind: Value| -> Result<Value, ExecutionError> { Ok(s.list(&str_arg(&kind, "objects")?, None)) });
+    let _ = ctx.add_function(
+        "objects",
+        move |kind: Value| -> Result<Value, ExecutionError> {
+            Ok(s.list(&str_arg(&kind, "objects")?, None))
+        },
+    );
     let s = store.clone();
-    let _ = ctx.add_function("objectsIn", move |kind: Value, ns: Value| -> Result<Value, ExecutionError> { Ok(s.list(&str_arg(&kind, "objectsIn")?, Some(&str_arg(&ns, "objectsIn")?))) });
+    let _ = ctx.add_function(
+        "objectsIn",
+        move |kind: Value, ns: Value| -> Result<Value, ExecutionError> {
+            Ok(s.list(
+                &str_arg(&kind, "objectsIn")?,
+                Some(&str_arg(&ns, "objectsIn")?),
+            ))
+        },
+    );
     let s = store.clone();
-    let _ = ctx.add_function("lookup", move |kind: Value, ns: Value, name: Value| -> Result<Value, ExecutionError> {
-        let (kind, ns, name) = (str_arg(&kind, "lookup")?, str_arg(&ns, "lookup")?, str_arg(&name, "lookup")?);
-        let idx = if ns.is_empty() { s.inv.indices_of_kind(&kind) } else { s.inv.indices_of_kind_in(&kind, &ns) };
-        Ok(idx.iter().find(|&&i| s.inv.objects()[i].name == name).map_or(Value::Null, |&i| s.value(i)))
-    });
+    let _ = ctx.add_function(
+        "lookup",
+        move |kind: Value, ns: Value, name: Value| -> Result<Value, ExecutionError> {
+            let (kind, ns, name) = (
+                str_arg(&kind, "lookup")?,
+                str_arg(&ns, "lookup")?,
+                str_arg(&name, "lookup")?,
+            );
+            let idx = if ns.is_empty() {
+                s.inv.indices_of_kind(&kind)
+            } else {
+                s.inv.indices_of_kind_in(&kind, &ns)
+            };
+            Ok(idx
+                .iter()
+                .find(|&&i| s.inv.objects()[i].name == name)
+                .map_or(Value::Null, |&i| s.value(i)))
+        },
+    );
     let s = store.clone();
-    let _ = ctx.add_function("namespacesWith", move |kinds: Value| -> Result<Value, ExecutionError> {
-        let Value::List(kinds) = kinds else { return Err(ExecutionError::function_error("namespacesWith", "expected a list of kinds")) };
-        let mut set = BTreeSet::new();
-        for k in kinds.iter() {
-            for &i in s.inv.indices_of_kind(&str_arg(k, "namespacesWith")?) {
-                if let Some(ns) = &s.inv.objects()[i].namespace {
-                    set.insert(ns.clone());
+    let _ = ctx.add_function(
+        "namespacesWith",
+        move |kinds: Value| -> Result<Value, ExecutionError> {
+            let Value::List(kinds) = kinds else {
+                return Err(ExecutionError::function_error(
+                    "namespacesWith",
+                    "expected a list of kinds",
+                ));
+            };
+            let mut set = BTreeSet::new();
+            for k in kinds.iter() {
+                for &i in s.inv.indices_of_kind(&str_arg(k, "namespacesWith")?) {
+                    if let Some(ns) = &s.inv.objects()[i].namespace {
+                        set.insert(ns.clone());
+                    }
                 }
             }
-        }
-        Ok(Value::List(Arc::new(set.into_iter().map(string).collect())))
+            Ok(Value::List(Arc::new(set.into_iter().map(string).collect())))
+        },
+    );
+    let _ = ctx.add_function(
+        "selects",
+        |selector: Value, labels: Value| -> Result<Value, ExecutionError> {
+            Ok(Value::Bool(selects(&selector, &labels)))
+        },
+    );
+    let _ = ctx.add_function(
+        "subset",
+        |a: Value, b: Value| -> Result<Value, ExecutionError> { Ok(Value::Bool(subset(&a, &b))) },
+    );
+    let _ = ctx.add_function("podSpec", |o: Value| -> Result<Value, ExecutionError> {
+        Ok(pod_spec(&o).cloned().unwrap_or_else(|| map(vec![])))
     });
-    let _ = ctx.add_function("selects", |selector: Value, labels: Value| -> Result<Value, ExecutionError> { Ok(Value::Bool(selects(&selector, &labels))) });
-    let _ = ctx.add_function("subset", |a: Value, b: Value| -> Result<Value, ExecutionError> { Ok(Value::Bool(subset(&a, &b))) });
-    let _ = ctx.add_function("podSpec", |o: Value| -> Result<Value, ExecutionError> { Ok(pod_spec(&o).cloned().unwrap_or_else(|| map(vec![]))) });
-    let _ = ctx.add_function("ref", |o: Value| -> Result<Value, ExecutionError> { Ok(string(reference(&o))) });
-    let _ = ctx.add_function("nsOf", |o: Value| -> Result<Value, ExecutionError> { Ok(string(get_str(&o, &["metadata", "namespace"]).unwrap_or(""))) });
-    let _ = ctx.add_function("dig", |v: Value, path: Value, default: Value| -> Result<Value, ExecutionError> { Ok(dig(&v, &path).unwrap_or(default)) });
+    let _ = ctx.add_function("ref", |o: Value| -> Result<Value, ExecutionError> {
+        Ok(string(reference(&o)))
+    });
+    let _ = ctx.add_function("nsOf", |o: Value| -> Result<Value, ExecutionError> {
+        Ok(string(
+            get_str(&o, &["metadata", "namespace"]).unwrap_or(""),
+        ))
+    });
+    let _ = ctx.add_function(
+        "dig",
+        |v: Value, path: Value, default: Value| -> Result<Value, ExecutionError> {
+            Ok(dig(&v, &path).unwrap_or(default))
+        },
+    );
     let _ = ctx.add_function("minor", |v: Value| -> Result<Value, ExecutionError> {
         let s = match &v {
             Value::String(s) => s.as_str().to_string(),
@@ -273,7 +368,11 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
     });
     let _ = ctx.add_function("image", |v: Value| -> Result<Value, ExecutionError> {
         let r = crate::helpers::ImageRef::parse(&str_arg(&v, "image")?);
-        Ok(map(vec![("name", string(r.name)), ("tag", string(r.tag)), ("digest", string(r.digest))]))
+        Ok(map(vec![
+            ("name", string(r.name)),
+            ("tag", string(r.tag)),
+            ("digest", string(r.digest)),
+        ]))
     });
     let _ = ctx.add_function("cert", |v: Value| -> Result<Value, ExecutionError> {
         let s = match &v {
@@ -285,7 +384,10 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
                 ("notBefore", Value::Timestamp(c.not_before)),
                 ("notAfter", Value::Timestamp(c.not_after)),
                 ("subject", string(c.subject)),
-                ("dnsNames", Value::List(Arc::new(c.dns_names.into_iter().map(string).collect()))),
+                (
+                    "dnsNames",
+                    Value::List(Arc::new(c.dns_names.into_iter().map(string).collect())),
+                ),
             ]),
             None => Value::Null,
         })
@@ -331,7 +433,10 @@ fn pod_spec(o: &Value) -> Option<&Value> {
     let spec = get(o, "spec")?;
     match kind {
         "Pod" => Some(spec),
-        "CronJob" => get(get(get(get(spec, "jobTemplate")?, "spec")?, "template")?, "spec"),
+        "CronJob" => get(
+            get(get(get(spec, "jobTemplate")?, "spec")?, "template")?,
+            "spec",
+        ),
         _ => get(get(spec, "template")?, "spec"),
     }
 }
@@ -362,18 +467,33 @@ fn selects(selector: &Value, labels: &Value) -> bool {
         return true;
     }
     let empty = map(vec![]);
-    let labels = if matches!(labels, Value::Null) { &empty } else { labels };
+    let labels = if matches!(labels, Value::Null) {
+        &empty
+    } else {
+        labels
+    };
     if let Some(ml) = get(selector, "matchLabels") {
         if !subset(ml, labels) {
             return false;
         }
     }
-    let Some(Value::List(exprs)) = get(selector, "matchExpressions") else { return true };
+    let Some(Value::List(exprs)) = get(selector, "matchExpressions") else {
+        return true;
+    };
     exprs.iter().all(|e| {
         let key = get_str(e, &["key"]).unwrap_or("");
         let op = get_str(e, &["operator"]).unwrap_or("");
         let values: Vec<&str> = match get(e, "values") {
-            Some(Value::List(l)) => l.iter().filter_map(|v| if let Value::String(s) = v { Some(s.as_str()) } else { None }).collect(),
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|v| {
+                    if let Value::String(s) = v {
+                        Some(s.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
             _ => Vec::new(),
         };
         let have = get_str(labels, &[key]);
@@ -395,8 +515,18 @@ struct Compiled {
 }
 
 fn compile(c: &Check) -> Result<Compiled, String> {
-    let p = |s: &Option<String>| s.as_deref().map(Program::compile).transpose().map_err(|e| e.to_string());
-    Ok(Compiled { when: p(&c.when)?, items: p(&c.items)?, item_id: p(&c.item_id)?, rule: Program::compile(&c.rule).map_err(|e| e.to_string())? })
+    let p = |s: &Option<String>| {
+        s.as_deref()
+            .map(Program::compile)
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    Ok(Compiled {
+        when: p(&c.when)?,
+        items: p(&c.items)?,
+        item_id: p(&c.item_id)?,
+        rule: Program::compile(&c.rule).map_err(|e| e.to_string())?,
+    })
 }
 
 fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
@@ -406,6 +536,7 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
         remediation: c.remediation.clone(),
         severity: c.severity,
         topics: c.topics.clone(),
+        layers: c.layers.clone(),
         status: CheckStatus::NotApplicable,
         checked: 0,
         failures: Vec::new(),
@@ -414,7 +545,12 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
     let prog = match compile(c) {
         Ok(p) => p,
         Err(e) => {
-            r.errors.push(Finding { id: c.id.clone(), reason: format!("invalid CEL: {e}"), file: Some(c.source.clone()), line: None });
+            r.errors.push(Finding {
+                id: c.id.clone(),
+                reason: format!("invalid CEL: {e}"),
+                file: Some(c.source.clone()),
+                line: None,
+            });
             r.status = CheckStatus::Error;
             return r;
         }
@@ -443,16 +579,37 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
     r
 }
 
-fn judge_object(ctx: &Context, prog: &Compiled, c: &Check, origin: Option<(String, usize)>, object: Value, r: &mut CheckResult) {
+fn judge_object(
+    ctx: &Context,
+    prog: &Compiled,
+    c: &Check,
+    origin: Option<(String, usize)>,
+    object: Value,
+    r: &mut CheckResult,
+) {
     let mut scope = ctx.new_inner_scope();
-    let default_id = if matches!(object, Value::Null) { c.id.clone() } else { reference(&object) };
+    let default_id = if matches!(object, Value::Null) {
+        c.id.clone()
+    } else {
+        reference(&object)
+    };
     scope.add_variable_from_value("object", object.clone());
-    let finding = |id: String, reason: String| Finding { id, reason, file: origin.as_ref().map(|o| o.0.clone()), line: origin.as_ref().map(|o| o.1) };
+    let finding = |id: String, reason: String| Finding {
+        id,
+        reason,
+        file: origin.as_ref().map(|o| o.0.clone()),
+        line: origin.as_ref().map(|o| o.1),
+    };
     if let Some(when) = &prog.when {
         match when.execute(&scope) {
             Ok(Value::Bool(true)) => {}
             Ok(Value::Bool(false)) => return,
-            Ok(other) => return r.errors.push(finding(default_id, format!("`when` returned {other:?}, not a boolean"))),
+            Ok(other) => {
+                return r.errors.push(finding(
+                    default_id,
+                    format!("`when` returned {other:?}, not a boolean"),
+                ))
+            }
             Err(e) => return r.errors.push(finding(default_id, format!("`when`: {e}"))),
         }
     }
@@ -461,7 +618,12 @@ fn judge_object(ctx: &Context, prog: &Compiled, c: &Check, origin: Option<(Strin
         Some(p) => match p.execute(&scope) {
             Ok(Value::List(l)) => l.iter().cloned().collect(),
             Ok(Value::Null) => Vec::new(),
-            Ok(other) => return r.errors.push(finding(default_id, format!("`items` returned {other:?}, not a list"))),
+            Ok(other) => {
+                return r.errors.push(finding(
+                    default_id,
+                    format!("`items` returned {other:?}, not a list"),
+                ))
+            }
             Err(e) => return r.errors.push(finding(default_id, format!("`items`: {e}"))),
         },
     };
@@ -477,7 +639,8 @@ fn judge_object(ctx: &Context, prog: &Compiled, c: &Check, origin: Option<(Strin
                 Ok(Value::String(x)) => x.as_str().to_string(),
                 Ok(other) => format!("{other:?}"),
                 Err(e) => {
-                    r.errors.push(finding(default_id.clone(), format!("`item_id`: {e}")));
+                    r.errors
+                        .push(finding(default_id.clone(), format!("`item_id`: {e}")));
                     continue;
                 }
             },
@@ -490,10 +653,22 @@ fn judge_object(ctx: &Context, prog: &Compiled, c: &Check, origin: Option<(Strin
             Ok(Value::String(reason)) => r.failures.push(finding(id, reason.as_str().to_string())),
             Ok(Value::List(reasons)) if reasons.is_empty() => {}
             Ok(Value::List(reasons)) => {
-                let text: Vec<String> = reasons.iter().map(|v| if let Value::String(s) = v { s.as_str().to_string() } else { format!("{v:?}") }).collect();
+                let text: Vec<String> = reasons
+                    .iter()
+                    .map(|v| {
+                        if let Value::String(s) = v {
+                            s.as_str().to_string()
+                        } else {
+                            format!("{v:?}")
+                        }
+                    })
+                    .collect();
                 r.failures.push(finding(id, text.join("; ")));
             }
-            Ok(other) => r.errors.push(finding(id, format!("`rule` returned {other:?}, not a boolean, string or list"))),
+            Ok(other) => r.errors.push(finding(
+                id,
+                format!("`rule` returned {other:?}, not a boolean, string or list"),
+            )),
             Err(e) => r.errors.push(finding(id, format!("`rule`: {e}"))),
         }
     }
@@ -515,10 +690,22 @@ mod tests {
     #[test]
     fn helpers() {
         let o = serde_json::json!({"kind": "CronJob", "metadata": {"name": "c", "namespace": "n", "labels": {"a.b/c": "x"}}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "k"}]}}}}}});
-        assert_eq!(eval("podSpec(object).containers[0].name", o.clone()), string("k"));
+        assert_eq!(
+            eval("podSpec(object).containers[0].name", o.clone()),
+            string("k")
+        );
         assert_eq!(eval("ref(object)", o.clone()), string("n/CronJob/c"));
-        assert_eq!(eval("dig(object, ['metadata', 'labels', 'a.b/c'], '')", o.clone()), string("x"));
-        assert_eq!(eval("dig(object, 'spec.nothing.here', 7)", o.clone()), Value::Int(7));
+        assert_eq!(
+            eval(
+                "dig(object, ['metadata', 'labels', 'a.b/c'], '')",
+                o.clone()
+            ),
+            string("x")
+        );
+        assert_eq!(
+            eval("dig(object, 'spec.nothing.here', 7)", o.clone()),
+            Value::Int(7)
+        );
         assert_eq!(eval("minor('v1.31.4-eks')", o.clone()), Value::Int(31));
         assert_eq!(eval("minor('garbage')", o.clone()), Value::Int(-1));
         assert_eq!(eval("params.k8sLatestMinor", o), Value::Int(34));
@@ -531,9 +718,17 @@ mod tests {
         assert!(sel(serde_json::json!({})));
         assert!(sel(serde_json::json!({"matchLabels": {"app": "web"}})));
         assert!(!sel(serde_json::json!({"matchLabels": {"app": "db"}})));
-        assert!(sel(serde_json::json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "x"]}]})));
-        assert!(!sel(serde_json::json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]})));
-        assert!(sel(serde_json::json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]})));
-        assert!(!sel(serde_json::json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]})));
+        assert!(sel(
+            serde_json::json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "x"]}]})
+        ));
+        assert!(!sel(
+            serde_json::json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]})
+        ));
+        assert!(sel(
+            serde_json::json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]})
+        ));
+        assert!(!sel(
+            serde_json::json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]})
+        ));
     }
 }

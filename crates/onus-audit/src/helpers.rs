@@ -22,8 +22,16 @@ impl ImageRef {
         };
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
         match rest[last_slash..].rfind(':') {
-            Some(i) => ImageRef { name: rest[..last_slash + i].to_string(), tag: rest[last_slash + i + 1..].to_string(), digest },
-            None => ImageRef { name: rest.to_string(), tag: String::new(), digest },
+            Some(i) => ImageRef {
+                name: rest[..last_slash + i].to_string(),
+                tag: rest[last_slash + i + 1..].to_string(),
+                digest,
+            },
+            None => ImageRef {
+                name: rest.to_string(),
+                tag: String::new(),
+                digest,
+            },
         }
     }
 }
@@ -45,7 +53,9 @@ pub fn parse_cert(text: &str) -> Option<CertInfo> {
         trimmed.as_bytes().to_vec()
     } else {
         let compact: String = trimmed.chars().filter(|c| !c.is_whitespace()).collect();
-        base64::engine::general_purpose::STANDARD.decode(compact).ok()?
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()?
     };
     let der = if bytes.starts_with(b"-----BEGIN") {
         let (_, pem) = x509_parser::pem::parse_x509_pem(&bytes).ok()?;
@@ -54,7 +64,9 @@ pub fn parse_cert(text: &str) -> Option<CertInfo> {
         bytes
     };
     let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
-    let ts = |t: x509_parser::time::ASN1Time| DateTime::from_timestamp(t.timestamp(), 0).map(|d| d.fixed_offset());
+    let ts = |t: x509_parser::time::ASN1Time| {
+        DateTime::from_timestamp(t.timestamp(), 0).map(|d| d.fixed_offset())
+    };
     let validity = cert.validity();
     let dns_names = cert
         .subject_alternative_name()
@@ -71,7 +83,12 @@ pub fn parse_cert(text: &str) -> Option<CertInfo> {
                 .collect()
         })
         .unwrap_or_default();
-    Some(CertInfo { not_before: ts(validity.not_before)?, not_after: ts(validity.not_after)?, subject: cert.subject().to_string(), dns_names })
+    Some(CertInfo {
+        not_before: ts(validity.not_before)?,
+        not_after: ts(validity.not_after)?,
+        subject: cert.subject().to_string(),
+        dns_names,
+    })
 }
 
 #[cfg(test)]
@@ -81,9 +98,15 @@ mod tests {
     #[test]
     fn image_references() {
         let r = ImageRef::parse("registry.example:5000/shop/web");
-        assert_eq!((r.name.as_str(), r.tag.as_str()), ("registry.example:5000/shop/web", ""));
+        assert_eq!(
+            (r.name.as_str(), r.tag.as_str()),
+            ("registry.example:5000/shop/web", "")
+        );
         let r = ImageRef::parse("nginx:1.27@sha256:abc");
-        assert_eq!((r.name.as_str(), r.tag.as_str(), r.digest.as_str()), ("nginx", "1.27", "sha256:abc"));
+        assert_eq!(
+            (r.name.as_str(), r.tag.as_str(), r.digest.as_str()),
+            ("nginx", "1.27", "sha256:abc")
+        );
         assert_eq!(ImageRef::parse("redis:latest").tag, "latest");
     }
 
@@ -91,6 +114,8 @@ mod tests {
     fn garbage_is_not_a_certificate() {
         assert!(parse_cert("bm90IGEgY2VydA==").is_none());
         assert!(parse_cert("%%%").is_none());
-        assert!(parse_cert("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_none());
+        assert!(
+            parse_cert("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").is_none()
+        );
     }
 }

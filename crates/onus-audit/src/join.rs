@@ -172,16 +172,39 @@ pub struct JoinInput<'a> {
 
 /// Builds the report: results attached to the model's duties, party by party.
 pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Report {
-    let duty_letters: Vec<char> = model.roles.letters.iter().filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable)).map(|l| l.letter).collect();
-    let speaks = |r: &CheckResult, topics: &[String]| r.topics.iter().any(|t| topics.contains(t));
-    let mut problems: Vec<InputProblem> =
-        input.inventory.problems().iter().map(|p| InputProblem { file: p.origin.file.to_string(), line: p.origin.line, message: p.message.clone() }).collect();
+    let duty_letters: Vec<char> = model
+        .roles
+        .letters
+        .iter()
+        .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
+        .map(|l| l.letter)
+        .collect();
+    let speaks = |r: &CheckResult, a: &onus_model::Activity| {
+        r.topics.iter().any(|t| a.topics.contains(t))
+            && (r.layers.is_empty() || a.layer.as_ref().is_none_or(|l| r.layers.contains(l)))
+    };
+    let mut problems: Vec<InputProblem> = input
+        .inventory
+        .problems()
+        .iter()
+        .map(|p| InputProblem {
+            file: p.origin.file.to_string(),
+            line: p.origin.line,
+            message: p.message.clone(),
+        })
+        .collect();
     for a in input.attestations {
         if model.activity(&a.activity).is_none() {
             problems.push(InputProblem {
-                file: input.attestations_file.unwrap_or("attestations").to_string(),
+                file: input
+                    .attestations_file
+                    .unwrap_or("attestations")
+                    .to_string(),
                 line: a.line,
-                message: format!("attestation for `{}`, which is not an activity of model `{}`", a.activity, model.id),
+                message: format!(
+                    "attestation for `{}`, which is not an activity of model `{}`",
+                    a.activity, model.id
+                ),
             });
         }
     }
@@ -194,11 +217,21 @@ pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Repo
             if !letters.chars().any(|c| duty_letters.contains(&c)) {
                 continue;
             }
-            let checks: Vec<&CheckResult> = results.iter().filter(|r| speaks(r, &act.topics)).collect();
-            let latest = input.attestations.iter().filter(|a| a.activity == act.id).max_by_key(|a| attest::parse_date(&a.date));
+            let checks: Vec<&CheckResult> = results.iter().filter(|r| speaks(r, act)).collect();
+            let latest = input
+                .attestations
+                .iter()
+                .filter(|a| a.activity == act.id)
+                .max_by_key(|a| attest::parse_date(&a.date));
             let attestation = latest.map(|a| {
                 let s = attest::standing(a, act.cadence.as_deref(), input.now);
-                AttestationReport { date: a.date.clone(), by: a.by.clone(), evidence: a.evidence.clone(), attested: s.attested, due: s.due }
+                AttestationReport {
+                    date: a.date.clone(),
+                    by: a.by.clone(),
+                    evidence: a.evidence.clone(),
+                    attested: s.attested,
+                    due: s.due,
+                }
             });
             let by_attestation = match &attestation {
                 Some(a) if a.attested => DutyStatus::Attested,
@@ -233,32 +266,63 @@ pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Repo
                 Some(s) => s.duties.push(duty),
                 None => {
                     let sec = model.section(&act.section);
-                    let title = model.section_path(&act.section).iter().map(|s| s.title.clone()).reduce(|a, b| join_titles(&a, &b)).unwrap_or_default();
-                    sections.push(SectionReport { id: act.section.clone(), number: sec.and_then(|s| s.number.clone()), title, duties: vec![duty] });
+                    let title = model
+                        .section_path(&act.section)
+                        .iter()
+                        .map(|s| s.title.clone())
+                        .reduce(|a, b| join_titles(&a, &b))
+                        .unwrap_or_default();
+                    sections.push(SectionReport {
+                        id: act.section.clone(),
+                        number: sec.and_then(|s| s.number.clone()),
+                        title,
+                        duties: vec![duty],
+                    });
                 }
             }
         }
-        parties.push(PartyReport { id: party.id.clone(), kind: party.kind.as_str().to_string(), name: party.name.clone(), summary, sections });
+        parties.push(PartyReport {
+            id: party.id.clone(),
+            kind: party.kind.as_str().to_string(),
+            name: party.name.clone(),
+            summary,
+            sections,
+        });
     }
     let checks = results
         .into_iter()
         .map(|r| {
             let mut ps = Vec::new();
             let mut acts = Vec::new();
-            for a in model.activities.iter().filter(|a| speaks(&r, &a.topics)) {
+            for a in model.activities.iter().filter(|a| speaks(&r, a)) {
                 acts.push(a.id.clone());
                 for p in &model.parties {
-                    if model.letters(a, &p.id).chars().any(|c| duty_letters.contains(&c)) && !ps.contains(&p.id) {
+                    if model
+                        .letters(a, &p.id)
+                        .chars()
+                        .any(|c| duty_letters.contains(&c))
+                        && !ps.contains(&p.id)
+                    {
                         ps.push(p.id.clone());
                     }
                 }
             }
-            CheckReport { result: r, parties: ps, activities: acts }
+            CheckReport {
+                result: r,
+                parties: ps,
+                activities: acts,
+            }
         })
         .collect();
     Report {
         format: FORMAT.into(),
-        model: ModelRef { id: model.id.clone(), version: model.version.clone(), title: model.title.clone(), provider: model.provider.clone(), service: model.service.clone() },
+        model: ModelRef {
+            id: model.id.clone(),
+            version: model.version.clone(),
+            title: model.title.clone(),
+            provider: model.provider.clone(),
+            service: model.service.clone(),
+        },
         now: input.now.to_rfc3339(),
         k8s_latest: input.k8s_latest.to_string(),
         inputs: input.inventory.files().to_vec(),
@@ -286,16 +350,40 @@ mod tests {
 
     fn model(id: &str) -> Model {
         let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id).unwrap();
-        load_str(id, text, Vocabulary::builtin(), &Options::default()).model.unwrap()
+        load_str(id, text, Vocabulary::builtin(), &Options::default())
+            .model
+            .unwrap()
     }
 
     fn report(model_id: &str, yaml: &str, attestations: &[Attestation]) -> Report {
         let mut inv = Inventory::default();
         inv.add_text("x.yaml", yaml).unwrap();
         let now = attest::parse_date("2025-06-01").unwrap();
-        let checks: Vec<_> = crate::catalog::builtin().unwrap().into_iter().filter(|c| c.id == "tls.ingress-cert").collect();
-        let results = crate::eval::run(Arc::new(inv.clone()), &checks, &crate::eval::RunOptions { now, threads: 1, ..Default::default() });
-        join(&model(model_id), results, &JoinInput { inventory: &inv, attestations, attestations_file: None, now, k8s_latest: "1.34" })
+        let checks: Vec<_> = crate::catalog::builtin()
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.id == "tls.ingress-cert")
+            .collect();
+        let results = crate::eval::run(
+            Arc::new(inv.clone()),
+            &checks,
+            &crate::eval::RunOptions {
+                now,
+                threads: 1,
+                ..Default::default()
+            },
+        );
+        join(
+            &model(model_id),
+            results,
+            &JoinInput {
+                inventory: &inv,
+                attestations,
+                attestations_file: None,
+                now,
+                k8s_latest: "1.34",
+            },
+        )
     }
 
     const BAD_INGRESS: &str = "kind: Ingress\napiVersion: networking.k8s.io/v1\nmetadata: {name: i, namespace: n}\nspec: {rules: [{host: a.example}]}\n";
@@ -307,8 +395,16 @@ mod tests {
         let r = report("h8lio", BAD_INGRESS, &[]);
         assert_eq!(r.checks[0].parties, vec!["byzaneo"]);
         let byz = r.parties.iter().find(|p| p.id == "byzaneo").unwrap();
-        let tls = byz.sections.iter().flat_map(|s| &s.duties).find(|d| d.activity == "networking.network.tls").unwrap();
-        assert_eq!((tls.status, tls.checks.clone()), (DutyStatus::Fail, vec!["tls.ingress-cert".to_string()]));
+        let tls = byz
+            .sections
+            .iter()
+            .flat_map(|s| &s.duties)
+            .find(|d| d.activity == "networking.network.tls")
+            .unwrap();
+        assert_eq!(
+            (tls.status, tls.checks.clone()),
+            (DutyStatus::Fail, vec!["tls.ingress-cert".to_string()])
+        );
     }
 
     #[test]
@@ -320,7 +416,13 @@ mod tests {
         .unwrap();
         let r = report("ovhcloud-mks", BAD_INGRESS, &a);
         let cust = r.parties.iter().find(|p| p.id == "customer").unwrap();
-        let duty = |id: &str| cust.sections.iter().flat_map(|s| &s.duties).find(|d| d.activity == id).unwrap();
+        let duty = |id: &str| {
+            cust.sections
+                .iter()
+                .flat_map(|s| &s.duties)
+                .find(|d| d.activity == id)
+                .unwrap()
+        };
         assert_eq!(duty("3.1.7-r4").status, DutyStatus::Attested);
         assert_eq!(duty("3.1.7-r4").attestation.as_ref().unwrap().by, "Jane");
         assert_eq!(duty("5.1-r1").status, DutyStatus::Overdue);
@@ -328,7 +430,14 @@ mod tests {
         assert_eq!(r.problems.len(), 1);
         assert!(r.problems[0].message.contains("`nope`"));
         let ovh = r.parties.iter().find(|p| p.id == "ovhcloud").unwrap();
-        assert!(ovh.sections.iter().flat_map(|s| &s.duties).all(|d| d.letters.contains('R') || d.letters.contains('A')));
-        assert_eq!(cust.sections[0].title.get("en"), Some("Before subscription › Specify service as needed"));
+        assert!(ovh
+            .sections
+            .iter()
+            .flat_map(|s| &s.duties)
+            .all(|d| d.letters.contains('R') || d.letters.contains('A')));
+        assert_eq!(
+            cust.sections[0].title.get("en"),
+            Some("Before subscription › Specify service as needed")
+        );
     }
 }

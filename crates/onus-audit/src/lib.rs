@@ -15,5 +15,5 @@ pub mod eval;
 pub mod helpers;
 pub mod join;
 
-pub use catalog::{Check, CatalogError, Scope, Severity};
+pub use catalog::{CatalogError, Check, Scope, Severity};
 pub use eval::{run, CheckResult, CheckStatus, Finding, RunOptions, DEFAULT_K8S_LATEST};

@@ -11,7 +11,11 @@ const CERT: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ2ekNDQVdhZ0F3SUJB
 fn audit_at(yaml: &str, now: &str) -> Vec<CheckResult> {
     let mut inv = Inventory::default();
     inv.add_text("fixture.yaml", yaml).unwrap();
-    let opts = RunOptions { now: chrono::DateTime::parse_from_rfc3339(now).unwrap(), threads: 1, ..RunOptions::default() };
+    let opts = RunOptions {
+        now: chrono::DateTime::parse_from_rfc3339(now).unwrap(),
+        threads: 1,
+        ..RunOptions::default()
+    };
     run(Arc::new(inv), &catalog::builtin().unwrap(), &opts)
 }
 
@@ -20,13 +24,19 @@ fn check(yaml: &str, id: &str) -> CheckResult {
 }
 
 fn check_at(yaml: &str, id: &str, now: &str) -> CheckResult {
-    let r = audit_at(yaml, now).into_iter().find(|r| r.id == id).unwrap();
+    let r = audit_at(yaml, now)
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap();
     assert!(r.errors.is_empty(), "{id}: {:?}", r.errors);
     r
 }
 
 fn failing(r: &CheckResult) -> Vec<(String, String)> {
-    r.failures.iter().map(|f| (f.id.clone(), f.reason.clone())).collect()
+    r.failures
+        .iter()
+        .map(|f| (f.id.clone(), f.reason.clone()))
+        .collect()
 }
 
 fn ids(r: &CheckResult) -> Vec<&str> {
@@ -68,8 +78,14 @@ metadata: {name: partial, namespace: jobs}
 spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Ingress]}
 "#;
     let r = check(y, "network.default-deny");
-    assert_eq!(r.checked, 2, "shop and jobs; kube-system excluded, services are not workloads");
-    assert_eq!(failing(&r), vec![("jobs".into(), "no-default-deny-ingress".into())]);
+    assert_eq!(
+        r.checked, 2,
+        "shop and jobs; kube-system excluded, services are not workloads"
+    );
+    assert_eq!(
+        failing(&r),
+        vec![("jobs".into(), "no-default-deny-ingress".into())]
+    );
     let ok = y.replace("policyTypes: [Egress]", "policyTypes: [Egress, Ingress]");
     assert_eq!(check(&ok, "network.default-deny").status, CheckStatus::Pass);
 }
@@ -98,14 +114,33 @@ apiVersion: v1
 metadata: {name: cache, namespace: other}
 "#;
     let r = check(&format!("{SCHEDULE}{pvcs}"), "backup.pvc-covered");
-    assert_eq!(failing(&r), vec![("other/cache".into(), "no-schedule-covers-namespace".into())]);
+    assert_eq!(
+        failing(&r),
+        vec![("other/cache".into(), "no-schedule-covers-namespace".into())]
+    );
     let star = SCHEDULE.replace("includedNamespaces: [shop]", "includedNamespaces: ['*']");
-    assert_eq!(check(&format!("{star}{pvcs}"), "backup.pvc-covered").status, CheckStatus::Pass);
+    assert_eq!(
+        check(&format!("{star}{pvcs}"), "backup.pvc-covered").status,
+        CheckStatus::Pass
+    );
     let absent = SCHEDULE.replace("includedNamespaces: [shop]", "includedNamespaces: []");
-    assert_eq!(check(&format!("{absent}{pvcs}"), "backup.pvc-covered").status, CheckStatus::Pass);
-    let excluded = absent.replace("excludedNamespaces: [scratch]", "excludedNamespaces: [other]");
-    assert_eq!(ids(&check(&format!("{excluded}{pvcs}"), "backup.pvc-covered")), vec!["other/cache"]);
-    assert_eq!(ids(&check(pvcs, "backup.pvc-covered")), vec!["shop/data", "other/cache"], "no schedule at all");
+    assert_eq!(
+        check(&format!("{absent}{pvcs}"), "backup.pvc-covered").status,
+        CheckStatus::Pass
+    );
+    let excluded = absent.replace(
+        "excludedNamespaces: [scratch]",
+        "excludedNamespaces: [other]",
+    );
+    assert_eq!(
+        ids(&check(&format!("{excluded}{pvcs}"), "backup.pvc-covered")),
+        vec!["other/cache"]
+    );
+    assert_eq!(
+        ids(&check(pvcs, "backup.pvc-covered")),
+        vec!["shop/data", "other/cache"],
+        "no schedule at all"
+    );
 }
 
 #[test]
@@ -123,13 +158,34 @@ metadata: {name: daily-2, namespace: velero, labels: {velero.io/schedule-name: d
 status: {phase: PartiallyFailed, completionTimestamp: "2025-06-02T02:10:00Z"}
 "#;
     let y = format!("{SCHEDULE}{backups}");
-    assert_eq!(check_at(&y, "backup.recent", "2025-06-01T12:00:00Z").status, CheckStatus::Pass);
-    assert_eq!(check_at(&y, "backup.recent", "2025-06-02T04:10:00Z").status, CheckStatus::Pass, "26 h exactly");
+    assert_eq!(
+        check_at(&y, "backup.recent", "2025-06-01T12:00:00Z").status,
+        CheckStatus::Pass
+    );
+    assert_eq!(
+        check_at(&y, "backup.recent", "2025-06-02T04:10:00Z").status,
+        CheckStatus::Pass,
+        "26 h exactly"
+    );
     let r = check_at(&y, "backup.recent", "2025-06-02T12:00:00Z");
-    assert_eq!(failing(&r), vec![("velero/daily".into(), "no-completed-backup-in-26h".into())], "the newer one failed");
-    assert_eq!(check_at(&y, "backup.recent", "2025-06-01T01:00:00Z").status, CheckStatus::Fail, "after --now does not count");
-    let other = y.replace("velero.io/schedule-name: daily}", "velero.io/schedule-name: weekly}");
-    assert_eq!(check_at(&other, "backup.recent", "2025-06-01T12:00:00Z").status, CheckStatus::Fail);
+    assert_eq!(
+        failing(&r),
+        vec![("velero/daily".into(), "no-completed-backup-in-26h".into())],
+        "the newer one failed"
+    );
+    assert_eq!(
+        check_at(&y, "backup.recent", "2025-06-01T01:00:00Z").status,
+        CheckStatus::Fail,
+        "after --now does not count"
+    );
+    let other = y.replace(
+        "velero.io/schedule-name: daily}",
+        "velero.io/schedule-name: weekly}",
+    );
+    assert_eq!(
+        check_at(&other, "backup.recent", "2025-06-01T12:00:00Z").status,
+        CheckStatus::Fail
+    );
 }
 
 const WORKLOADS: &str = r#"
@@ -210,19 +266,40 @@ fn workload_resources() {
     assert_eq!(
         failing(&r),
         vec![
-            ("shop/Deployment/web/sidecar".into(), "missing requests.memory; missing limits.memory".into()),
-            ("jobs/CronJob/report/run".into(), "missing requests.cpu; missing requests.memory; missing limits.memory".into()),
+            (
+                "shop/Deployment/web/sidecar".into(),
+                "missing requests.memory; missing limits.memory".into()
+            ),
+            (
+                "jobs/CronJob/report/run".into(),
+                "missing requests.cpu; missing requests.memory; missing limits.memory".into()
+            ),
         ]
     );
-    assert_eq!(r.checked, 5, "init containers and controller-owned pods are not judged");
+    assert_eq!(
+        r.checked, 5,
+        "init containers and controller-owned pods are not judged"
+    );
 }
 
 #[test]
 fn continuity_replicas_pdb() {
     let r = check(WORKLOADS, "continuity.replicas-pdb");
-    assert_eq!(failing(&r), vec![("shop/StatefulSet/db".into(), "replicas below 2; no PodDisruptionBudget".into())]);
-    let no_match = WORKLOADS.replace("matchLabels: {app: web}}", "matchLabels: {app: web, tier: back}}");
-    assert_eq!(ids(&check(&no_match, "continuity.replicas-pdb")), vec!["shop/Deployment/web", "shop/StatefulSet/db"]);
+    assert_eq!(
+        failing(&r),
+        vec![(
+            "shop/StatefulSet/db".into(),
+            "replicas below 2; no PodDisruptionBudget".into()
+        )]
+    );
+    let no_match = WORKLOADS.replace(
+        "matchLabels: {app: web}}",
+        "matchLabels: {app: web, tier: back}}",
+    );
+    assert_eq!(
+        ids(&check(&no_match, "continuity.replicas-pdb")),
+        vec!["shop/Deployment/web", "shop/StatefulSet/db"]
+    );
 }
 
 #[test]
@@ -230,7 +307,10 @@ fn data_no_hostpath() {
     let r = check(WORKLOADS, "data.no-hostpath");
     assert_eq!(
         failing(&r),
-        vec![("shop/StatefulSet/db".into(), "hostPath volume data".into()), ("jobs/CronJob/report".into(), "hostPath volume logs".into())]
+        vec![
+            ("shop/StatefulSet/db".into(), "hostPath volume data".into()),
+            ("jobs/CronJob/report".into(), "hostPath volume logs".into())
+        ]
     );
 }
 
@@ -240,8 +320,14 @@ fn monitoring_probes() {
     assert_eq!(
         failing(&r),
         vec![
-            ("shop/Deployment/web/sidecar".into(), "missing readinessProbe; missing livenessProbe".into()),
-            ("shop/StatefulSet/db/postgres".into(), "missing livenessProbe".into()),
+            (
+                "shop/Deployment/web/sidecar".into(),
+                "missing readinessProbe; missing livenessProbe".into()
+            ),
+            (
+                "shop/StatefulSet/db/postgres".into(),
+                "missing livenessProbe".into()
+            ),
         ]
     );
 }
@@ -251,10 +337,18 @@ fn images_pinned() {
     let r = check(WORKLOADS, "images.pinned");
     assert_eq!(
         ids(&r),
-        vec!["shop/Deployment/web/migrate", "shop/Deployment/web/sidecar", "jobs/CronJob/report/run", "shop/Pod/debug/shell"]
+        vec![
+            "shop/Deployment/web/migrate",
+            "shop/Deployment/web/sidecar",
+            "jobs/CronJob/report/run",
+            "shop/Pod/debug/shell"
+        ]
     );
     assert_eq!(r.failures[0].reason, "latest tag shop/migrate:latest");
-    assert_eq!(r.failures[1].reason, "untagged image registry.example:5000/tools/agent");
+    assert_eq!(
+        r.failures[1].reason,
+        "untagged image registry.example:5000/tools/agent"
+    );
 }
 
 #[test]
@@ -283,10 +377,19 @@ subjects: [{kind: Group, name: "system:authenticated"}]
 "#;
     let r = check(y, "access.cluster-admin");
     assert_eq!(r.checked, 2);
-    assert_eq!(failing(&r), vec![("oops".into(), "Group system:authenticated; ServiceAccount shop/default".into())]);
+    assert_eq!(
+        failing(&r),
+        vec![(
+            "oops".into(),
+            "Group system:authenticated; ServiceAccount shop/default".into()
+        )]
+    );
     for g in ["system:unauthenticated", "system:serviceaccounts"] {
         let y2 = y.replace("system:masters", g);
-        assert_eq!(ids(&check(&y2, "access.cluster-admin")), vec!["cluster-admin", "oops"]);
+        assert_eq!(
+            ids(&check(&y2, "access.cluster-admin")),
+            vec!["cluster-admin", "oops"]
+        );
     }
 }
 
@@ -328,17 +431,34 @@ fn tls_ingress_cert() {
     let r = check_at(&y, "tls.ingress-cert", "2030-01-01T00:00:00Z");
     assert_eq!(
         failing(&r),
-        vec![("shop/shop/admin.example.com".into(), "host-without-tls".into()), ("shop/shop/api-tls".into(), "missing-secret".into())]
+        vec![
+            (
+                "shop/shop/admin.example.com".into(),
+                "host-without-tls".into()
+            ),
+            ("shop/shop/api-tls".into(), "missing-secret".into())
+        ]
     );
     assert_eq!(r.checked, 4);
     let reason = |now: &str| {
         let r = check_at(&y, "tls.ingress-cert", now);
-        r.failures.iter().find(|f| f.id == "shop/shop/shop-tls").map(|f| f.reason.clone())
+        r.failures
+            .iter()
+            .find(|f| f.id == "shop/shop/shop-tls")
+            .map(|f| f.reason.clone())
     };
-    assert_eq!(reason("2036-11-04T20:16:22Z"), None, "14 days and a second before notAfter");
+    assert_eq!(
+        reason("2036-11-04T20:16:22Z"),
+        None,
+        "14 days and a second before notAfter"
+    );
     assert_eq!(reason("2036-11-10T00:00:00Z").as_deref(), Some("expiring"));
     assert_eq!(reason("2036-11-18T20:16:23Z").as_deref(), Some("expired"));
-    let opaque = check_at(&ingress("Opaque"), "tls.ingress-cert", "2030-01-01T00:00:00Z");
+    let opaque = check_at(
+        &ingress("Opaque"),
+        "tls.ingress-cert",
+        "2030-01-01T00:00:00Z",
+    );
     assert!(failing(&opaque).contains(&("shop/shop/shop-tls".into(), "missing-secret".into())));
     let garbage = y.replacen(CERT, "bm90IGEgY2VydA==", 1);
     let g = check_at(&garbage, "tls.ingress-cert", "2030-01-01T00:00:00Z");
@@ -363,21 +483,43 @@ status: {nodeInfo: {kubeletVersion: v1.31.9}}
     let inv = Arc::new(inv);
     let checks = catalog::builtin().unwrap();
     let at = |latest: &str| {
-        let opts = RunOptions { k8s_latest: latest.into(), threads: 1, ..RunOptions::default() };
-        run(inv.clone(), &checks, &opts).into_iter().find(|r| r.id == "version.supported").unwrap()
+        let opts = RunOptions {
+            k8s_latest: latest.into(),
+            threads: 1,
+            ..RunOptions::default()
+        };
+        run(inv.clone(), &checks, &opts)
+            .into_iter()
+            .find(|r| r.id == "version.supported")
+            .unwrap()
     };
     assert_eq!(ids(&at("1.34")), vec!["node-b"]);
-    assert_eq!(at("1.34").failures[0].reason, "kubelet v1.31.9 older than 1.32");
+    assert_eq!(
+        at("1.34").failures[0].reason,
+        "kubelet v1.31.9 older than 1.32"
+    );
     assert_eq!(at("1.33").status, CheckStatus::Pass);
     assert_eq!(ids(&at("1.35")), vec!["node-a", "node-b"]);
 }
 
 #[test]
 fn provider_promises() {
-    let none = audit_at("kind: Node\napiVersion: v1\nmetadata: {name: n}\n", "2025-01-01T00:00:00Z");
-    for id in ["provider.volume-snapshot-class", "provider.ingress-class", "provider.autoscaling-api", "provider.default-storage-class"] {
+    let none = audit_at(
+        "kind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+        "2025-01-01T00:00:00Z",
+    );
+    for id in [
+        "provider.volume-snapshot-class",
+        "provider.ingress-class",
+        "provider.autoscaling-api",
+        "provider.default-storage-class",
+    ] {
         let r = none.iter().find(|r| r.id == id).unwrap();
-        assert_eq!((r.status, ids(r)), (CheckStatus::Fail, vec!["cluster"]), "{id}");
+        assert_eq!(
+            (r.status, ids(r)),
+            (CheckStatus::Fail, vec!["cluster"]),
+            "{id}"
+        );
     }
     let y = r#"
 kind: VolumeSnapshotClass
@@ -400,19 +542,34 @@ apiVersion: storage.k8s.io/v1
 metadata: {name: csi-cinder-high-speed, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}
 "#;
     let all = audit_at(y, "2025-01-01T00:00:00Z");
-    for id in ["provider.volume-snapshot-class", "provider.ingress-class", "provider.autoscaling-api", "provider.default-storage-class"] {
-        assert_eq!(all.iter().find(|r| r.id == id).unwrap().status, CheckStatus::Pass, "{id}");
+    for id in [
+        "provider.volume-snapshot-class",
+        "provider.ingress-class",
+        "provider.autoscaling-api",
+        "provider.default-storage-class",
+    ] {
+        assert_eq!(
+            all.iter().find(|r| r.id == id).unwrap().status,
+            CheckStatus::Pass,
+            "{id}"
+        );
     }
 }
 
 #[test]
 fn failures_point_at_file_and_line() {
     let r = check(WORKLOADS, "data.no-hostpath");
-    assert_eq!((r.failures[0].file.as_deref(), r.failures[0].line), (Some("fixture.yaml"), Some(22)));
+    assert_eq!(
+        (r.failures[0].file.as_deref(), r.failures[0].line),
+        (Some("fixture.yaml"), Some(22))
+    );
 }
 
 #[test]
 fn nothing_to_judge_is_not_applicable() {
-    let r = check("kind: Node\napiVersion: v1\nmetadata: {name: n}\n", "backup.pvc-covered");
+    let r = check(
+        "kind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+        "backup.pvc-covered",
+    );
     assert_eq!((r.status, r.checked), (CheckStatus::NotApplicable, 0));
 }

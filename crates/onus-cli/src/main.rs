@@ -1,1 +1,82 @@
-fn main(){}
+//! `onus`: shared-responsibility models as a system.
+//!
+//! A thin shell over the onus crates: it parses the command line, resolves models, calls the
+//! libraries and prints their results. Only this crate knows about output formats, colours
+//! and exit codes.
+
+mod cmd;
+mod error;
+mod global;
+mod output;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::global::{Global, GlobalArgs};
+
+/// Shared-responsibility models as a system: who does what between a cloud provider and its
+/// customers, as data you can validate, query and check.
+#[derive(Debug, Parser)]
+#[command(name = "onus", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the models available (built in and from --model-path).
+    Models(cmd::models::Args),
+    /// Check model files against the format and the rules; report every problem with its place.
+    Validate(cmd::validate::Args),
+    /// Print a whole model, section by section.
+    Show(cmd::show::Args),
+    /// Find the activities matching words, in any language, with each party's roles.
+    Who(cmd::who::Args),
+    /// List one party's duties in a model.
+    Obligations(cmd::obligations::Args),
+    /// List the topic vocabulary, with the NIST SP 800-53 controls of each topic.
+    Topics(cmd::topics::Args),
+    /// Print the JSON Schema of the model format.
+    Schema(cmd::schema::Args),
+    /// Check both parties' duties of a model against a cluster's state (exports or live).
+    Audit(cmd::audit::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help and version on stdout with success, usage errors on stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(error::EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let g = Global::new(cli.global);
+    let result = match cli.command {
+        Command::Models(a) => cmd::models::run(a, &g),
+        Command::Validate(a) => cmd::validate::run(a, &g),
+        Command::Show(a) => cmd::show::run(a, &g),
+        Command::Who(a) => cmd::who::run(a, &g),
+        Command::Obligations(a) => cmd::obligations::run(a, &g),
+        Command::Topics(a) => cmd::topics::run(a, &g),
+        Command::Schema(a) => cmd::schema::run(a, &g),
+        Command::Audit(a) => cmd::audit::run(a, &g),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit_code();
+            eprintln!("{:?}", miette::Report::new(e));
+            ExitCode::from(code)
+        }
+    }
+}

@@ -70,9 +70,17 @@ impl std::fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     #[error("cannot read `{path}`: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}:{column}: {message}")]
-    Parse { file: String, line: usize, column: usize, message: String },
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 /// The objects of a cluster, indexed by kind and namespace.
@@ -87,7 +95,12 @@ pub struct Inventory {
 
 /// Bounds on inputs: cluster exports are large, but not unbounded.
 pub fn limits() -> onus_yaml::Limits {
-    onus_yaml::Limits { max_bytes: 2 << 30, max_depth: 128, max_nodes: usize::MAX / 2, record_spans: true }
+    onus_yaml::Limits {
+        max_bytes: 2 << 30,
+        max_depth: 128,
+        max_nodes: usize::MAX / 2,
+        record_spans: true,
+    }
 }
 
 /// Texts larger than this are split into groups of documents parsed in parallel.
@@ -102,7 +115,9 @@ impl Inventory {
             collect(p, true, &mut files)?;
         }
         let mut inv = Inventory::default();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(files.len().max(1));
         if threads <= 1 || files.len() <= 1 {
             for f in &files {
                 let text = read_file(f)?;
@@ -120,16 +135,21 @@ impl Inventory {
                         loop {
                             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             let Some(f) = files.get(i) else { break };
-                            let r = read_file(f).and_then(|t| parse_text(&f.display().to_string(), &t, false));
+                            let r = read_file(f)
+                                .and_then(|t| parse_text(&f.display().to_string(), &t, false));
                             out.push((i, r));
                         }
                         out
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
         });
-        let mut all: Vec<(usize, Result<Parsed, InventoryError>)> = results.into_iter().flatten().collect();
+        let mut all: Vec<(usize, Result<Parsed, InventoryError>)> =
+            results.into_iter().flatten().collect();
         all.sort_by_key(|(i, _)| *i);
         for (_, r) in all {
             inv.absorb(r?);
@@ -146,7 +166,10 @@ impl Inventory {
 
     /// Adds one object (or a `List` of them) that did not come from a file.
     pub fn add_value(&mut self, value: Value, origin: Origin) {
-        let mut p = Parsed { file: origin.file.to_string(), ..Parsed::default() };
+        let mut p = Parsed {
+            file: origin.file.to_string(),
+            ..Parsed::default()
+        };
         take_document(value, origin.line, &|_| None, &origin.file, &mut p);
         self.absorb(p);
     }
@@ -158,7 +181,10 @@ impl Inventory {
             let i = self.objects.len();
             self.by_kind.entry(o.kind.clone()).or_default().push(i);
             if let Some(ns) = &o.namespace {
-                self.by_kind_ns.entry((o.kind.clone(), ns.clone())).or_default().push(i);
+                self.by_kind_ns
+                    .entry((o.kind.clone(), ns.clone()))
+                    .or_default()
+                    .push(i);
             }
             self.objects.push(o);
         }
@@ -188,12 +214,24 @@ impl Inventory {
 
     /// Objects of a kind, in input order.
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.by_kind.get(kind).into_iter().flatten().map(move |&i| &self.objects[i])
+        self.by_kind
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(move |&i| &self.objects[i])
     }
 
     /// Objects of a kind in a namespace, in input order.
-    pub fn of_kind_in<'a>(&'a self, kind: &str, namespace: &str) -> impl Iterator<Item = &'a Object> + 'a {
-        self.by_kind_ns.get(&(kind.to_string(), namespace.to_string())).into_iter().flatten().map(move |&i| &self.objects[i])
+    pub fn of_kind_in<'a>(
+        &'a self,
+        kind: &str,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_kind_ns
+            .get(&(kind.to_string(), namespace.to_string()))
+            .into_iter()
+            .flatten()
+            .map(move |&i| &self.objects[i])
     }
 
     /// Positions in [`Inventory::objects`] of the objects of a kind.
@@ -203,7 +241,9 @@ impl Inventory {
 
     /// Positions in [`Inventory::objects`] of the objects of a kind in a namespace.
     pub fn indices_of_kind_in(&self, kind: &str, namespace: &str) -> &[usize] {
-        self.by_kind_ns.get(&(kind.to_string(), namespace.to_string())).map_or(&[], Vec::as_slice)
+        self.by_kind_ns
+            .get(&(kind.to_string(), namespace.to_string()))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The kinds present, sorted.
@@ -222,7 +262,10 @@ struct Parsed {
 }
 
 fn collect(p: &Path, top: bool, out: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
-    let io = |source| InventoryError::Io { path: p.to_path_buf(), source };
+    let io = |source| InventoryError::Io {
+        path: p.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(p).map_err(io)?;
     if meta.is_file() {
         if top || is_export_file(p) {
@@ -230,7 +273,10 @@ fn collect(p: &Path, top: bool, out: &mut Vec<PathBuf>) -> Result<(), InventoryE
         }
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(p).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for e in entries {
         collect(&e, false, out)?;
@@ -246,11 +292,16 @@ fn is_export_file(p: &Path) -> bool {
 
 /// Reads a file, decompressing gzip (detected by its magic bytes).
 fn read_file(p: &Path) -> Result<String, InventoryError> {
-    let io = |source| InventoryError::Io { path: p.to_path_buf(), source };
+    let io = |source| InventoryError::Io {
+        path: p.to_path_buf(),
+        source,
+    };
     let bytes = std::fs::read(p).map_err(io)?;
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(bytes.len() * 6);
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_end(&mut out).map_err(io)?;
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut out)
+            .map_err(io)?;
         out
     } else {
         bytes
@@ -258,7 +309,12 @@ fn read_file(p: &Path) -> Result<String, InventoryError> {
     String::from_utf8(bytes).map_err(|e| {
         let good = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..good].iter().filter(|b| **b == b'\n').count() + 1;
-        InventoryError::Parse { file: p.display().to_string(), line, column: 1, message: "not valid UTF-8".into() }
+        InventoryError::Parse {
+            file: p.display().to_string(),
+            line,
+            column: 1,
+            message: "not valid UTF-8".into(),
+        }
     })
 }
 
@@ -272,9 +328,8 @@ fn split_stream(text: &str, parts: usize) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut start_line = 0;
-    let mut line = 0;
     let mut pos = 0;
-    for l in text.split_inclusive('\n') {
+    for (line, l) in text.split_inclusive('\n').enumerate() {
         let is_sep = l.starts_with("---") && l[3..].trim().is_empty();
         if is_sep && pos - start >= target && out.len() + 1 < parts {
             out.push((start_line, &text[start..pos]));
@@ -282,22 +337,33 @@ fn split_stream(text: &str, parts: usize) -> Vec<(usize, &str)> {
             start_line = line;
         }
         pos += l.len();
-        line += 1;
     }
     out.push((start_line, &text[start..]));
     out
 }
 
 fn parse_text(file: &str, text: &str, parallel: bool) -> Result<Parsed, InventoryError> {
-    let parts = if parallel { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { 1 };
+    let parts = if parallel {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        1
+    };
     let chunks = split_stream(text, parts);
     let lim = limits();
     let parse = |(offset, chunk): (usize, &str)| -> Result<Parsed, InventoryError> {
         let docs = onus_yaml::parse_all(chunk, &lim).map_err(|e| {
             let s = e.span().unwrap_or_default();
-            InventoryError::Parse { file: file.to_string(), line: s.line + offset, column: s.column, message: e.to_string() }
+            InventoryError::Parse {
+                file: file.to_string(),
+                line: s.line + offset,
+                column: s.column,
+                message: e.to_string(),
+            }
         })?;
-        let mut p = Parsed { file: file.to_string(), ..Parsed::default() };
+        let mut p = Parsed {
+            file: file.to_string(),
+            ..Parsed::default()
+        };
         let name: Arc<str> = Arc::from(file);
         for d in docs {
             let map = &d.map;
@@ -307,13 +373,38 @@ fn parse_text(file: &str, text: &str, parallel: bool) -> Result<Parsed, Inventor
         Ok(p)
     };
     if chunks.len() == 1 {
-        return chunks.into_iter().next().map_or_else(|| Ok(Parsed { file: file.to_string(), ..Parsed::default() }), parse);
+        return chunks.into_iter().next().map_or_else(
+            || {
+                Ok(Parsed {
+                    file: file.to_string(),
+                    ..Parsed::default()
+                })
+            },
+            parse,
+        );
     }
     let results: Vec<Result<Parsed, InventoryError>> = std::thread::scope(|s| {
-        let hs: Vec<_> = chunks.into_iter().map(|c| s.spawn(move || parse(c))).collect();
-        hs.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(InventoryError::Parse { file: file.to_string(), line: 0, column: 0, message: "parser thread failed".into() }))).collect()
+        let hs: Vec<_> = chunks
+            .into_iter()
+            .map(|c| s.spawn(move || parse(c)))
+            .collect();
+        hs.into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(InventoryError::Parse {
+                        file: file.to_string(),
+                        line: 0,
+                        column: 0,
+                        message: "parser thread failed".into(),
+                    })
+                })
+            })
+            .collect()
     });
-    let mut all = Parsed { file: file.to_string(), ..Parsed::default() };
+    let mut all = Parsed {
+        file: file.to_string(),
+        ..Parsed::default()
+    };
     for r in results {
         let r = r?;
         all.objects.extend(r.objects);
@@ -323,41 +414,102 @@ fn parse_text(file: &str, text: &str, parallel: bool) -> Result<Parsed, Inventor
 }
 
 /// Takes the objects of one document: a `*List` with `items`, one object, or nothing (`null`).
-fn take_document(value: Value, line: usize, line_of: &dyn Fn(&str) -> Option<usize>, file: &Arc<str>, out: &mut Parsed) {
+fn take_document(
+    value: Value,
+    line: usize,
+    line_of: &dyn Fn(&str) -> Option<usize>,
+    file: &Arc<str>,
+    out: &mut Parsed,
+) {
     match value {
         Value::Null => {}
-        Value::Object(mut m) if m.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List")) && m.get("items").is_some() => {
+        Value::Object(mut m)
+            if m.get("kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k.ends_with("List"))
+                && m.get("items").is_some() =>
+        {
             match m.remove("items") {
                 Some(Value::Array(items)) => {
                     for (i, item) in items.into_iter().enumerate() {
                         let l = line_of(&format!("/items/{i}")).unwrap_or(line);
-                        take_object(item, Origin { file: file.clone(), line: l }, out);
+                        take_object(
+                            item,
+                            Origin {
+                                file: file.clone(),
+                                line: l,
+                            },
+                            out,
+                        );
                     }
                 }
                 Some(Value::Null) => {}
-                _ => out.problems.push(Problem { origin: Origin { file: file.clone(), line }, message: "`items` of a List must be a list".into() }),
+                _ => out.problems.push(Problem {
+                    origin: Origin {
+                        file: file.clone(),
+                        line,
+                    },
+                    message: "`items` of a List must be a list".into(),
+                }),
             }
         }
-        v => take_object(v, Origin { file: file.clone(), line }, out),
+        v => take_object(
+            v,
+            Origin {
+                file: file.clone(),
+                line,
+            },
+            out,
+        ),
     }
 }
 
 fn take_object(value: Value, origin: Origin, out: &mut Parsed) {
     let Value::Object(m) = &value else {
-        out.problems.push(Problem { origin, message: "an item is not a mapping: not a Kubernetes object".into() });
+        out.problems.push(Problem {
+            origin,
+            message: "an item is not a mapping: not a Kubernetes object".into(),
+        });
         return;
     };
-    let kind = m.get("kind").and_then(Value::as_str).filter(|k| !k.is_empty());
+    let kind = m
+        .get("kind")
+        .and_then(Value::as_str)
+        .filter(|k| !k.is_empty());
     let meta = m.get("metadata").and_then(Value::as_object);
-    let name = meta.and_then(|md| md.get("name")).and_then(Value::as_str).filter(|n| !n.is_empty());
+    let name = meta
+        .and_then(|md| md.get("name"))
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
     let (Some(kind), Some(name)) = (kind, name) else {
-        let what = if kind.is_none() { "has no `kind`" } else { "has no `metadata.name`" };
-        out.problems.push(Problem { origin, message: format!("malformed object: it {what}") });
+        let what = if kind.is_none() {
+            "has no `kind`"
+        } else {
+            "has no `metadata.name`"
+        };
+        out.problems.push(Problem {
+            origin,
+            message: format!("malformed object: it {what}"),
+        });
         return;
     };
-    let namespace = meta.and_then(|md| md.get("namespace")).and_then(Value::as_str).map(str::to_string);
-    let api_version = m.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-    out.objects.push(Object { kind: kind.to_string(), api_version, namespace, name: name.to_string(), value, origin });
+    let namespace = meta
+        .and_then(|md| md.get("namespace"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let api_version = m
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    out.objects.push(Object {
+        kind: kind.to_string(),
+        api_version,
+        namespace,
+        name: name.to_string(),
+        value,
+        origin,
+    });
 }
 
 #[cfg(test)]
@@ -382,22 +534,34 @@ mod tests {
         assert_eq!(inv.len(), 1);
         assert_eq!(inv.problems().len(), 2);
         assert_eq!(inv.problems()[0].origin.line, 4);
-        assert!(inv.problems()[0].to_string().starts_with("s.yaml:4: malformed"));
+        assert!(inv.problems()[0]
+            .to_string()
+            .starts_with("s.yaml:4: malformed"));
         let mut inv = Inventory::default();
-        inv.add_text("j.json", r#"{"kind":"List","items":[{"kind":"Node","metadata":{"name":"n1"}}]}"#).unwrap();
+        inv.add_text(
+            "j.json",
+            r#"{"kind":"List","items":[{"kind":"Node","metadata":{"name":"n1"}}]}"#,
+        )
+        .unwrap();
         assert_eq!(inv.of_kind("Node").next().unwrap().namespace, None);
     }
 
     #[test]
     fn syntax_error_is_located() {
         let mut inv = Inventory::default();
-        let e = inv.add_text("bad.yaml", "kind: Pod\nmetadata:\n  name: [a\n").unwrap_err();
-        assert!(matches!(e, InventoryError::Parse { ref file, line, .. } if file == "bad.yaml" && line >= 3), "{e}");
+        let e = inv
+            .add_text("bad.yaml", "kind: Pod\nmetadata:\n  name: [a\n")
+            .unwrap_err();
+        assert!(
+            matches!(e, InventoryError::Parse { ref file, line, .. } if file == "bad.yaml" && line >= 3),
+            "{e}"
+        );
     }
 
     #[test]
     fn big_streams_are_split_on_document_boundaries() {
-        let doc = "---\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: n\ndata:\n  k: |\n    v\n";
+        let doc =
+            "---\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: n\ndata:\n  k: |\n    v\n";
         let n = SPLIT_BYTES / doc.len() + 100;
         let text: String = doc.repeat(n);
         let chunks = split_stream(&text, 2);

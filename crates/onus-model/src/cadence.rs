@@ -28,8 +28,13 @@ pub struct CadenceError {
 
 impl Cadence {
     pub fn parse(text: &str) -> Result<Cadence, CadenceError> {
-        let err = |why| CadenceError { text: text.to_string(), why };
-        let rest = text.strip_prefix('P').ok_or_else(|| err("it must start with P"))?;
+        let err = |why| CadenceError {
+            text: text.to_string(),
+            why,
+        };
+        let rest = text
+            .strip_prefix('P')
+            .ok_or_else(|| err("it must start with P"))?;
         if rest.is_empty() {
             return Err(err("it names no amount"));
         }
@@ -49,7 +54,9 @@ impl Cadence {
                 in_time = true;
                 continue;
             }
-            let n: u32 = number.parse().map_err(|_| err("a unit has no number before it"))?;
+            let n: u32 = number
+                .parse()
+                .map_err(|_| err("a unit has no number before it"))?;
             number.clear();
             any = true;
             let slot = match (in_time, ch) {
@@ -75,15 +82,26 @@ impl Cadence {
 
     /// An approximate length in seconds (a month is 30 days, a year 365), for due dates.
     pub fn approx_seconds(&self) -> u64 {
-        let days = u64::from(self.years) * 365 + u64::from(self.months) * 30 + u64::from(self.weeks) * 7 + u64::from(self.days);
-        days * 86_400 + u64::from(self.hours) * 3600 + u64::from(self.minutes) * 60 + u64::from(self.seconds)
+        let days = u64::from(self.years) * 365
+            + u64::from(self.months) * 30
+            + u64::from(self.weeks) * 7
+            + u64::from(self.days);
+        days * 86_400
+            + u64::from(self.hours) * 3600
+            + u64::from(self.minutes) * 60
+            + u64::from(self.seconds)
     }
 }
 
 impl fmt::Display for Cadence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "P")?;
-        for (n, u) in [(self.years, 'Y'), (self.months, 'M'), (self.weeks, 'W'), (self.days, 'D')] {
+        for (n, u) in [
+            (self.years, 'Y'),
+            (self.months, 'M'),
+            (self.weeks, 'W'),
+            (self.days, 'D'),
+        ] {
             if n > 0 {
                 write!(f, "{n}{u}")?;
             }
@@ -117,7 +135,9 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_a_duration() {
-        for bad in ["", "1Y", "P", "PT", "P1", "PY", "P1H", "PT1D", "P1.5Y", "yearly", "P1T1H"] {
+        for bad in [
+            "", "1Y", "P", "PT", "P1", "PY", "P1H", "PT1D", "P1.5Y", "yearly", "P1T1H",
+        ] {
             assert!(Cadence::parse(bad).is_err(), "{bad} should be refused");
         }
     }

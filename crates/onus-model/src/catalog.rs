@@ -8,8 +8,14 @@ use crate::vocabulary::Vocabulary;
 
 /// The models shipped with onus: `(id, YAML text)`, embedded at build time from `models/`.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("ovhcloud-mks", include_str!("../../../models/ovhcloud-mks.yaml")),
-    ("ovhcloud-mks-en", include_str!("../../../models/ovhcloud-mks-en.yaml")),
+    (
+        "ovhcloud-mks",
+        include_str!("../../../models/ovhcloud-mks.yaml"),
+    ),
+    (
+        "ovhcloud-mks-en",
+        include_str!("../../../models/ovhcloud-mks-en.yaml"),
+    ),
     ("h8lio", include_str!("../../../models/h8lio.yaml")),
 ];
 
@@ -24,9 +30,16 @@ pub enum Location {
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("no model `{name}`{}", match .suggestion { Some(s) => format!(" (did you mean `{s}`?)"), None => String::new() })]
-    NotFound { name: String, suggestion: Option<String>, available: Vec<String> },
+    NotFound {
+        name: String,
+        suggestion: Option<String>,
+        available: Vec<String>,
+    },
     #[error("cannot read `{path}`: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The models a run can name: built-ins first, then the files under the model paths.
@@ -52,8 +65,20 @@ impl Catalog {
     }
 
     /// Loads every available model: built-ins, then files.
-    pub fn load_all(&self, vocab: &Vocabulary, opts: &Options) -> Result<Vec<(Location, Loaded)>, CatalogError> {
-        let mut out: Vec<(Location, Loaded)> = BUILTIN.iter().map(|(id, text)| (Location::Builtin, load::load_str(&format!("builtin:{id}"), text, vocab, opts))).collect();
+    pub fn load_all(
+        &self,
+        vocab: &Vocabulary,
+        opts: &Options,
+    ) -> Result<Vec<(Location, Loaded)>, CatalogError> {
+        let mut out: Vec<(Location, Loaded)> = BUILTIN
+            .iter()
+            .map(|(id, text)| {
+                (
+                    Location::Builtin,
+                    load::load_str(&format!("builtin:{id}"), text, vocab, opts),
+                )
+            })
+            .collect();
         for f in self.files()? {
             let l = load::load_path(&f, vocab, opts);
             out.push((Location::File(f), l));
@@ -64,7 +89,12 @@ impl Catalog {
     /// Resolves a name given on the command line: a path to a file, the id of a model under the
     /// model paths, or a built-in id (in that order, so that a local edit of a shipped model
     /// can be used by naming it).
-    pub fn resolve(&self, name: &str, vocab: &Vocabulary, opts: &Options) -> Result<Loaded, CatalogError> {
+    pub fn resolve(
+        &self,
+        name: &str,
+        vocab: &Vocabulary,
+        opts: &Options,
+    ) -> Result<Loaded, CatalogError> {
         let p = Path::new(name);
         if p.is_file() {
             return Ok(load::load_path(p, vocab, opts));
@@ -84,24 +114,38 @@ impl Catalog {
                 available.push(m.id);
             }
         }
-        let suggestion = crate::validate::nearest(name, available.iter().map(String::as_str)).map(str::to_string);
-        Err(CatalogError::NotFound { name: name.to_string(), suggestion, available })
+        let suggestion = crate::validate::nearest(name, available.iter().map(String::as_str))
+            .map(str::to_string);
+        Err(CatalogError::NotFound {
+            name: name.to_string(),
+            suggestion,
+            available,
+        })
     }
 }
 
 fn model_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
-    let io = |source| CatalogError::Io { path: p.to_path_buf(), source };
+    let io = |source| CatalogError::Io {
+        path: p.to_path_buf(),
+        source,
+    };
     let meta = std::fs::metadata(p).map_err(io)?;
     if meta.is_file() {
         out.push(p.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(p).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {
             model_files(&e, out)?;
-        } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "json")) {
+        } else if matches!(
+            e.extension().and_then(|x| x.to_str()),
+            Some("yaml" | "yml" | "json")
+        ) {
             out.push(e);
         }
     }

@@ -36,26 +36,126 @@ pub struct Rule {
 
 /// Every rule `onus validate` applies, by name.
 pub const RULES: &[Rule] = &[
-    Rule { name: "syntax", severity: Severity::Error, silenceable: false, summary: "the file is not readable YAML or JSON (size, encoding, syntax, nesting, aliases)" },
-    Rule { name: "schema", severity: Severity::Error, silenceable: false, summary: "a field is missing, unknown or of the wrong type" },
-    Rule { name: "format-version", severity: Severity::Error, silenceable: false, summary: "`format` is not a version of the model format this onus reads" },
-    Rule { name: "duplicate-id", severity: Severity::Error, silenceable: false, summary: "two parties, sections, activities or statements share an id" },
-    Rule { name: "unknown-party", severity: Severity::Error, silenceable: false, summary: "a role or statement names a party the model does not declare" },
-    Rule { name: "unknown-letter", severity: Severity::Error, silenceable: false, summary: "a role cell holds a letter the role scheme does not define, or a letter twice" },
-    Rule { name: "unknown-section", severity: Severity::Error, silenceable: false, summary: "an activity, statement or section names a section that does not exist" },
-    Rule { name: "section-cycle", severity: Severity::Error, silenceable: false, summary: "a section is its own ancestor" },
-    Rule { name: "unknown-topic", severity: Severity::Error, silenceable: true, summary: "a topic is not in the vocabulary" },
-    Rule { name: "unknown-layer", severity: Severity::Error, silenceable: true, summary: "a layer is not in the vocabulary" },
-    Rule { name: "unknown-language", severity: Severity::Error, silenceable: true, summary: "a text is in a language the model does not list in `languages`" },
-    Rule { name: "missing-accountable", severity: Severity::Error, silenceable: true, summary: "no party is accountable (A) for an activity" },
-    Rule { name: "multiple-accountable", severity: Severity::Error, silenceable: true, summary: "more than one party is accountable (A) for an activity" },
-    Rule { name: "invalid-cadence", severity: Severity::Error, silenceable: false, summary: "a cadence is not an ISO 8601 duration" },
-    Rule { name: "invalid-date", severity: Severity::Error, silenceable: true, summary: "`published` is not a YYYY-MM-DD date" },
-    Rule { name: "missing-responsible", severity: Severity::Warning, silenceable: true, summary: "no party is responsible (R) for carrying out an activity" },
-    Rule { name: "missing-translation", severity: Severity::Warning, silenceable: true, summary: "a text lacks one of the model's languages" },
-    Rule { name: "no-topic", severity: Severity::Warning, silenceable: true, summary: "an activity has neither topics nor suggested topics" },
-    Rule { name: "empty-section", severity: Severity::Warning, silenceable: true, summary: "a section holds no activity, statement or sub-section" },
-    Rule { name: "unknown-rule", severity: Severity::Warning, silenceable: true, summary: "`lint.allow` names a rule that does not exist" },
+    Rule {
+        name: "syntax",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "the file is not readable YAML or JSON (size, encoding, syntax, nesting, aliases)",
+    },
+    Rule {
+        name: "schema",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a field is missing, unknown or of the wrong type",
+    },
+    Rule {
+        name: "format-version",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "`format` is not a version of the model format this onus reads",
+    },
+    Rule {
+        name: "duplicate-id",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "two parties, sections, activities or statements share an id",
+    },
+    Rule {
+        name: "unknown-party",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a role or statement names a party the model does not declare",
+    },
+    Rule {
+        name: "unknown-letter",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a role cell holds a letter the role scheme does not define, or a letter twice",
+    },
+    Rule {
+        name: "unknown-section",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "an activity, statement or section names a section that does not exist",
+    },
+    Rule {
+        name: "section-cycle",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a section is its own ancestor",
+    },
+    Rule {
+        name: "unknown-topic",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "a topic is not in the vocabulary",
+    },
+    Rule {
+        name: "unknown-layer",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "a layer is not in the vocabulary",
+    },
+    Rule {
+        name: "unknown-language",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "a text is in a language the model does not list in `languages`",
+    },
+    Rule {
+        name: "missing-accountable",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "no party is accountable (A) for an activity",
+    },
+    Rule {
+        name: "multiple-accountable",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "more than one party is accountable (A) for an activity",
+    },
+    Rule {
+        name: "invalid-cadence",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a cadence is not an ISO 8601 duration",
+    },
+    Rule {
+        name: "invalid-date",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "`published` is not a YYYY-MM-DD date",
+    },
+    Rule {
+        name: "missing-responsible",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "no party is responsible (R) for carrying out an activity",
+    },
+    Rule {
+        name: "missing-translation",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "a text lacks one of the model's languages",
+    },
+    Rule {
+        name: "no-topic",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "an activity has neither topics nor suggested topics",
+    },
+    Rule {
+        name: "empty-section",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "a section holds no activity, statement or sub-section",
+    },
+    Rule {
+        name: "unknown-rule",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "`lint.allow` names a rule that does not exist",
+    },
 ];
 
 /// The rule of that name.
@@ -103,14 +203,27 @@ pub struct SpanOut {
 
 impl From<Span> for SpanOut {
     fn from(s: Span) -> Self {
-        SpanOut { line: s.line, column: s.column, offset: s.offset, length: s.len }
+        SpanOut {
+            line: s.line,
+            column: s.column,
+            offset: s.offset,
+            length: s.len,
+        }
     }
 }
 
 impl Diagnostic {
     pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
         let severity = self::rule(rule).map_or(Severity::Error, |r| r.severity);
-        Diagnostic { rule, severity, message: message.into(), hint: None, file: None, pointer: None, span: None }
+        Diagnostic {
+            rule,
+            severity,
+            message: message.into(),
+            hint: None,
+            file: None,
+            pointer: None,
+            span: None,
+        }
     }
 
     pub fn at(mut self, pointer: impl Into<String>) -> Self {

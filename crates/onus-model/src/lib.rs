@@ -64,8 +64,13 @@ impl Model {
     }
 
     /// Direct children of a section (`None`: the top-level sections), in model order.
-    pub fn children<'a>(&'a self, parent: Option<&'a str>) -> impl Iterator<Item = &'a Section> + 'a {
-        self.sections.iter().filter(move |s| s.parent.as_deref() == parent)
+    pub fn children<'a>(
+        &'a self,
+        parent: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a Section> + 'a {
+        self.sections
+            .iter()
+            .filter(move |s| s.parent.as_deref() == parent)
     }
 
     /// The letters `party` holds in `activity` (empty when none).
@@ -74,9 +79,23 @@ impl Model {
     }
 
     /// The parties holding a letter of the given duty in an activity.
-    pub fn holders<'a>(&'a self, activity: &'a Activity, duty: Duty) -> impl Iterator<Item = &'a str> + 'a {
-        let letters: Vec<char> = self.roles.letters.iter().filter(|l| l.duty == duty).map(|l| l.letter).collect();
-        activity.roles.iter().filter(move |(_, cell)| cell.chars().any(|c| letters.contains(&c))).map(|(p, _)| p.as_str())
+    pub fn holders<'a>(
+        &'a self,
+        activity: &'a Activity,
+        duty: Duty,
+    ) -> impl Iterator<Item = &'a str> + 'a {
+        let letters: Vec<char> = self
+            .roles
+            .letters
+            .iter()
+            .filter(|l| l.duty == duty)
+            .map(|l| l.letter)
+            .collect();
+        activity
+            .roles
+            .iter()
+            .filter(move |(_, cell)| cell.chars().any(|c| letters.contains(&c)))
+            .map(|(p, _)| p.as_str())
     }
 
     /// The model as YAML text, in the file format.
@@ -89,7 +108,10 @@ impl Model {
     pub fn json_schema() -> serde_json::Value {
         let mut s = serde_json::to_value(schemars::schema_for!(Model)).unwrap_or_default();
         if let Some(o) = s.as_object_mut() {
-            o.insert("$id".into(), "https://onus.dev/schema/model.schema.json".into());
+            o.insert(
+                "$id".into(),
+                "https://onus.dev/schema/model.schema.json".into(),
+            );
             o.insert("title".into(), "onus shared-responsibility model".into());
         }
         s

@@ -28,28 +28,46 @@ pub struct Loaded {
 impl Loaded {
     /// Whether any finding is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error)
     }
 }
 
 fn limits() -> onus_yaml::Limits {
-    onus_yaml::Limits { max_bytes: MAX_MODEL_BYTES, ..onus_yaml::Limits::default() }
+    onus_yaml::Limits {
+        max_bytes: MAX_MODEL_BYTES,
+        ..onus_yaml::Limits::default()
+    }
 }
 
 /// Reads a model file from disk. I/O errors become a diagnostic on the file.
 pub fn load_path(path: &Path, vocab: &Vocabulary, opts: &Options) -> Loaded {
     let name = path.display().to_string();
-    let empty = Origin { name: name.clone(), text: Arc::from("") };
+    let empty = Origin {
+        name: name.clone(),
+        text: Arc::from(""),
+    };
     // Refuse oversized files before reading them into memory.
     if let Ok(meta) = std::fs::metadata(path) {
         if meta.len() > MAX_MODEL_BYTES as u64 {
-            let e = onus_yaml::YamlError::TooLarge { size: usize::try_from(meta.len()).unwrap_or(usize::MAX), limit: MAX_MODEL_BYTES };
-            return fail(empty, Diagnostic::new("syntax", e.to_string()).hint("a model file is at most 8 MiB; is this the right file?"));
+            let e = onus_yaml::YamlError::TooLarge {
+                size: usize::try_from(meta.len()).unwrap_or(usize::MAX),
+                limit: MAX_MODEL_BYTES,
+            };
+            return fail(
+                empty,
+                Diagnostic::new("syntax", e.to_string())
+                    .hint("a model file is at most 8 MiB; is this the right file?"),
+            );
         }
     }
     match std::fs::read(path) {
         Ok(bytes) => load_bytes(&name, &bytes, vocab, opts),
-        Err(e) => fail(empty, Diagnostic::new("syntax", format!("cannot read the file: {e}"))),
+        Err(e) => fail(
+            empty,
+            Diagnostic::new("syntax", format!("cannot read the file: {e}")),
+        ),
     }
 }
 
@@ -58,7 +76,10 @@ pub fn load_bytes(name: &str, bytes: &[u8], vocab: &Vocabulary, opts: &Options) 
     match onus_yaml::decode(bytes, &limits()) {
         Ok(text) => load_str(name, text, vocab, opts),
         Err(e) => {
-            let origin = Origin { name: name.to_string(), text: Arc::from(String::from_utf8_lossy(bytes).as_ref()) };
+            let origin = Origin {
+                name: name.to_string(),
+                text: Arc::from(String::from_utf8_lossy(bytes).as_ref()),
+            };
             let mut d = Diagnostic::new("syntax", e.to_string()).hint("save the file as UTF-8");
             if let Some(s) = e.span() {
                 d = d.with_span(s);
@@ -70,7 +91,10 @@ pub fn load_bytes(name: &str, bytes: &[u8], vocab: &Vocabulary, opts: &Options) 
 
 /// Reads a model from YAML or JSON text, then validates it.
 pub fn load_str(name: &str, text: &str, vocab: &Vocabulary, opts: &Options) -> Loaded {
-    let origin = Origin { name: name.to_string(), text: Arc::from(text) };
+    let origin = Origin {
+        name: name.to_string(),
+        text: Arc::from(text),
+    };
     let doc = match onus_yaml::parse_one(text, &limits()) {
         Ok(d) => d,
         Err(e) => {
@@ -82,12 +106,22 @@ pub fn load_str(name: &str, text: &str, vocab: &Vocabulary, opts: &Options) -> L
         }
     };
     if !doc.value.is_object() {
-        let d = Diagnostic::new("schema", "a model must be a mapping with `format`, `id`, `parties`, `activities`, ...").with_span(doc.span).hint("start from one of the shipped models: `onus show ovhcloud-mks -o yaml`");
+        let d = Diagnostic::new(
+            "schema",
+            "a model must be a mapping with `format`, `id`, `parties`, `activities`, ...",
+        )
+        .with_span(doc.span)
+        .hint("start from one of the shipped models: `onus show ovhcloud-mks -o yaml`");
         return fail(origin, d);
     }
     if let Some(f) = doc.value.get("format").and_then(|v| v.as_str()) {
         if f != crate::types::FORMAT {
-            let mut d = Diagnostic::new("format-version", format!("format `{f}` is not `{}`", crate::types::FORMAT)).at("/format").hint("this onus reads `format: onus.model/v1`");
+            let mut d = Diagnostic::new(
+                "format-version",
+                format!("format `{f}` is not `{}`", crate::types::FORMAT),
+            )
+            .at("/format")
+            .hint("this onus reads `format: onus.model/v1`");
             if let Some(s) = doc.map.get("/format") {
                 d = d.with_span(s);
             }
@@ -99,12 +133,17 @@ pub fn load_str(name: &str, text: &str, vocab: &Vocabulary, opts: &Options) -> L
         Err(e) => {
             let pointer = path_to_pointer(e.path());
             let message = e.inner().to_string();
-            let mut d = Diagnostic::new("schema", format!("{}: {message}", display_path(&pointer))).at(pointer.clone());
+            let mut d = Diagnostic::new("schema", format!("{}: {message}", display_path(&pointer)))
+                .at(pointer.clone());
             if let Some(h) = schema_hint(&message) {
                 d = d.hint(h);
             }
             // An unknown field is best shown at its key; anything else at the value.
-            let span = if message.starts_with("unknown field") { doc.map.key(&pointer).or_else(|| doc.map.nearest(&pointer)) } else { doc.map.nearest(&pointer) };
+            let span = if message.starts_with("unknown field") {
+                doc.map.key(&pointer).or_else(|| doc.map.nearest(&pointer))
+            } else {
+                doc.map.nearest(&pointer)
+            };
             if let Some(s) = span {
                 d = d.with_span(s);
             }
@@ -122,12 +161,20 @@ pub fn load_str(name: &str, text: &str, vocab: &Vocabulary, opts: &Options) -> L
             }
         }
     }
-    Loaded { model: Some(model), origin, diagnostics }
+    Loaded {
+        model: Some(model),
+        origin,
+        diagnostics,
+    }
 }
 
 fn fail(origin: Origin, mut d: Diagnostic) -> Loaded {
     d.file = Some(origin.name.clone());
-    Loaded { model: None, origin, diagnostics: vec![d] }
+    Loaded {
+        model: None,
+        origin,
+        diagnostics: vec![d],
+    }
 }
 
 /// `activities[3].roles` (serde_path_to_error's form) to `/activities/3/roles`.
@@ -182,7 +229,10 @@ mod tests {
 
     #[test]
     fn pointers_read_as_paths() {
-        assert_eq!(display_path("/activities/3/roles/customer"), "activities[3].roles.customer");
+        assert_eq!(
+            display_path("/activities/3/roles/customer"),
+            "activities[3].roles.customer"
+        );
         assert_eq!(display_path(""), "the model");
     }
 }

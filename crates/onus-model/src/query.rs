@@ -9,12 +9,20 @@ use crate::vocabulary::Vocabulary;
 
 /// Folds text for matching: lower case, accents removed, punctuation as spaces.
 pub fn fold(s: &str) -> String {
-    s.nfd().filter(|c| !unicode_normalization::char::is_combining_mark(*c)).flat_map(char::to_lowercase).map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+    s.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect()
 }
 
 /// Words that carry no meaning for a search, in the languages onus ships.
 const STOP: &[&str] = &[
-    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "by", "with", "is", "are", "be", "its", "their", "who", "what", "which", "do", "does", "my", "me", "i", "it", "this", "that", "at", "as", "from", "le", "la", "les", "l", "un", "une", "des", "de", "du", "d", "et", "ou", "en", "au", "aux", "par", "pour", "sur", "dans", "qui", "que", "quoi", "est", "sont", "ses", "son", "sa", "vos", "votre", "mes", "ma", "mon", "ce", "cette", "ces", "se", "s", "qu", "y",
+    "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "by", "with", "is", "are", "be",
+    "its", "their", "who", "what", "which", "do", "does", "my", "me", "i", "it", "this", "that",
+    "at", "as", "from", "le", "la", "les", "l", "un", "une", "des", "de", "du", "d", "et", "ou",
+    "en", "au", "aux", "par", "pour", "sur", "dans", "qui", "que", "quoi", "est", "sont", "ses",
+    "son", "sa", "vos", "votre", "mes", "ma", "mon", "ce", "cette", "ces", "se", "s", "qu", "y",
 ];
 
 /// A word reduced to a stem good enough to match singular and plural forms in English and
@@ -25,7 +33,13 @@ pub fn stem(word: &str) -> String {
         if let Some(base) = w.strip_suffix(suffix) {
             // `access`, `process`: a double s is not a plural.
             if base.chars().count() >= 3 && !(suffix == "s" && base.ends_with('s')) {
-                return if suffix == "ies" { format!("{base}y") } else if suffix == "es" && !base.ends_with(['s', 'x', 'z', 'h']) { format!("{base}e") } else { base.to_string() };
+                return if suffix == "ies" {
+                    format!("{base}y")
+                } else if suffix == "es" && !base.ends_with(['s', 'x', 'z', 'h']) {
+                    format!("{base}e")
+                } else {
+                    base.to_string()
+                };
             }
         }
     }
@@ -34,7 +48,11 @@ pub fn stem(word: &str) -> String {
 
 /// The stems of the meaningful words of a text.
 pub fn terms(s: &str) -> Vec<String> {
-    fold(s).split_whitespace().filter(|w| !STOP.contains(w)).map(stem).collect()
+    fold(s)
+        .split_whitespace()
+        .filter(|w| !STOP.contains(w))
+        .map(stem)
+        .collect()
 }
 
 /// A search hit.
@@ -57,7 +75,12 @@ pub fn who<'m>(model: &'m Model, vocab: &Vocabulary, query: &str) -> Vec<Hit<'m>
         .activities
         .iter()
         .filter_map(|a| {
-            let mut text_words: Vec<String> = a.text.all().chain(a.lead.iter().flat_map(|l| l.all())).flat_map(terms).collect();
+            let mut text_words: Vec<String> = a
+                .text
+                .all()
+                .chain(a.lead.iter().flat_map(|l| l.all()))
+                .flat_map(terms)
+                .collect();
             text_words.sort();
             text_words.dedup();
             let topic_words: Vec<String> = a
@@ -65,18 +88,31 @@ pub fn who<'m>(model: &'m Model, vocab: &Vocabulary, query: &str) -> Vec<Hit<'m>
                 .iter()
                 .chain(&a.suggested_topics)
                 .filter_map(|t| vocab.topic(t))
-                .flat_map(|t| t.keywords.values().flatten().map(String::as_str).chain(t.title.all()).chain(std::iter::once(t.id.as_str())).flat_map(terms).collect::<Vec<_>>())
+                .flat_map(|t| {
+                    t.keywords
+                        .values()
+                        .flatten()
+                        .map(String::as_str)
+                        .chain(t.title.all())
+                        .chain(std::iter::once(t.id.as_str()))
+                        .flat_map(terms)
+                        .collect::<Vec<_>>()
+                })
                 .collect();
             let mut score = 0;
             let mut matched = 0;
             for term in &q {
                 let s = if text_words.iter().any(|w| w == term) {
                     10
-                } else if term.chars().count() >= 4 && text_words.iter().any(|w| w.starts_with(term.as_str())) {
+                } else if term.chars().count() >= 4
+                    && text_words.iter().any(|w| w.starts_with(term.as_str()))
+                {
                     6
                 } else if topic_words.iter().any(|w| w == term) {
                     5
-                } else if term.chars().count() >= 4 && topic_words.iter().any(|w| w.starts_with(term.as_str())) {
+                } else if term.chars().count() >= 4
+                    && topic_words.iter().any(|w| w.starts_with(term.as_str()))
+                {
                     3
                 } else {
                     0
@@ -96,7 +132,7 @@ pub fn who<'m>(model: &'m Model, vocab: &Vocabulary, query: &str) -> Vec<Hit<'m>
             Some(Hit { score, activity: a })
         })
         .collect();
-    hits.sort_by(|a, b| b.score.cmp(&a.score));
+    hits.sort_by_key(|h| std::cmp::Reverse(h.score));
     hits
 }
 
@@ -127,21 +163,52 @@ pub struct Filter {
 /// The duties of `party` in `model`: the activities where it holds one of the letters asked
 /// for, then the statements that bind it. Model order is kept.
 pub fn obligations<'m>(model: &'m Model, party: &str, filter: &Filter) -> Vec<Obligation<'m>> {
-    let letters: Vec<char> = if filter.letters.is_empty() { model.roles.letters.iter().filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable)).map(|l| l.letter).collect() } else { filter.letters.clone() };
-    let topic_ok = |topics: &[String]| filter.topics.is_empty() || topics.iter().any(|t| filter.topics.contains(t));
+    let letters: Vec<char> = if filter.letters.is_empty() {
+        model
+            .roles
+            .letters
+            .iter()
+            .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
+            .map(|l| l.letter)
+            .collect()
+    } else {
+        filter.letters.clone()
+    };
+    let topic_ok = |topics: &[String]| {
+        filter.topics.is_empty() || topics.iter().any(|t| filter.topics.contains(t))
+    };
     let mut out: Vec<Obligation> = model
         .activities
         .iter()
         .filter(|a| topic_ok(&a.topics) || topic_ok(&a.suggested_topics) && a.topics.is_empty())
         .filter_map(|a| {
             let cell = a.roles.get(party)?;
-            cell.chars().any(|c| letters.contains(&c)).then(|| Obligation::Activity { letters: cell.clone(), activity: a })
+            cell.chars()
+                .any(|c| letters.contains(&c))
+                .then(|| Obligation::Activity {
+                    letters: cell.clone(),
+                    activity: a,
+                })
         })
         .collect();
     // Statements bind as R and A would: show them unless only C or I was asked for.
-    let duty_letters: Vec<char> = model.roles.letters.iter().filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable)).map(|l| l.letter).collect();
+    let duty_letters: Vec<char> = model
+        .roles
+        .letters
+        .iter()
+        .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
+        .map(|l| l.letter)
+        .collect();
     if letters.iter().any(|c| duty_letters.contains(c)) {
-        out.extend(model.statements.iter().filter(|s| s.kind.binds() && s.party.as_deref() == Some(party) && topic_ok(&s.topics)).map(|s| Obligation::Statement { statement: s }));
+        out.extend(
+            model
+                .statements
+                .iter()
+                .filter(|s| {
+                    s.kind.binds() && s.party.as_deref() == Some(party) && topic_ok(&s.topics)
+                })
+                .map(|s| Obligation::Statement { statement: s }),
+        );
     }
     out
 }

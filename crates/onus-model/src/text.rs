@@ -26,7 +26,9 @@ impl Text {
 
     /// The text in `lang`, else in the first language present, else "".
     pub fn best(&self, lang: &str) -> &str {
-        self.get(lang).or_else(|| self.0.values().next().map(String::as_str)).unwrap_or("")
+        self.get(lang)
+            .or_else(|| self.0.values().next().map(String::as_str))
+            .unwrap_or("")
     }
 
     /// Languages present, in order.

@@ -34,7 +34,11 @@ pub struct Model {
     /// The service the model governs (`Managed Kubernetes`).
     pub service: String,
     /// Publication or last-update date of the source document (ISO 8601, `YYYY-MM-DD`).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de::opt_string"
+    )]
     pub published: Option<String>,
     /// Where the model comes from.
     pub source: Source,
@@ -191,10 +195,18 @@ pub struct Section {
     #[serde(deserialize_with = "de::string")]
     pub id: String,
     /// The number as published, if the document numbers its sections.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de::opt_string"
+    )]
     pub number: Option<String>,
     /// The enclosing section's id; absent for a top-level section.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de::opt_string"
+    )]
     pub parent: Option<String>,
     #[serde(default)]
     pub kind: SectionKind,
@@ -314,7 +326,12 @@ impl StatementKind {
 
     /// Whether the statement binds its party (it appears among that party's obligations).
     pub fn binds(self) -> bool {
-        matches!(self, StatementKind::Commitment | StatementKind::QuantifiedCommitment | StatementKind::Liability)
+        matches!(
+            self,
+            StatementKind::Commitment
+                | StatementKind::QuantifiedCommitment
+                | StatementKind::Liability
+        )
     }
 }
 
@@ -330,7 +347,11 @@ pub struct Statement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
     /// The section it stands in, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "de::opt_string")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de::opt_string"
+    )]
     pub section: Option<String>,
     /// The sentence that introduces it, when it is an item of a list, per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -397,7 +418,10 @@ mod de {
         match Value::deserialize(d)? {
             Value::String(s) => Ok(s),
             Value::Number(n) => Ok(n.to_string()),
-            other => Err(serde::de::Error::custom(format!("expected a string, found {}", kind(&other)))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a string, found {}",
+                kind(&other)
+            ))),
         }
     }
 
@@ -406,7 +430,10 @@ mod de {
             Value::Null => Ok(None),
             Value::String(s) => Ok(Some(s)),
             Value::Number(n) => Ok(Some(n.to_string())),
-            other => Err(serde::de::Error::custom(format!("expected a string, found {}", kind(&other)))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected a string, found {}",
+                kind(&other)
+            ))),
         }
     }
 

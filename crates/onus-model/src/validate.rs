@@ -40,13 +40,27 @@ pub fn validate(model: &Model, vocab: &Vocabulary, opts: &Options) -> Vec<Diagno
     check(model, vocab, &mut out);
     for (i, name) in model.lint.allow.iter().enumerate() {
         if diag::rule(name).is_none() {
-            let known: Vec<&str> = diag::RULES.iter().filter(|r| r.silenceable).map(|r| r.name).collect();
-            out.push(Diagnostic::new("unknown-rule", format!("`lint.allow` names `{name}`, which is not a rule")).at(format!("/lint/allow/{i}")).hint(format!("rules that can be silenced: {}", known.join(", "))));
+            let known: Vec<&str> = diag::RULES
+                .iter()
+                .filter(|r| r.silenceable)
+                .map(|r| r.name)
+                .collect();
+            out.push(
+                Diagnostic::new(
+                    "unknown-rule",
+                    format!("`lint.allow` names `{name}`, which is not a rule"),
+                )
+                .at(format!("/lint/allow/{i}"))
+                .hint(format!("rules that can be silenced: {}", known.join(", "))),
+            );
         }
     }
     let silenced = |rule: &str| {
-        let Some(r) = diag::rule(rule) else { return false };
-        r.silenceable && (model.lint.allow.iter().any(|a| a == rule) || opts.allow.iter().any(|a| a == rule))
+        let Some(r) = diag::rule(rule) else {
+            return false;
+        };
+        r.silenceable
+            && (model.lint.allow.iter().any(|a| a == rule) || opts.allow.iter().any(|a| a == rule))
     };
     out.retain(|d| !silenced(d.rule));
     out
@@ -54,29 +68,91 @@ pub fn validate(model: &Model, vocab: &Vocabulary, opts: &Options) -> Vec<Diagno
 
 fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
     let parties: HashSet<&str> = m.parties.iter().map(|p| p.id.as_str()).collect();
-    let sections: HashMap<&str, usize> = m.sections.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let sections: HashMap<&str, usize> = m
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let letters: HashMap<char, Duty> = m.roles.letters.iter().map(|l| (l.letter, l.duty)).collect();
     let langs: Vec<&str> = m.languages.iter().map(String::as_str).collect();
 
     if let Some(p) = &m.published {
         if !is_date(p) {
-            out.push(Diagnostic::new("invalid-date", format!("`published` is `{p}`, not a YYYY-MM-DD date")).at("/published"));
+            out.push(
+                Diagnostic::new(
+                    "invalid-date",
+                    format!("`published` is `{p}`, not a YYYY-MM-DD date"),
+                )
+                .at("/published"),
+            );
         }
     }
     if !langs.contains(&m.language.as_str()) {
-        out.push(Diagnostic::new("unknown-language", format!("the source language `{}` is not listed in `languages`", m.language)).at("/language").hint("list it first in `languages`"));
+        out.push(
+            Diagnostic::new(
+                "unknown-language",
+                format!(
+                    "the source language `{}` is not listed in `languages`",
+                    m.language
+                ),
+            )
+            .at("/language")
+            .hint("list it first in `languages`"),
+        );
     }
     text_langs(&m.title, "/title", &langs, out);
 
     // Duplicate ids, per kind; activities and statements share one namespace.
-    dupes(m.parties.iter().map(|p| p.id.as_str()), "/parties", "party", out);
-    dupes(m.sections.iter().map(|s| s.id.as_str()), "/sections", "section", out);
-    dupes(m.roles.letters.iter().map(|l| l.letter.to_string()).collect::<Vec<_>>().iter().map(String::as_str), "/roles/letters", "role letter", out);
+    dupes(
+        m.parties.iter().map(|p| p.id.as_str()),
+        "/parties",
+        "party",
+        out,
+    );
+    dupes(
+        m.sections.iter().map(|s| s.id.as_str()),
+        "/sections",
+        "section",
+        out,
+    );
+    dupes(
+        m.roles
+            .letters
+            .iter()
+            .map(|l| l.letter.to_string())
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+        "/roles/letters",
+        "role letter",
+        out,
+    );
     let mut ids: HashMap<&str, String> = HashMap::new();
-    let all = m.activities.iter().enumerate().map(|(i, a)| (a.id.as_str(), format!("/activities/{i}/id"))).chain(m.statements.iter().enumerate().map(|(i, s)| (s.id.as_str(), format!("/statements/{i}/id"))));
+    let all = m
+        .activities
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), format!("/activities/{i}/id")))
+        .chain(
+            m.statements
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.id.as_str(), format!("/statements/{i}/id"))),
+        );
     for (id, ptr) in all {
         if let Some(first) = ids.get(id) {
-            out.push(Diagnostic::new("duplicate-id", format!("id `{id}` is used twice (first at {})", crate::load::display_path(first))).at(ptr).hint("give each activity and statement its own id"));
+            out.push(
+                Diagnostic::new(
+                    "duplicate-id",
+                    format!(
+                        "id `{id}` is used twice (first at {})",
+                        crate::load::display_path(first)
+                    ),
+                )
+                .at(ptr)
+                .hint("give each activity and statement its own id"),
+            );
         } else {
             ids.insert(id, ptr);
         }
@@ -105,21 +181,41 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
         }
         if let Some(p) = &s.parent {
             if !sections.contains_key(p.as_str()) {
-                out.push(Diagnostic::new("unknown-section", format!("section `{}` names parent `{p}`, which is not a section", s.id)).at(format!("{base}/parent")));
+                out.push(
+                    Diagnostic::new(
+                        "unknown-section",
+                        format!(
+                            "section `{}` names parent `{p}`, which is not a section",
+                            s.id
+                        ),
+                    )
+                    .at(format!("{base}/parent")),
+                );
             } else {
                 let mut seen = HashSet::from([s.id.as_str()]);
                 let mut cur = Some(p.as_str());
                 while let Some(c) = cur {
                     if !seen.insert(c) {
-                        out.push(Diagnostic::new("section-cycle", format!("section `{}` is its own ancestor", s.id)).at(format!("{base}/parent")));
+                        out.push(
+                            Diagnostic::new(
+                                "section-cycle",
+                                format!("section `{}` is its own ancestor", s.id),
+                            )
+                            .at(format!("{base}/parent")),
+                        );
                         break;
                     }
-                    cur = sections.get(c).and_then(|&j| m.sections[j].parent.as_deref());
+                    cur = sections
+                        .get(c)
+                        .and_then(|&j| m.sections[j].parent.as_deref());
                 }
             }
         }
         if !used.contains(s.id.as_str()) {
-            out.push(Diagnostic::new("empty-section", format!("section `{}` holds nothing", s.id)).at(base));
+            out.push(
+                Diagnostic::new("empty-section", format!("section `{}` holds nothing", s.id))
+                    .at(base),
+            );
         }
     }
 
@@ -129,14 +225,29 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
     for (i, l) in m.roles.letters.iter().enumerate() {
         text_langs(&l.name, &format!("/roles/letters/{i}/name"), &langs, out);
         if !l.definition.is_empty() {
-            text_langs(&l.definition, &format!("/roles/letters/{i}/definition"), &langs, out);
+            text_langs(
+                &l.definition,
+                &format!("/roles/letters/{i}/definition"),
+                &langs,
+                out,
+            );
         }
     }
 
     for (i, a) in m.activities.iter().enumerate() {
         let base = format!("/activities/{i}");
         if !sections.contains_key(a.section.as_str()) {
-            out.push(Diagnostic::new("unknown-section", format!("activity `{}` is in section `{}`, which is not declared", a.id, a.section)).at(format!("{base}/section")).hint("declare the section under `sections`"));
+            out.push(
+                Diagnostic::new(
+                    "unknown-section",
+                    format!(
+                        "activity `{}` is in section `{}`, which is not declared",
+                        a.id, a.section
+                    ),
+                )
+                .at(format!("{base}/section"))
+                .hint("declare the section under `sections`"),
+            );
         }
         text_langs(&a.text, &format!("{base}/text"), &langs, out);
         if let Some(lead) = &a.lead {
@@ -147,7 +258,24 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
         for (party, cell) in &a.roles {
             let ptr = format!("{base}/roles/{}", onus_yaml::escape(party));
             if !parties.contains(party.as_str()) {
-                out.push(Diagnostic::new("unknown-party", format!("activity `{}` gives roles to `{party}`, which is not a party", a.id)).at(ptr.clone()).hint(format!("parties are: {}", m.parties.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "))));
+                out.push(
+                    Diagnostic::new(
+                        "unknown-party",
+                        format!(
+                            "activity `{}` gives roles to `{party}`, which is not a party",
+                            a.id
+                        ),
+                    )
+                    .at(ptr.clone())
+                    .hint(format!(
+                        "parties are: {}",
+                        m.parties
+                            .iter()
+                            .map(|p| p.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                );
             }
             let mut seen = HashSet::new();
             for c in cell.chars().filter(|c| !c.is_whitespace()) {
@@ -169,9 +297,28 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
         accountable.dedup();
         let has_a_letter = m.roles.letters.iter().any(|l| l.duty == Duty::Accountable);
         if has_a_letter && accountable.is_empty() {
-            out.push(Diagnostic::new("missing-accountable", format!("activity `{}` has no accountable party (A)", a.id)).at(format!("{base}/roles")).hint("exactly one party must hold A"));
+            out.push(
+                Diagnostic::new(
+                    "missing-accountable",
+                    format!("activity `{}` has no accountable party (A)", a.id),
+                )
+                .at(format!("{base}/roles"))
+                .hint("exactly one party must hold A"),
+            );
         } else if accountable.len() > 1 {
-            out.push(Diagnostic::new("multiple-accountable", format!("activity `{}` has {} accountable parties ({})", a.id, accountable.len(), accountable.join(", "))).at(format!("{base}/roles")).hint("exactly one party must hold A; the others may be R, C or I"));
+            out.push(
+                Diagnostic::new(
+                    "multiple-accountable",
+                    format!(
+                        "activity `{}` has {} accountable parties ({})",
+                        a.id,
+                        accountable.len(),
+                        accountable.join(", ")
+                    ),
+                )
+                .at(format!("{base}/roles"))
+                .hint("exactly one party must hold A; the others may be R, C or I"),
+            );
         }
         if !responsible {
             out.push(Diagnostic::new("missing-responsible", format!("activity `{}` has no party responsible (R) for carrying it out", a.id)).at(format!("{base}/roles")).hint("as published this may be right; silence with `lint: {allow: [missing-responsible]}`"));
@@ -183,20 +330,34 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
             topic(vocab, t, &format!("{base}/suggested_topics/{j}"), out);
         }
         if a.topics.is_empty() && a.suggested_topics.is_empty() {
-            out.push(Diagnostic::new("no-topic", format!("activity `{}` has no topic", a.id)).at(format!("{base}/text")).hint("add `topics:` from the vocabulary (`onus topics`)"));
+            out.push(
+                Diagnostic::new("no-topic", format!("activity `{}` has no topic", a.id))
+                    .at(format!("{base}/text"))
+                    .hint("add `topics:` from the vocabulary (`onus topics`)"),
+            );
         }
         if let Some(l) = &a.layer {
             layer(vocab, l, &format!("{base}/layer"), out);
         }
         if let Some(c) = &a.cadence {
             if let Err(e) = Cadence::parse(c) {
-                out.push(Diagnostic::new("invalid-cadence", e.to_string()).at(format!("{base}/cadence")).hint("write P1Y, P6M, P1W, P1D or PT12H"));
+                out.push(
+                    Diagnostic::new("invalid-cadence", e.to_string())
+                        .at(format!("{base}/cadence"))
+                        .hint("write P1Y, P6M, P1W, P1D or PT12H"),
+                );
             }
         }
         for (j, f) in a.footnotes.iter().enumerate() {
             if let Some(p) = &f.party {
                 if !parties.contains(p.as_str()) {
-                    out.push(Diagnostic::new("unknown-party", format!("a footnote of `{}` names `{p}`, which is not a party", a.id)).at(format!("{base}/footnotes/{j}/party")));
+                    out.push(
+                        Diagnostic::new(
+                            "unknown-party",
+                            format!("a footnote of `{}` names `{p}`, which is not a party", a.id),
+                        )
+                        .at(format!("{base}/footnotes/{j}/party")),
+                    );
                 }
             }
         }
@@ -207,12 +368,27 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
         text_langs(&s.text, &format!("{base}/text"), &langs, out);
         if let Some(p) = &s.party {
             if !parties.contains(p.as_str()) {
-                out.push(Diagnostic::new("unknown-party", format!("statement `{}` names `{p}`, which is not a party", s.id)).at(format!("{base}/party")));
+                out.push(
+                    Diagnostic::new(
+                        "unknown-party",
+                        format!("statement `{}` names `{p}`, which is not a party", s.id),
+                    )
+                    .at(format!("{base}/party")),
+                );
             }
         }
         if let Some(sec) = &s.section {
             if !sections.contains_key(sec.as_str()) {
-                out.push(Diagnostic::new("unknown-section", format!("statement `{}` is in section `{sec}`, which is not declared", s.id)).at(format!("{base}/section")));
+                out.push(
+                    Diagnostic::new(
+                        "unknown-section",
+                        format!(
+                            "statement `{}` is in section `{sec}`, which is not declared",
+                            s.id
+                        ),
+                    )
+                    .at(format!("{base}/section")),
+                );
             }
         }
         for (j, t) in s.topics.iter().enumerate() {
@@ -224,11 +400,19 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn dupes<'a>(ids: impl Iterator<Item = &'a str>, base: &str, what: &str, out: &mut Vec<Diagnostic>) {
+fn dupes<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    base: &str,
+    what: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut seen = HashSet::new();
     for (i, id) in ids.enumerate() {
         if !seen.insert(id) {
-            out.push(Diagnostic::new("duplicate-id", format!("{what} `{id}` is declared twice")).at(format!("{base}/{i}")));
+            out.push(
+                Diagnostic::new("duplicate-id", format!("{what} `{id}` is declared twice"))
+                    .at(format!("{base}/{i}")),
+            );
         }
     }
 }
@@ -236,12 +420,28 @@ fn dupes<'a>(ids: impl Iterator<Item = &'a str>, base: &str, what: &str, out: &m
 fn text_langs(t: &crate::Text, ptr: &str, langs: &[&str], out: &mut Vec<Diagnostic>) {
     for l in langs {
         if t.get(l).is_none_or(|s| s.trim().is_empty()) {
-            out.push(Diagnostic::new("missing-translation", format!("{} has no `{l}` text", crate::load::display_path(ptr))).at(ptr.to_string()).hint(format!("add `{l}: ...`")));
+            out.push(
+                Diagnostic::new(
+                    "missing-translation",
+                    format!("{} has no `{l}` text", crate::load::display_path(ptr)),
+                )
+                .at(ptr.to_string())
+                .hint(format!("add `{l}: ...`")),
+            );
         }
     }
     for l in t.languages() {
         if !langs.contains(&l) {
-            out.push(Diagnostic::new("unknown-language", format!("{} has a `{l}` text but `{l}` is not in `languages`", crate::load::display_path(ptr))).at(format!("{ptr}/{l}")));
+            out.push(
+                Diagnostic::new(
+                    "unknown-language",
+                    format!(
+                        "{} has a `{l}` text but `{l}` is not in `languages`",
+                        crate::load::display_path(ptr)
+                    ),
+                )
+                .at(format!("{ptr}/{l}")),
+            );
         }
     }
 }
@@ -249,7 +449,11 @@ fn text_langs(t: &crate::Text, ptr: &str, langs: &[&str], out: &mut Vec<Diagnost
 fn topic(vocab: &Vocabulary, t: &str, ptr: &str, out: &mut Vec<Diagnostic>) {
     if vocab.topic(t).is_none() {
         let near = nearest(t, vocab.topics.iter().map(|x| x.id.as_str()));
-        let mut d = Diagnostic::new("unknown-topic", format!("`{t}` is not a topic of the vocabulary")).at(ptr.to_string());
+        let mut d = Diagnostic::new(
+            "unknown-topic",
+            format!("`{t}` is not a topic of the vocabulary"),
+        )
+        .at(ptr.to_string());
         d = d.hint(match near {
             Some(n) => format!("did you mean `{n}`? `onus topics` lists them all"),
             None => "`onus topics` lists them all".to_string(),
@@ -260,22 +464,47 @@ fn topic(vocab: &Vocabulary, t: &str, ptr: &str, out: &mut Vec<Diagnostic>) {
 
 fn layer(vocab: &Vocabulary, l: &str, ptr: &str, out: &mut Vec<Diagnostic>) {
     if vocab.layer(l).is_none() {
-        out.push(Diagnostic::new("unknown-layer", format!("`{l}` is not a layer")).at(ptr.to_string()).hint(format!("layers are: {}", vocab.layers.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "))));
+        out.push(
+            Diagnostic::new("unknown-layer", format!("`{l}` is not a layer"))
+                .at(ptr.to_string())
+                .hint(format!(
+                    "layers are: {}",
+                    vocab
+                        .layers
+                        .iter()
+                        .map(|x| x.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+        );
     }
 }
 
 fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10 && b[4] == b'-' && b[7] == b'-' && s.chars().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()) && {
-        let m: u32 = s[5..7].parse().unwrap_or(0);
-        let d: u32 = s[8..10].parse().unwrap_or(0);
-        (1..=12).contains(&m) && (1..=31).contains(&d)
-    }
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && s.chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && {
+            let m: u32 = s[5..7].parse().unwrap_or(0);
+            let d: u32 = s[8..10].parse().unwrap_or(0);
+            (1..=12).contains(&m) && (1..=31).contains(&d)
+        }
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub(crate) fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates.map(|c| (levenshtein(word, c), c)).filter(|(d, c)| *d <= 2.max(c.len() / 4)).min_by_key(|(d, _)| *d).map(|(_, c)| c)
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -284,7 +513,11 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }

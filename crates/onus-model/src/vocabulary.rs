@@ -57,14 +57,20 @@ impl Vocabulary {
     /// Reads a vocabulary from YAML text.
     pub fn from_yaml(text: &str) -> Result<Vocabulary, VocabularyError> {
         let doc = onus_yaml::parse_one(text, &onus_yaml::Limits::default())?;
-        serde_path_to_error::deserialize(&doc.value).map_err(|e| VocabularyError::Schema { path: e.path().to_string(), message: e.inner().to_string() })
+        serde_path_to_error::deserialize(&doc.value).map_err(|e| VocabularyError::Schema {
+            path: e.path().to_string(),
+            message: e.inner().to_string(),
+        })
     }
 
     /// The vocabulary shipped with onus.
     pub fn builtin() -> &'static Vocabulary {
         static V: OnceLock<Vocabulary> = OnceLock::new();
         // The embedded file is checked by a test; failing here is a build defect, not input.
-        V.get_or_init(|| Vocabulary::from_yaml(BUILTIN_SOURCE).expect("the built-in vocabulary is valid (see its test)"))
+        V.get_or_init(|| {
+            Vocabulary::from_yaml(BUILTIN_SOURCE)
+                .expect("the built-in vocabulary is valid (see its test)")
+        })
     }
 
     pub fn topic(&self, id: &str) -> Option<&Topic> {
@@ -84,18 +90,36 @@ mod tests {
     #[test]
     fn builtin_vocabulary_is_well_formed() {
         let v = Vocabulary::from_yaml(BUILTIN_SOURCE).unwrap();
-        assert!((30..=60).contains(&v.topics.len()), "{} topics", v.topics.len());
+        assert!(
+            (30..=60).contains(&v.topics.len()),
+            "{} topics",
+            v.topics.len()
+        );
         let mut seen = HashSet::new();
         for t in &v.topics {
             assert!(seen.insert(t.id.clone()), "duplicate topic {}", t.id);
             for lang in ["en", "fr"] {
-                assert!(t.title.get(lang).is_some_and(|s| !s.is_empty()), "{} lacks a {lang} title", t.id);
-                assert!(t.description.get(lang).is_some(), "{} lacks a {lang} description", t.id);
-                assert!(t.keywords.get(lang).is_some_and(|k| !k.is_empty()), "{} lacks {lang} keywords", t.id);
+                assert!(
+                    t.title.get(lang).is_some_and(|s| !s.is_empty()),
+                    "{} lacks a {lang} title",
+                    t.id
+                );
+                assert!(
+                    t.description.get(lang).is_some(),
+                    "{} lacks a {lang} description",
+                    t.id
+                );
+                assert!(
+                    t.keywords.get(lang).is_some_and(|k| !k.is_empty()),
+                    "{} lacks {lang} keywords",
+                    t.id
+                );
             }
             assert!(!t.controls.is_empty(), "{} maps to no control", t.id);
             for c in &t.controls {
-                let ok = c.len() >= 4 && c.as_bytes()[2] == b'-' && c[..2].chars().all(|ch| ch.is_ascii_uppercase());
+                let ok = c.len() >= 4
+                    && c.as_bytes()[2] == b'-'
+                    && c[..2].chars().all(|ch| ch.is_ascii_uppercase());
                 assert!(ok, "{}: `{c}` is not an SP 800-53 control id", t.id);
             }
             if let Some(l) = &t.layer {

@@ -94,7 +94,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_bytes: 16 * 1024 * 1024, max_depth: 64, max_nodes: 1_000_000, record_spans: true }
+        Limits {
+            max_bytes: 16 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 1_000_000,
+            record_spans: true,
+        }
     }
 }
 
@@ -114,7 +119,11 @@ pub enum YamlError {
     #[error("alias refers to an unknown anchor")]
     UnknownAnchor { span: Span },
     #[error("duplicate key `{key}` (first at line {first_line})")]
-    DuplicateKey { key: String, first_line: usize, span: Span },
+    DuplicateKey {
+        key: String,
+        first_line: usize,
+        span: Span,
+    },
     #[error("a mapping key must be a scalar")]
     ComplexKey { span: Span },
     #[error("expected exactly one document, found {found}")]
@@ -141,7 +150,10 @@ impl YamlError {
 /// Checks size and UTF-8 validity of raw bytes, with the place of the first invalid byte.
 pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str, YamlError> {
     if bytes.len() > limits.max_bytes {
-        return Err(YamlError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
+        return Err(YamlError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
     }
     std::str::from_utf8(bytes).map_err(|e| {
         let good = e.valid_up_to();
@@ -149,7 +161,14 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str, YamlError
         let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
         let line = prefix.matches('\n').count() + 1;
         let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        YamlError::InvalidUtf8 { span: Span { offset: good, len: 1, line, column } }
+        YamlError::InvalidUtf8 {
+            span: Span {
+                offset: good,
+                len: 1,
+                line,
+                column,
+            },
+        }
     })
 }
 
@@ -157,16 +176,30 @@ pub fn decode<'a>(bytes: &'a [u8], limits: &Limits) -> Result<&'a str, YamlError
 pub fn parse_one(text: &str, limits: &Limits) -> Result<Document, YamlError> {
     let mut docs = parse_all(text, limits)?;
     match docs.len() {
-        0 => Ok(Document { value: Value::Null, map: SourceMap::default(), span: Span { line: 1, column: 1, ..Span::default() } }),
+        0 => Ok(Document {
+            value: Value::Null,
+            map: SourceMap::default(),
+            span: Span {
+                line: 1,
+                column: 1,
+                ..Span::default()
+            },
+        }),
         1 => Ok(docs.remove(0)),
-        n => Err(YamlError::DocumentCount { found: n, span: docs[1].span }),
+        n => Err(YamlError::DocumentCount {
+            found: n,
+            span: docs[1].span,
+        }),
     }
 }
 
 /// Parses every document of a YAML stream (`---` separated). JSON texts are one document.
 pub fn parse_all(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError> {
     if text.len() > limits.max_bytes {
-        return Err(YamlError::TooLarge { size: text.len(), limit: limits.max_bytes });
+        return Err(YamlError::TooLarge {
+            size: text.len(),
+            limit: limits.max_bytes,
+        });
     }
     let mut b = Builder::new(text, *limits);
     let mut parser = Parser::new_from_str(text);
@@ -174,7 +207,10 @@ pub fn parse_all(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| {
             let m = e.marker();
-            YamlError::Syntax { message: e.info().to_string(), span: b.span_at(m.line(), m.col(), 0) }
+            YamlError::Syntax {
+                message: e.info().to_string(),
+                span: b.span_at(m.line(), m.col(), 0),
+            }
         })?;
         if let Some(doc) = b.event(ev, span)? {
             docs.push(doc);
@@ -211,18 +247,39 @@ impl<'t> Builder<'t> {
     fn new(text: &'t str, limits: Limits) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Builder { text, line_starts, limits, stack: Vec::new(), anchors: HashMap::new(), nodes: 0, map: SourceMap::default(), root: None }
+        Builder {
+            text,
+            line_starts,
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            map: SourceMap::default(),
+            root: None,
+        }
     }
 
     /// A span from saphyr's 1-based line and 0-based character column.
     fn span_at(&self, line: usize, col: usize, chars: usize) -> Span {
         let line = line.max(1);
-        let start = self.line_starts.get(line - 1).copied().unwrap_or(self.text.len());
+        let start = self
+            .line_starts
+            .get(line - 1)
+            .copied()
+            .unwrap_or(self.text.len());
         let rest = &self.text[start..];
         let offset = start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
         let after = &self.text[offset..];
-        let len = after.char_indices().nth(chars).map_or(after.len(), |(i, _)| i);
-        Span { offset, len, line, column: col + 1 }
+        let len = after
+            .char_indices()
+            .nth(chars)
+            .map_or(after.len(), |(i, _)| i);
+        Span {
+            offset,
+            len,
+            line,
+            column: col + 1,
+        }
     }
 
     fn span(&self, s: YSpan) -> Span {
@@ -233,7 +290,10 @@ impl<'t> Builder<'t> {
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > self.limits.max_nodes {
-            return Err(YamlError::TooManyNodes { limit: self.limits.max_nodes, span });
+            return Err(YamlError::TooManyNodes {
+                limit: self.limits.max_nodes,
+                span,
+            });
         }
         Ok(())
     }
@@ -261,19 +321,42 @@ impl<'t> Builder<'t> {
             }
             Event::DocumentEnd => {
                 let (value, span) = self.root.take().unwrap_or((Value::Null, span));
-                return Ok(Some(Document { value, map: std::mem::take(&mut self.map), span }));
+                return Ok(Some(Document {
+                    value,
+                    map: std::mem::take(&mut self.map),
+                    span,
+                }));
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if self.stack.last().is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none()) {
+                if self
+                    .stack
+                    .last()
+                    .is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none())
+                {
                     return Err(YamlError::ComplexKey { span });
                 }
                 if self.stack.len() >= self.limits.max_depth {
-                    return Err(YamlError::TooDeep { limit: self.limits.max_depth, span });
+                    return Err(YamlError::TooDeep {
+                        limit: self.limits.max_depth,
+                        span,
+                    });
                 }
                 self.count(1, span)?;
                 let pointer = self.child_pointer().unwrap_or_default();
-                let value = if matches!(ev, Event::SequenceStart(..)) { Value::Array(Vec::new()) } else { Value::Object(Map::new()) };
-                self.stack.push(Frame { value, pointer, anchor, pending_key: None, key_lines: HashMap::new(), start: span, nodes: self.nodes });
+                let value = if matches!(ev, Event::SequenceStart(..)) {
+                    Value::Array(Vec::new())
+                } else {
+                    Value::Object(Map::new())
+                };
+                self.stack.push(Frame {
+                    value,
+                    pointer,
+                    anchor,
+                    pending_key: None,
+                    key_lines: HashMap::new(),
+                    start: span,
+                    nodes: self.nodes,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(f) = self.stack.pop() {
@@ -290,19 +373,29 @@ impl<'t> Builder<'t> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, span)?;
-                let is_key = self.stack.last().is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none());
+                let is_key = self.stack.last().is_some_and(|f| {
+                    matches!(f.value, Value::Object(_)) && f.pending_key.is_none()
+                });
                 if is_key {
                     let key = text.into_owned();
                     let f = self.stack.last_mut().expect("checked above");
                     if let Some(first) = f.key_lines.get(&key) {
-                        return Err(YamlError::DuplicateKey { key, first_line: *first, span });
+                        return Err(YamlError::DuplicateKey {
+                            key,
+                            first_line: *first,
+                            span,
+                        });
                     }
                     f.key_lines.insert(key.clone(), span.line);
                     f.pending_key = Some((key, span));
                     return Ok(None);
                 }
                 let explicit_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
-                let value = if style == ScalarStyle::Plain && !explicit_str { resolve_plain(&text) } else { Value::String(text.into_owned()) };
+                let value = if style == ScalarStyle::Plain && !explicit_str {
+                    resolve_plain(&text)
+                } else {
+                    Value::String(text.into_owned())
+                };
                 if anchor != 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
@@ -313,7 +406,11 @@ impl<'t> Builder<'t> {
                     return Err(YamlError::UnknownAnchor { span });
                 };
                 self.count(n, span)?;
-                if self.stack.last().is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none()) {
+                if self
+                    .stack
+                    .last()
+                    .is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none())
+                {
                     match value {
                         Value::String(s) => {
                             let f = self.stack.last_mut().expect("checked above");
@@ -331,7 +428,12 @@ impl<'t> Builder<'t> {
     }
 
     /// Puts a finished node into its parent (or makes it the root) and records its span.
-    fn place(&mut self, value: Value, span: Span, pointer: Option<String>) -> Result<(), YamlError> {
+    fn place(
+        &mut self,
+        value: Value,
+        span: Span,
+        pointer: Option<String>,
+    ) -> Result<(), YamlError> {
         let pointer = match pointer {
             Some(p) => p,
             None => self.child_pointer().unwrap_or_default(),
@@ -410,12 +512,16 @@ mod tests {
         assert_eq!((s.line, s.column), (4, 8));
         let k = d.map.key("/list/0/b").unwrap();
         assert_eq!((k.line, k.column), (4, 5));
-        assert_eq!(&"id: x\nlist:\n  - a: 1\n    b: 'two'\n"[s.offset..s.offset + s.len], "'two'");
+        assert_eq!(
+            &"id: x\nlist:\n  - a: 1\n    b: 'two'\n"[s.offset..s.offset + s.len],
+            "'two'"
+        );
     }
 
     #[test]
     fn scalars_follow_core_schema_but_keep_section_numbers() {
-        let d = one("a: 1\nb: 1.5\nc: 3.10\nd: true\ne: ~\nf: '1'\ng: 007\nh: 2023-07-06\n").unwrap();
+        let d =
+            one("a: 1\nb: 1.5\nc: 3.10\nd: true\ne: ~\nf: '1'\ng: 007\nh: 2023-07-06\n").unwrap();
         assert_eq!(d.value["a"], 1);
         assert_eq!(d.value["b"], 1.5);
         assert_eq!(d.value["c"], "3.10");
@@ -452,7 +558,11 @@ mod tests {
     fn duplicate_keys_are_refused() {
         let e = one("a: 1\nb: 2\na: 3\n").unwrap_err();
         match e {
-            YamlError::DuplicateKey { key, first_line, span } => {
+            YamlError::DuplicateKey {
+                key,
+                first_line,
+                span,
+            } => {
                 assert_eq!((key.as_str(), first_line, span.line), ("a", 1, 3));
             }
             other => panic!("{other:?}"),
@@ -481,17 +591,35 @@ mod tests {
         let s = "[".repeat(10_000) + &"]".repeat(10_000);
         // saphyr's scanner stops deep flow collections itself; either refusal is fine.
         let e = one(&s).unwrap_err();
-        assert!(matches!(&e, YamlError::TooDeep { .. }) || matches!(&e, YamlError::Syntax { message, .. } if message.contains("recursion")), "{e:?}");
+        assert!(
+            matches!(&e, YamlError::TooDeep { .. })
+                || matches!(&e, YamlError::Syntax { message, .. } if message.contains("recursion")),
+            "{e:?}"
+        );
         let s = "[".repeat(100) + &"]".repeat(100);
-        assert!(matches!(one(&s).unwrap_err(), YamlError::TooDeep { limit: 64, .. }));
-        let s = (0..200).map(|i| format!("{}k:\n", "  ".repeat(i))).collect::<String>();
+        assert!(matches!(
+            one(&s).unwrap_err(),
+            YamlError::TooDeep { limit: 64, .. }
+        ));
+        let s = (0..200)
+            .map(|i| format!("{}k:\n", "  ".repeat(i)))
+            .collect::<String>();
         assert!(matches!(one(&s).unwrap_err(), YamlError::TooDeep { .. }));
     }
 
     #[test]
     fn size_and_utf8_are_checked_before_parsing() {
-        let limits = Limits { max_bytes: 10, ..Limits::default() };
-        assert!(matches!(decode(&[b'a'; 11], &limits), Err(YamlError::TooLarge { size: 11, limit: 10 })));
+        let limits = Limits {
+            max_bytes: 10,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode(&[b'a'; 11], &limits),
+            Err(YamlError::TooLarge {
+                size: 11,
+                limit: 10
+            })
+        ));
         let e = decode(b"a: 1\nb: \xff\n", &Limits::default()).unwrap_err();
         assert_eq!(e.span().map(|s| (s.line, s.column)), Some((2, 4)));
     }
@@ -502,11 +630,17 @@ mod tests {
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].value["b"], 2);
         assert_eq!(docs[1].map.get("/b").unwrap().line, 3);
-        assert!(matches!(one("a: 1\n---\nb: 2\n"), Err(YamlError::DocumentCount { found: 2, .. })));
+        assert!(matches!(
+            one("a: 1\n---\nb: 2\n"),
+            Err(YamlError::DocumentCount { found: 2, .. })
+        ));
     }
 
     #[test]
     fn complex_keys_are_refused() {
-        assert!(matches!(one("? [a, b]\n: 1\n"), Err(YamlError::ComplexKey { .. })));
+        assert!(matches!(
+            one("? [a, b]\n: 1\n"),
+            Err(YamlError::ComplexKey { .. })
+        ));
     }
 }

@@ -1,0 +1,10 @@
+//! One module per command: its arguments (`Args`) and its `run` function.
+
+pub mod audit;
+pub mod models;
+pub mod obligations;
+pub mod schema;
+pub mod show;
+pub mod topics;
+pub mod validate;
+pub mod who;

@@ -1,0 +1,172 @@
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use onus_model::{diag, Diagnostic, Loaded, Options, Severity};
+use serde::Serialize;
+
+use crate::error::{CliError, EXIT_FINDINGS};
+use crate::global::Global;
+use crate::output::{self, Format};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Model files, folders (searched recursively) or model ids. Default: every built-in model
+    /// and every model under --model-path.
+    targets: Vec<String>,
+    /// Treat these findings as errors: `warnings`.
+    #[arg(long, value_name = "WHAT", value_parser = ["warnings"])]
+    deny: Option<String>,
+    /// Silence a rule by name for this run; repeatable (`--allow missing-responsible`).
+    #[arg(long, value_name = "RULE")]
+    allow: Vec<String>,
+    /// List the rules and exit.
+    #[arg(long)]
+    list_rules: bool,
+    /// Output format: table (diagnostics on stderr, as compilers print them) or json.
+    #[arg(short, long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+}
+
+#[derive(Serialize)]
+struct FileReport<'a> {
+    file: &'a str,
+    model: Option<&'a str>,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a [Diagnostic],
+}
+
+pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    if a.list_rules {
+        let mut t = onus_render::table::plain();
+        t.set_header(["rule", "severity", "can be silenced", "what it finds"]);
+        for r in diag::RULES {
+            t.add_row([
+                r.name.to_string(),
+                r.severity.to_string(),
+                if r.silenceable { "yes" } else { "no" }.to_string(),
+                r.summary.to_string(),
+            ]);
+        }
+        output::print(&format!("{t}\n"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &a.allow {
+        match diag::rule(r) {
+            None => {
+                return Err(CliError::usage(
+                    format!("`--allow {r}`: no such rule"),
+                    Some("`onus validate --list-rules` lists them".into()),
+                ))
+            }
+            Some(rule) if !rule.silenceable => {
+                return Err(CliError::usage(
+                    format!("rule `{r}` cannot be silenced"),
+                    None,
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let opts = Options {
+        allow: a.allow.clone(),
+    };
+    let mut loaded: Vec<Loaded> = Vec::new();
+    if a.targets.is_empty() {
+        loaded.extend(
+            g.catalog
+                .load_all(g.vocab, &opts)?
+                .into_iter()
+                .map(|(_, l)| l),
+        );
+    }
+    for t in &a.targets {
+        let p = Path::new(t);
+        if p.is_dir() {
+            let files = onus_model::Catalog::new(vec![PathBuf::from(p)]).files()?;
+            if files.is_empty() {
+                return Err(CliError::usage(
+                    format!("no model file (.yaml, .yml, .json) under `{t}`"),
+                    None,
+                ));
+            }
+            loaded.extend(
+                files
+                    .iter()
+                    .map(|f| onus_model::load_path(f, g.vocab, &opts)),
+            );
+        } else {
+            loaded.push(g.catalog.resolve(t, g.vocab, &opts)?);
+        }
+    }
+    let deny_warnings = a.deny.is_some();
+    let (mut errors, mut warnings) = (0, 0);
+    for l in &loaded {
+        errors += l
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        warnings += l
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+    }
+    match a.output {
+        Format::Json => {
+            let reports: Vec<FileReport> = loaded
+                .iter()
+                .map(|l| FileReport {
+                    file: &l.origin.name,
+                    model: l.model.as_ref().map(|m| m.id.as_str()),
+                    errors: l
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.severity == Severity::Error)
+                        .count(),
+                    warnings: l
+                        .diagnostics
+                        .iter()
+                        .filter(|d| d.severity == Severity::Warning)
+                        .count(),
+                    diagnostics: &l.diagnostics,
+                })
+                .collect();
+            output::print_data(&reports, Format::Json)?;
+        }
+        Format::Table => {
+            for l in &loaded {
+                crate::report::print_diagnostics(&l.origin, &l.diagnostics, g.color);
+                let e = l
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == Severity::Error)
+                    .count();
+                let w = l.diagnostics.len() - e;
+                let status = if e > 0 { "FAILED" } else { "ok" };
+                eprintln!("{status}: {} ({e} errors, {w} warnings)", l.origin.name);
+            }
+            eprintln!(
+                "{} files: {errors} errors, {warnings} warnings{}",
+                loaded.len(),
+                if deny_warnings && warnings > 0 {
+                    " (warnings denied)"
+                } else {
+                    ""
+                }
+            );
+        }
+        other => {
+            return Err(CliError::usage(
+                format!("`onus validate` does not write {other:?}"),
+                Some("use -o table or json".into()),
+            ))
+        }
+    }
+    if errors > 0 || (deny_warnings && warnings > 0) {
+        Ok(ExitCode::from(EXIT_FINDINGS))
+    } else {
+        Ok(ExitCode::SUCCESS)
+    }
+}
