@@ -43,6 +43,8 @@ enum Command {
     Topics(cmd::topics::Args),
     /// Print the JSON Schema of the model format.
     Schema(cmd::schema::Args),
+    /// Check both parties' duties of a model against a cluster's state (exports or live).
+    Audit(cmd::audit::Args),
     /// Show what changed between two models of the same lineage, responsibility shifts first.
     Diff(cmd::diff::Args),
     /// Compare models of different providers by topic: what would you do yourself on each?
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
         Command::Obligations(a) => cmd::obligations::run(a, &g),
         Command::Topics(a) => cmd::topics::run(a, &g),
         Command::Schema(a) => cmd::schema::run(a, &g),
+        Command::Audit(a) => cmd::audit::run(a, &g),
         Command::Diff(a) => cmd::diff::run(a, &g),
         Command::Compare(a) => cmd::compare::run(a, &g),
         Command::Import(a) => cmd::import::run(a, &g),

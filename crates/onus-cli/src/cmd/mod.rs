@@ -1,5 +1,6 @@
 //! One module per command: its arguments (`Args`) and its `run` function.
 
+pub mod audit;
 pub mod compare;
 pub mod diff;
 pub mod export;

@@ -1,0 +1,197 @@
+//! Attestations: dated, signed-off statements that a duty no machine can see was done.
+//!
+//! ```yaml
+//! format: onus.attestations/v1
+//! attestations:
+//!   - activity: 3.1.7-r4          # the model's activity id
+//!     date: 2025-03-14            # when it was done (YYYY-MM-DD or RFC 3339)
+//!     by: "Jane Doe <jane@shop.example>"
+//!     evidence:
+//!       ref: "https://wiki.shop.example/restore-test-2025-03.pdf"
+//!       sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+//!     valid: P1Y                  # optional; default: the activity's cadence, else forever
+//! ```
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use onus_model::Cadence;
+use serde::{Deserialize, Serialize};
+
+/// Evidence backing an attestation: where it is and its SHA-256, so it cannot change unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub sha256: String,
+}
+
+/// One attestation, as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub activity: String,
+    pub date: String,
+    pub by: String,
+    pub evidence: Evidence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Line in the attestations file (set by the loader).
+    #[serde(skip)]
+    pub line: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    format: Option<String>,
+    attestations: Vec<serde_json::Value>,
+}
+
+/// Why an attestations file cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct AttestationError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+pub const FORMAT: &str = "onus.attestations/v1";
+
+/// Reads and validates an attestations file.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Attestation>, AttestationError> {
+    let err = |line: usize, message: String| AttestationError {
+        file: file.to_string(),
+        line,
+        message,
+    };
+    let doc = onus_yaml::parse_one(text, &onus_yaml::Limits::default())
+        .map_err(|e| err(e.span().map_or(0, |s| s.line), e.to_string()))?;
+    let f: File = serde_json::from_value(doc.value.clone()).map_err(|e| err(1, e.to_string()))?;
+    if let Some(fmt) = &f.format {
+        if fmt != FORMAT {
+            return Err(err(
+                doc.map.get("/format").map_or(1, |s| s.line),
+                format!("unknown format `{fmt}`, expected `{FORMAT}`"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, v) in f.attestations.into_iter().enumerate() {
+        let ptr = format!("/attestations/{i}");
+        let line = doc.map.get(&ptr).map_or(0, |s| s.line);
+        let mut a: Attestation = serde_json::from_value(v)
+            .map_err(|e| err(line, format!("attestation {}: {e}", i + 1)))?;
+        a.line = line;
+        let at = |field: &str| {
+            doc.map
+                .get(&format!("{ptr}/{field}"))
+                .map_or(line, |s| s.line)
+        };
+        parse_date(&a.date).ok_or_else(|| {
+            err(
+                at("date"),
+                format!("`{}` is not a date (YYYY-MM-DD or RFC 3339)", a.date),
+            )
+        })?;
+        if a.evidence.sha256.len() != 64
+            || !a.evidence.sha256.chars().all(|c| c.is_ascii_hexdigit())
+        {
+            return Err(err(
+                at("evidence/sha256"),
+                "evidence.sha256 must be 64 hexadecimal digits".into(),
+            ));
+        }
+        if let Some(v) = &a.valid {
+            Cadence::parse(v).map_err(|e| err(at("valid"), e.to_string()))?;
+        }
+        if a.by.trim().is_empty() {
+            return Err(err(at("by"), "`by` must name who attests".into()));
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
+/// `2025-03-14` (midnight UTC) or an RFC 3339 timestamp.
+pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().fixed_offset())
+}
+
+/// Where an attestation stands at `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    pub attested: bool,
+    /// When it stops being valid (RFC 3339), if ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+}
+
+/// Whether `a` still holds at `now`, given the activity's cadence.
+pub fn standing(a: &Attestation, cadence: Option<&str>, now: DateTime<FixedOffset>) -> Standing {
+    let Some(date) = parse_date(&a.date) else {
+        return Standing {
+            attested: false,
+            due: None,
+        };
+    };
+    let validity = a
+        .valid
+        .as_deref()
+        .or(cadence)
+        .and_then(|c| Cadence::parse(c).ok());
+    match validity {
+        None => Standing {
+            attested: date <= now,
+            due: None,
+        },
+        Some(c) => {
+            let due = date
+                + chrono::Duration::seconds(
+                    i64::try_from(c.approx_seconds()).unwrap_or(i64::MAX / 2),
+                );
+            Standing {
+                attested: date <= now && now < due,
+                due: Some(due.to_rfc3339()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "format: onus.attestations/v1\nattestations:\n  - activity: 3.1.7-r4\n    date: 2025-03-14\n    by: Jane\n    evidence: {ref: restore.pdf, sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}\n";
+
+    #[test]
+    fn parses_and_ages() {
+        let a = &parse("a.yaml", OK).unwrap()[0];
+        assert_eq!(a.line, 3);
+        let now = parse_date("2025-09-01").unwrap();
+        assert!(standing(a, Some("P1Y"), now).attested);
+        assert!(!standing(a, Some("P1M"), now).attested);
+        assert!(standing(a, None, now).attested);
+        assert!(
+            !standing(a, None, parse_date("2025-01-01").unwrap()).attested,
+            "not yet done"
+        );
+    }
+
+    #[test]
+    fn bad_entries_are_located() {
+        let e = parse("a.yaml", &OK.replace("9f86", "zz86")).unwrap_err();
+        assert_eq!(e.line, 6);
+        let e = parse("a.yaml", &OK.replace("2025-03-14", "14/03/2025")).unwrap_err();
+        assert_eq!((e.line, e.to_string().starts_with("a.yaml:4:")), (4, true));
+    }
+}

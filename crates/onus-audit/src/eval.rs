@@ -1,0 +1,734 @@
+//! Running checks: CEL evaluation over an inventory, with helpers for cross-object questions.
+//!
+//! Helpers available to every expression (see `docs/audit.md`):
+//! `objects(kind)`, `objectsIn(kind, namespace)`, `lookup(kind, namespace, name)`,
+//! `namespacesWith(kinds)`, `selects(selector, labels)`, `subset(map, map)`, `podSpec(object)`,
+//! `ref(object)`, `nsOf(object)`, `dig(value, path, default)`, `cert(base64Pem)`, `minor(version)`,
+//! `image(reference)`. Variables: `object`, `item`, `now` (timestamp), `params` (map).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use cel::objects::{Key, Map};
+use cel::{Context, ExecutionError, Program, Value};
+use chrono::{DateTime, FixedOffset};
+use onus_inventory::Inventory;
+use onus_model::Text;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Check, Scope, Severity};
+
+/// The latest Kubernetes minor release `version.supported` compares against, unless
+/// `--k8s-latest` says otherwise. Update it when Kubernetes releases (see `docs/audit.md`).
+pub const DEFAULT_K8S_LATEST: &str = "1.34";
+
+/// Settings of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The instant time-based checks compare against.
+    pub now: DateTime<FixedOffset>,
+    /// Latest supported Kubernetes release, `1.34`.
+    pub k8s_latest: String,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            now: chrono::Utc::now().fixed_offset(),
+            k8s_latest: DEFAULT_K8S_LATEST.into(),
+            threads: 0,
+        }
+    }
+}
+
+/// Outcome of a check over the whole inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckStatus {
+    /// Every item passed.
+    Pass,
+    /// At least one item failed.
+    Fail,
+    /// Evaluation failed on some item (and none failed outright).
+    Error,
+    /// Nothing to judge: no object of the subject kinds.
+    NotApplicable,
+}
+
+impl CheckStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::Error => "error",
+            CheckStatus::NotApplicable => "not-applicable",
+        }
+    }
+}
+
+/// A failing (or erroring) item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The item's id (`shop/Deployment/web/nginx`).
+    pub id: String,
+    /// Why it fails (`missing requests.cpu`).
+    pub reason: String,
+    /// File the item's object was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+/// The result of one check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: Text,
+    pub remediation: Text,
+    pub severity: Severity,
+    pub topics: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
+    pub status: CheckStatus,
+    /// How many items were judged.
+    pub checked: usize,
+    /// Failing items, in input order.
+    pub failures: Vec<Finding>,
+    /// Items whose evaluation failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Finding>,
+}
+
+/// Runs every check over the inventory, on every core, results in catalog order.
+pub fn run(inv: Arc<Inventory>, checks: &[Check], opts: &RunOptions) -> Vec<CheckResult> {
+    let store = Arc::new(Store::new(inv));
+    let params = params(opts);
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let threads = threads.clamp(1, checks.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<(usize, CheckResult)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                let store = store.clone();
+                let params = params.clone();
+                let next = &next;
+                s.spawn(move || {
+                    let ctx = context(&store, opts, params);
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(c) = checks.get(i) else { break };
+                        done.push((i, run_check(&ctx, &store, c)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+fn params(opts: &RunOptions) -> Value {
+    let (maj, min) = parse_minor(&opts.k8s_latest).unwrap_or((1, 0));
+    let mut m: HashMap<Key, Value> = HashMap::new();
+    m.insert(
+        "k8sLatest".into(),
+        Value::String(Arc::new(opts.k8s_latest.clone())),
+    );
+    m.insert("k8sLatestMajor".into(), Value::Int(maj));
+    m.insert("k8sLatestMinor".into(), Value::Int(min));
+    Value::Map(Map { map: Arc::new(m) })
+}
+
+/// Objects converted to CEL values on first use, and lists of them per kind and namespace.
+struct Store {
+    inv: Arc<Inventory>,
+    values: Vec<OnceLock<Value>>,
+    lists: Mutex<HashMap<(String, Option<String>), Value>>,
+}
+
+impl Store {
+    fn new(inv: Arc<Inventory>) -> Self {
+        let values = (0..inv.len()).map(|_| OnceLock::new()).collect();
+        Store {
+            inv,
+            values,
+            lists: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn value(&self, i: usize) -> Value {
+        self.values[i]
+            .get_or_init(|| to_cel(&self.inv.objects()[i].value))
+            .clone()
+    }
+
+    fn list(&self, kind: &str, ns: Option<&str>) -> Value {
+        let key = (kind.to_string(), ns.map(str::to_string));
+        if let Some(v) = self.lists.lock().ok().and_then(|l| l.get(&key).cloned()) {
+            return v;
+        }
+        let idx = match ns {
+            Some(ns) => self.inv.indices_of_kind_in(kind, ns),
+            None => self.inv.indices_of_kind(kind),
+        };
+        let v = Value::List(Arc::new(idx.iter().map(|&i| self.value(i)).collect()));
+        if let Ok(mut l) = self.lists.lock() {
+            l.insert(key, v.clone());
+        }
+        v
+    }
+}
+
+/// Converts JSON to a CEL value.
+pub fn to_cel(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        serde_json::Value::Object(o) => {
+            let m: HashMap<Key, Value> = o
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(m) })
+        }
+    }
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    match v {
+        Value::Map(m) => m.get(&Key::from(key)),
+        _ => None,
+    }
+}
+
+fn get_str<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    let mut cur = v;
+    for k in path {
+        cur = get(cur, k)?;
+    }
+    match cur {
+        Value::String(s) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn str_arg(v: &Value, f: &str) -> Result<String, ExecutionError> {
+    match v {
+        Value::String(s) => Ok(s.as_str().to_string()),
+        other => Err(ExecutionError::function_error(
+            f,
+            format!("expected a string, found {other:?}"),
+        )),
+    }
+}
+
+fn map(entries: Vec<(&str, Value)>) -> Value {
+    let m: HashMap<Key, Value> = entries
+        .into_iter()
+        .map(|(k, v)| (Key::from(k), v))
+        .collect();
+    Value::Map(Map { map: Arc::new(m) })
+}
+
+fn string(s: impl Into<String>) -> Value {
+    Value::String(Arc::new(s.into()))
+}
+
+/// `1.34`, `v1.30.2-eks-1` → (major, minor); `None` when it is not a version.
+pub fn parse_version(v: &str) -> Option<(i64, i64)> {
+    parse_minor(v)
+}
+
+/// `1.30.2`, `v1.30.2-eks-1` → (1, 30).
+fn parse_minor(v: &str) -> Option<(i64, i64)> {
+    let v = v.trim().trim_start_matches('v');
+    let mut parts = v.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, minor.parse().ok()?))
+}
+
+/// The root CEL context of a worker: the standard library and onus's helpers.
+fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<'a, 'a> {
+    let mut ctx = Context::default();
+    let s = store.clone();
+    let _ = ctx.add_function(
+        "objects",
+        move |kind: Value| -> Result<Value, ExecutionError> {
+            Ok(s.list(&str_arg(&kind, "objects")?, None))
+        },
+    );
+    let s = store.clone();
+    let _ = ctx.add_function(
+        "objectsIn",
+        move |kind: Value, ns: Value| -> Result<Value, ExecutionError> {
+            Ok(s.list(
+                &str_arg(&kind, "objectsIn")?,
+                Some(&str_arg(&ns, "objectsIn")?),
+            ))
+        },
+    );
+    let s = store.clone();
+    let _ = ctx.add_function(
+        "lookup",
+        move |kind: Value, ns: Value, name: Value| -> Result<Value, ExecutionError> {
+            let (kind, ns, name) = (
+                str_arg(&kind, "lookup")?,
+                str_arg(&ns, "lookup")?,
+                str_arg(&name, "lookup")?,
+            );
+            let idx = if ns.is_empty() {
+                s.inv.indices_of_kind(&kind)
+            } else {
+                s.inv.indices_of_kind_in(&kind, &ns)
+            };
+            Ok(idx
+                .iter()
+                .find(|&&i| s.inv.objects()[i].name == name)
+                .map_or(Value::Null, |&i| s.value(i)))
+        },
+    );
+    let s = store.clone();
+    let _ = ctx.add_function(
+        "namespacesWith",
+        move |kinds: Value| -> Result<Value, ExecutionError> {
+            let Value::List(kinds) = kinds else {
+                return Err(ExecutionError::function_error(
+                    "namespacesWith",
+                    "expected a list of kinds",
+                ));
+            };
+            let mut set = BTreeSet::new();
+            for k in kinds.iter() {
+                for &i in s.inv.indices_of_kind(&str_arg(k, "namespacesWith")?) {
+                    if let Some(ns) = &s.inv.objects()[i].namespace {
+                        set.insert(ns.clone());
+                    }
+                }
+            }
+            Ok(Value::List(Arc::new(set.into_iter().map(string).collect())))
+        },
+    );
+    let _ = ctx.add_function(
+        "selects",
+        |selector: Value, labels: Value| -> Result<Value, ExecutionError> {
+            Ok(Value::Bool(selects(&selector, &labels)))
+        },
+    );
+    let _ = ctx.add_function(
+        "subset",
+        |a: Value, b: Value| -> Result<Value, ExecutionError> { Ok(Value::Bool(subset(&a, &b))) },
+    );
+    let _ = ctx.add_function("podSpec", |o: Value| -> Result<Value, ExecutionError> {
+        Ok(pod_spec(&o).cloned().unwrap_or_else(|| map(vec![])))
+    });
+    let _ = ctx.add_function("ref", |o: Value| -> Result<Value, ExecutionError> {
+        Ok(string(reference(&o)))
+    });
+    let _ = ctx.add_function("nsOf", |o: Value| -> Result<Value, ExecutionError> {
+        Ok(string(
+            get_str(&o, &["metadata", "namespace"]).unwrap_or(""),
+        ))
+    });
+    let _ = ctx.add_function(
+        "dig",
+        |v: Value, path: Value, default: Value| -> Result<Value, ExecutionError> {
+            Ok(dig(&v, &path).unwrap_or(default))
+        },
+    );
+    let _ = ctx.add_function("minor", |v: Value| -> Result<Value, ExecutionError> {
+        let s = match &v {
+            Value::String(s) => s.as_str().to_string(),
+            _ => String::new(),
+        };
+        Ok(Value::Int(parse_minor(&s).map_or(-1, |(_, m)| m)))
+    });
+    let _ = ctx.add_function("image", |v: Value| -> Result<Value, ExecutionError> {
+        let r = crate::helpers::ImageRef::parse(&str_arg(&v, "image")?);
+        Ok(map(vec![
+            ("name", string(r.name)),
+            ("tag", string(r.tag)),
+            ("digest", string(r.digest)),
+        ]))
+    });
+    let _ = ctx.add_function("cert", |v: Value| -> Result<Value, ExecutionError> {
+        let s = match &v {
+            Value::String(s) => s.as_str().to_string(),
+            _ => return Ok(Value::Null),
+        };
+        Ok(match crate::helpers::parse_cert(&s) {
+            Some(c) => map(vec![
+                ("notBefore", Value::Timestamp(c.not_before)),
+                ("notAfter", Value::Timestamp(c.not_after)),
+                ("subject", string(c.subject)),
+                (
+                    "dnsNames",
+                    Value::List(Arc::new(c.dns_names.into_iter().map(string).collect())),
+                ),
+            ]),
+            None => Value::Null,
+        })
+    });
+    ctx.add_variable_from_value("now", Value::Timestamp(opts.now));
+    ctx.add_variable_from_value("params", params);
+    ctx.add_variable_from_value("object", Value::Null);
+    ctx.add_variable_from_value("item", Value::Null);
+    ctx
+}
+
+/// `dig(v, "a.b.c", d)` or `dig(v, ["a", "b.with.dots"], d)`: the value at the path, if every
+/// step exists and is not null.
+fn dig(v: &Value, path: &Value) -> Option<Value> {
+    let steps: Vec<String> = match path {
+        Value::String(s) => s.split('.').map(str::to_string).collect(),
+        Value::List(l) => l
+            .iter()
+            .map(|k| match k {
+                Value::String(s) => s.as_str().to_string(),
+                Value::Int(i) => i.to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect(),
+        _ => return None,
+    };
+    let mut cur = v.clone();
+    for step in steps {
+        cur = match &cur {
+            Value::Map(m) => m.get(&Key::from(step.as_str()))?.clone(),
+            Value::List(l) => l.get(step.parse::<usize>().ok()?)?.clone(),
+            _ => return None,
+        };
+    }
+    match cur {
+        Value::Null => None,
+        v => Some(v),
+    }
+}
+
+fn pod_spec(o: &Value) -> Option<&Value> {
+    let kind = get_str(o, &["kind"])?;
+    let spec = get(o, "spec")?;
+    match kind {
+        "Pod" => Some(spec),
+        "CronJob" => get(
+            get(get(get(spec, "jobTemplate")?, "spec")?, "template")?,
+            "spec",
+        ),
+        _ => get(get(spec, "template")?, "spec"),
+    }
+}
+
+/// `namespace/Kind/name`, or `Kind/name` for a cluster-scoped object.
+fn reference(o: &Value) -> String {
+    let kind = get_str(o, &["kind"]).unwrap_or("");
+    let name = get_str(o, &["metadata", "name"]).unwrap_or("");
+    match get_str(o, &["metadata", "namespace"]) {
+        Some(ns) => format!("{ns}/{kind}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+fn subset(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Map(a), Value::Map(b)) => a.map.iter().all(|(k, v)| b.map.get(k) == Some(v)),
+        (Value::Map(a), Value::Null) => a.map.is_empty(),
+        (Value::Null, _) => true,
+        _ => false,
+    }
+}
+
+/// Kubernetes label-selector semantics: every `matchLabels` entry and every
+/// `matchExpressions` requirement holds; an empty or null selector selects everything.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    if matches!(selector, Value::Null) {
+        return true;
+    }
+    let empty = map(vec![]);
+    let labels = if matches!(labels, Value::Null) {
+        &empty
+    } else {
+        labels
+    };
+    if let Some(ml) = get(selector, "matchLabels") {
+        if !subset(ml, labels) {
+            return false;
+        }
+    }
+    let Some(Value::List(exprs)) = get(selector, "matchExpressions") else {
+        return true;
+    };
+    exprs.iter().all(|e| {
+        let key = get_str(e, &["key"]).unwrap_or("");
+        let op = get_str(e, &["operator"]).unwrap_or("");
+        let values: Vec<&str> = match get(e, "values") {
+            Some(Value::List(l)) => l
+                .iter()
+                .filter_map(|v| {
+                    if let Value::String(s) = v {
+                        Some(s.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let have = get_str(labels, &[key]);
+        match op {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => false,
+        }
+    })
+}
+
+struct Compiled {
+    when: Option<Program>,
+    items: Option<Program>,
+    item_id: Option<Program>,
+    rule: Program,
+}
+
+fn compile(c: &Check) -> Result<Compiled, String> {
+    let p = |s: &Option<String>| {
+        s.as_deref()
+            .map(Program::compile)
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    Ok(Compiled {
+        when: p(&c.when)?,
+        items: p(&c.items)?,
+        item_id: p(&c.item_id)?,
+        rule: Program::compile(&c.rule).map_err(|e| e.to_string())?,
+    })
+}
+
+fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
+    let mut r = CheckResult {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        remediation: c.remediation.clone(),
+        severity: c.severity,
+        topics: c.topics.clone(),
+        layers: c.layers.clone(),
+        status: CheckStatus::NotApplicable,
+        checked: 0,
+        failures: Vec::new(),
+        errors: Vec::new(),
+    };
+    let prog = match compile(c) {
+        Ok(p) => p,
+        Err(e) => {
+            r.errors.push(Finding {
+                id: c.id.clone(),
+                reason: format!("invalid CEL: {e}"),
+                file: Some(c.source.clone()),
+                line: None,
+            });
+            r.status = CheckStatus::Error;
+            return r;
+        }
+    };
+    match c.scope {
+        Scope::Cluster => judge_object(ctx, &prog, c, None, Value::Null, &mut r),
+        Scope::Object => {
+            for kind in &c.subjects {
+                for &i in store.inv.indices_of_kind(kind) {
+                    let o = &store.inv.objects()[i];
+                    let origin = Some((o.origin.file.to_string(), o.origin.line));
+                    judge_object(ctx, &prog, c, origin, store.value(i), &mut r);
+                }
+            }
+        }
+    }
+    r.status = if !r.failures.is_empty() {
+        CheckStatus::Fail
+    } else if !r.errors.is_empty() {
+        CheckStatus::Error
+    } else if r.checked == 0 {
+        CheckStatus::NotApplicable
+    } else {
+        CheckStatus::Pass
+    };
+    r
+}
+
+fn judge_object(
+    ctx: &Context,
+    prog: &Compiled,
+    c: &Check,
+    origin: Option<(String, usize)>,
+    object: Value,
+    r: &mut CheckResult,
+) {
+    let mut scope = ctx.new_inner_scope();
+    let default_id = if matches!(object, Value::Null) {
+        c.id.clone()
+    } else {
+        reference(&object)
+    };
+    scope.add_variable_from_value("object", object.clone());
+    let finding = |id: String, reason: String| Finding {
+        id,
+        reason,
+        file: origin.as_ref().map(|o| o.0.clone()),
+        line: origin.as_ref().map(|o| o.1),
+    };
+    if let Some(when) = &prog.when {
+        match when.execute(&scope) {
+            Ok(Value::Bool(true)) => {}
+            Ok(Value::Bool(false)) => return,
+            Ok(other) => {
+                return r.errors.push(finding(
+                    default_id,
+                    format!("`when` returned {other:?}, not a boolean"),
+                ))
+            }
+            Err(e) => return r.errors.push(finding(default_id, format!("`when`: {e}"))),
+        }
+    }
+    let items = match &prog.items {
+        None => vec![object],
+        Some(p) => match p.execute(&scope) {
+            Ok(Value::List(l)) => l.iter().cloned().collect(),
+            Ok(Value::Null) => Vec::new(),
+            Ok(other) => {
+                return r.errors.push(finding(
+                    default_id,
+                    format!("`items` returned {other:?}, not a list"),
+                ))
+            }
+            Err(e) => return r.errors.push(finding(default_id, format!("`items`: {e}"))),
+        },
+    };
+    for item in items {
+        let mut s = scope.new_inner_scope();
+        s.add_variable_from_value("item", item.clone());
+        let id = match &prog.item_id {
+            None => match &item {
+                Value::String(x) if c.scope == Scope::Cluster => x.as_str().to_string(),
+                _ => default_id.clone(),
+            },
+            Some(p) => match p.execute(&s) {
+                Ok(Value::String(x)) => x.as_str().to_string(),
+                Ok(other) => format!("{other:?}"),
+                Err(e) => {
+                    r.errors
+                        .push(finding(default_id.clone(), format!("`item_id`: {e}")));
+                    continue;
+                }
+            },
+        };
+        r.checked += 1;
+        match prog.rule.execute(&s) {
+            Ok(Value::Bool(true)) => {}
+            Ok(Value::Bool(false)) => r.failures.push(finding(id, c.reason.clone())),
+            Ok(Value::String(reason)) if reason.is_empty() => {}
+            Ok(Value::String(reason)) => r.failures.push(finding(id, reason.as_str().to_string())),
+            Ok(Value::List(reasons)) if reasons.is_empty() => {}
+            Ok(Value::List(reasons)) => {
+                let text: Vec<String> = reasons
+                    .iter()
+                    .map(|v| {
+                        if let Value::String(s) = v {
+                            s.as_str().to_string()
+                        } else {
+                            format!("{v:?}")
+                        }
+                    })
+                    .collect();
+                r.failures.push(finding(id, text.join("; ")));
+            }
+            Ok(other) => r.errors.push(finding(
+                id,
+                format!("`rule` returned {other:?}, not a boolean, string or list"),
+            )),
+            Err(e) => r.errors.push(finding(id, format!("`rule`: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str, object: serde_json::Value) -> Value {
+        let store = Arc::new(Store::new(Arc::new(Inventory::default())));
+        let opts = RunOptions::default();
+        let ctx = context(&store, &opts, params(&opts));
+        let mut s = ctx.new_inner_scope();
+        s.add_variable_from_value("object", to_cel(&object));
+        Program::compile(src).unwrap().execute(&s).unwrap()
+    }
+
+    #[test]
+    fn helpers() {
+        let o = serde_json::json!({"kind": "CronJob", "metadata": {"name": "c", "namespace": "n", "labels": {"a.b/c": "x"}}, "spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [{"name": "k"}]}}}}}});
+        assert_eq!(
+            eval("podSpec(object).containers[0].name", o.clone()),
+            string("k")
+        );
+        assert_eq!(eval("ref(object)", o.clone()), string("n/CronJob/c"));
+        assert_eq!(
+            eval(
+                "dig(object, ['metadata', 'labels', 'a.b/c'], '')",
+                o.clone()
+            ),
+            string("x")
+        );
+        assert_eq!(
+            eval("dig(object, 'spec.nothing.here', 7)", o.clone()),
+            Value::Int(7)
+        );
+        assert_eq!(eval("minor('v1.31.4-eks')", o.clone()), Value::Int(31));
+        assert_eq!(eval("minor('garbage')", o.clone()), Value::Int(-1));
+        assert_eq!(eval("params.k8sLatestMinor", o), Value::Int(34));
+    }
+
+    #[test]
+    fn label_selectors() {
+        let labels = to_cel(&serde_json::json!({"app": "web", "tier": "front"}));
+        let sel = |j: serde_json::Value| selects(&to_cel(&j), &labels);
+        assert!(sel(serde_json::json!({})));
+        assert!(sel(serde_json::json!({"matchLabels": {"app": "web"}})));
+        assert!(!sel(serde_json::json!({"matchLabels": {"app": "db"}})));
+        assert!(sel(
+            serde_json::json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "x"]}]})
+        ));
+        assert!(!sel(
+            serde_json::json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]})
+        ));
+        assert!(sel(
+            serde_json::json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]})
+        ));
+        assert!(!sel(
+            serde_json::json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]})
+        ));
+    }
+}

@@ -1,0 +1,19 @@
+//! Verification of a shared-responsibility model against a cluster's state.
+//!
+//! Checks are data ([`catalog`]): each has an id, texts per language, a severity, the topics
+//! it gives evidence for, the kinds it reads and its logic in CEL. [`eval::run`] evaluates them
+//! over an [`onus_inventory::Inventory`]; [`join`] attaches the results to a model's duties
+//! through topics (so the party a result concerns always comes from the model, never from the
+//! check) and applies [`attest`]ations for what no machine can see.
+//!
+//! This crate knows nothing about terminals, HTML or exit codes: its report types are plain
+//! serde structs, rendered by `onus-report`.
+
+pub mod attest;
+pub mod catalog;
+pub mod eval;
+pub mod helpers;
+pub mod join;
+
+pub use catalog::{CatalogError, Check, Scope, Severity};
+pub use eval::{run, CheckResult, CheckStatus, Finding, RunOptions, DEFAULT_K8S_LATEST};

@@ -1,0 +1,575 @@
+//! Each built-in check pinned by a passing and a failing fixture.
+
+use std::sync::Arc;
+
+use onus_audit::{catalog, run, CheckResult, CheckStatus, RunOptions};
+use onus_inventory::Inventory;
+
+/// A self-signed certificate for shop.example.com, valid until 2036-11-18T20:16:23Z (public part only).
+const CERT: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ2ekNDQVdhZ0F3SUJBZ0lVZXVIY0d1VERFempDNUhYVmdvaFpWSlZCU0Jnd0NnWUlLb1pJemowRUF3SXcKR3pFWk1CY0dBMVVFQXd3UWMyaHZjQzVsZUdGdGNHeGxMbU52YlRBZUZ3MHlOakV4TWpFeU1ERTJNak5hRncwegpOakV4TVRneU1ERTJNak5hTUJzeEdUQVhCZ05WQkFNTUVITm9iM0F1WlhoaGJYQnNaUzVqYjIwd1dUQVRCZ2NxCmhrak9QUUlCQmdncWhrak9QUU1CQndOQ0FBUjN3a3d6QVVTVk15WHR0eFg5enRjVFVNbXN0UjZCVzFELzdHNW8KZmRRYWJBQXhoSzRWQ3lURW4raGNBRW82d1B4WkFhNzcvR3U2QWUrdm9kVndHclQ2bzRHSE1JR0VNQjBHQTFVZApEZ1FXQkJRMjhoZEtFdDZsUXlXRkJDd1RmOGFBMDNoZUtEQWZCZ05WSFNNRUdEQVdnQlEyOGhkS0V0NmxReVdGCkJDd1RmOGFBMDNoZUtEQVBCZ05WSFJNQkFmOEVCVEFEQVFIL01ERUdBMVVkRVFRcU1DaUNFSE5vYjNBdVpYaGgKYlhCc1pTNWpiMjJDRkhkM2R5NXphRzl3TG1WNFlXMXdiR1V1WTI5dE1Bb0dDQ3FHU000OUJBTUNBMGNBTUVRQwpJQWZKeGxRakQxSGZLTG5UTy9xVURab0NYdGI5UGxMc205S0pITktVVWRJYUFpQWdhQ00ycTJLbS9aclpqd2Y2CmJLRldiUUd0RlVIMWtHcDc5Vm5iUk5VQkhRPT0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
+
+fn audit_at(yaml: &str, now: &str) -> Vec<CheckResult> {
+    let mut inv = Inventory::default();
+    inv.add_text("fixture.yaml", yaml).unwrap();
+    let opts = RunOptions {
+        now: chrono::DateTime::parse_from_rfc3339(now).unwrap(),
+        threads: 1,
+        ..RunOptions::default()
+    };
+    run(Arc::new(inv), &catalog::builtin().unwrap(), &opts)
+}
+
+fn check(yaml: &str, id: &str) -> CheckResult {
+    check_at(yaml, id, "2025-06-01T12:00:00Z")
+}
+
+fn check_at(yaml: &str, id: &str, now: &str) -> CheckResult {
+    let r = audit_at(yaml, now)
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap();
+    assert!(r.errors.is_empty(), "{id}: {:?}", r.errors);
+    r
+}
+
+fn failing(r: &CheckResult) -> Vec<(String, String)> {
+    r.failures
+        .iter()
+        .map(|f| (f.id.clone(), f.reason.clone()))
+        .collect()
+}
+
+fn ids(r: &CheckResult) -> Vec<&str> {
+    r.failures.iter().map(|f| f.id.as_str()).collect()
+}
+
+#[test]
+fn network_default_deny() {
+    let y = r#"
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: web, namespace: shop}
+---
+kind: CronJob
+apiVersion: batch/v1
+metadata: {name: report, namespace: jobs}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: dns, namespace: kube-system}
+---
+kind: Service
+apiVersion: v1
+metadata: {name: svc, namespace: only-services}
+---
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata: {name: deny, namespace: shop}
+spec: {podSelector: {}}
+---
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata: {name: egress-only, namespace: jobs}
+spec: {podSelector: {}, policyTypes: [Egress]}
+---
+kind: NetworkPolicy
+apiVersion: networking.k8s.io/v1
+metadata: {name: partial, namespace: jobs}
+spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Ingress]}
+"#;
+    let r = check(y, "network.default-deny");
+    assert_eq!(
+        r.checked, 2,
+        "shop and jobs; kube-system excluded, services are not workloads"
+    );
+    assert_eq!(
+        failing(&r),
+        vec![("jobs".into(), "no-default-deny-ingress".into())]
+    );
+    let ok = y.replace("policyTypes: [Egress]", "policyTypes: [Egress, Ingress]");
+    assert_eq!(check(&ok, "network.default-deny").status, CheckStatus::Pass);
+}
+
+const SCHEDULE: &str = r#"
+kind: Schedule
+apiVersion: velero.io/v1
+metadata: {name: daily, namespace: velero}
+spec:
+  schedule: "0 2 * * *"
+  template:
+    includedNamespaces: [shop]
+    excludedNamespaces: [scratch]
+"#;
+
+#[test]
+fn backup_pvc_covered() {
+    let pvcs = r#"
+---
+kind: PersistentVolumeClaim
+apiVersion: v1
+metadata: {name: data, namespace: shop}
+---
+kind: PersistentVolumeClaim
+apiVersion: v1
+metadata: {name: cache, namespace: other}
+"#;
+    let r = check(&format!("{SCHEDULE}{pvcs}"), "backup.pvc-covered");
+    assert_eq!(
+        failing(&r),
+        vec![("other/cache".into(), "no-schedule-covers-namespace".into())]
+    );
+    let star = SCHEDULE.replace("includedNamespaces: [shop]", "includedNamespaces: ['*']");
+    assert_eq!(
+        check(&format!("{star}{pvcs}"), "backup.pvc-covered").status,
+        CheckStatus::Pass
+    );
+    let absent = SCHEDULE.replace("includedNamespaces: [shop]", "includedNamespaces: []");
+    assert_eq!(
+        check(&format!("{absent}{pvcs}"), "backup.pvc-covered").status,
+        CheckStatus::Pass
+    );
+    let excluded = absent.replace(
+        "excludedNamespaces: [scratch]",
+        "excludedNamespaces: [other]",
+    );
+    assert_eq!(
+        ids(&check(&format!("{excluded}{pvcs}"), "backup.pvc-covered")),
+        vec!["other/cache"]
+    );
+    assert_eq!(
+        ids(&check(pvcs, "backup.pvc-covered")),
+        vec!["shop/data", "other/cache"],
+        "no schedule at all"
+    );
+}
+
+#[test]
+fn backup_recent() {
+    let backups = r#"
+---
+kind: Backup
+apiVersion: velero.io/v1
+metadata: {name: daily-1, namespace: velero, labels: {velero.io/schedule-name: daily}}
+status: {phase: Completed, completionTimestamp: "2025-06-01T02:10:00Z"}
+---
+kind: Backup
+apiVersion: velero.io/v1
+metadata: {name: daily-2, namespace: velero, labels: {velero.io/schedule-name: daily}}
+status: {phase: PartiallyFailed, completionTimestamp: "2025-06-02T02:10:00Z"}
+"#;
+    let y = format!("{SCHEDULE}{backups}");
+    assert_eq!(
+        check_at(&y, "backup.recent", "2025-06-01T12:00:00Z").status,
+        CheckStatus::Pass
+    );
+    assert_eq!(
+        check_at(&y, "backup.recent", "2025-06-02T04:10:00Z").status,
+        CheckStatus::Pass,
+        "26 h exactly"
+    );
+    let r = check_at(&y, "backup.recent", "2025-06-02T12:00:00Z");
+    assert_eq!(
+        failing(&r),
+        vec![("velero/daily".into(), "no-completed-backup-in-26h".into())],
+        "the newer one failed"
+    );
+    assert_eq!(
+        check_at(&y, "backup.recent", "2025-06-01T01:00:00Z").status,
+        CheckStatus::Fail,
+        "after --now does not count"
+    );
+    let other = y.replace(
+        "velero.io/schedule-name: daily}",
+        "velero.io/schedule-name: weekly}",
+    );
+    assert_eq!(
+        check_at(&other, "backup.recent", "2025-06-01T12:00:00Z").status,
+        CheckStatus::Fail
+    );
+}
+
+const WORKLOADS: &str = r#"
+kind: Deployment
+apiVersion: apps/v1
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: web, tier: front}}
+    spec:
+      initContainers:
+      - {name: migrate, image: "shop/migrate:latest"}
+      containers:
+      - name: nginx
+        image: nginx:1.27.3
+        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 128Mi}}
+        readinessProbe: {httpGet: {path: /, port: 80}}
+        livenessProbe: {httpGet: {path: /, port: 80}}
+      - name: sidecar
+        image: "registry.example:5000/tools/agent"
+        resources: {requests: {cpu: 1}}
+---
+kind: StatefulSet
+apiVersion: apps/v1
+metadata: {name: db, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+      - name: postgres
+        image: "postgres@sha256:0123"
+        resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}
+        readinessProbe: {exec: {command: [pg_isready]}}
+      volumes:
+      - {name: data, hostPath: {path: /srv/db}}
+---
+kind: CronJob
+apiVersion: batch/v1
+metadata: {name: report, namespace: jobs}
+spec:
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+          - {name: run, image: "busybox:latest"}
+          volumes:
+          - {name: logs, hostPath: {path: /var/log}}
+          - {name: tmp, emptyDir: {}}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: debug, namespace: shop}
+spec:
+  containers:
+  - {name: shell, image: alpine, resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 8Mi}}}
+---
+kind: Pod
+apiVersion: v1
+metadata: {name: web-abc, namespace: shop, ownerReferences: [{kind: ReplicaSet, name: web-1}]}
+spec:
+  containers:
+  - {name: nginx, image: "nginx:latest"}
+  volumes:
+  - {name: h, hostPath: {path: /}}
+---
+kind: PodDisruptionBudget
+apiVersion: policy/v1
+metadata: {name: web, namespace: shop}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+"#;
+
+#[test]
+fn workload_resources() {
+    let r = check(WORKLOADS, "workload.resources");
+    assert_eq!(
+        failing(&r),
+        vec![
+            (
+                "shop/Deployment/web/sidecar".into(),
+                "missing requests.memory; missing limits.memory".into()
+            ),
+            (
+                "jobs/CronJob/report/run".into(),
+                "missing requests.cpu; missing requests.memory; missing limits.memory".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        r.checked, 5,
+        "init containers and controller-owned pods are not judged"
+    );
+}
+
+#[test]
+fn continuity_replicas_pdb() {
+    let r = check(WORKLOADS, "continuity.replicas-pdb");
+    assert_eq!(
+        failing(&r),
+        vec![(
+            "shop/StatefulSet/db".into(),
+            "replicas below 2; no PodDisruptionBudget".into()
+        )]
+    );
+    let no_match = WORKLOADS.replace(
+        "matchLabels: {app: web}}",
+        "matchLabels: {app: web, tier: back}}",
+    );
+    assert_eq!(
+        ids(&check(&no_match, "continuity.replicas-pdb")),
+        vec!["shop/Deployment/web", "shop/StatefulSet/db"]
+    );
+}
+
+#[test]
+fn data_no_hostpath() {
+    let r = check(WORKLOADS, "data.no-hostpath");
+    assert_eq!(
+        failing(&r),
+        vec![
+            ("shop/StatefulSet/db".into(), "hostPath volume data".into()),
+            ("jobs/CronJob/report".into(), "hostPath volume logs".into())
+        ]
+    );
+}
+
+#[test]
+fn monitoring_probes() {
+    let r = check(WORKLOADS, "monitoring.probes");
+    assert_eq!(
+        failing(&r),
+        vec![
+            (
+                "shop/Deployment/web/sidecar".into(),
+                "missing readinessProbe; missing livenessProbe".into()
+            ),
+            (
+                "shop/StatefulSet/db/postgres".into(),
+                "missing livenessProbe".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn images_pinned() {
+    let r = check(WORKLOADS, "images.pinned");
+    assert_eq!(
+        ids(&r),
+        vec![
+            "shop/Deployment/web/migrate",
+            "shop/Deployment/web/sidecar",
+            "jobs/CronJob/report/run",
+            "shop/Pod/debug/shell"
+        ]
+    );
+    assert_eq!(r.failures[0].reason, "latest tag shop/migrate:latest");
+    assert_eq!(
+        r.failures[1].reason,
+        "untagged image registry.example:5000/tools/agent"
+    );
+}
+
+#[test]
+fn access_cluster_admin() {
+    let y = r#"
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: cluster-admin}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: Group, name: "system:masters"}]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: oops}
+roleRef: {kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: "system:authenticated"}
+- {kind: ServiceAccount, name: default, namespace: shop}
+- {kind: ServiceAccount, name: deployer, namespace: ci}
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata: {name: view-all}
+roleRef: {kind: ClusterRole, name: view}
+subjects: [{kind: Group, name: "system:authenticated"}]
+"#;
+    let r = check(y, "access.cluster-admin");
+    assert_eq!(r.checked, 2);
+    assert_eq!(
+        failing(&r),
+        vec![(
+            "oops".into(),
+            "Group system:authenticated; ServiceAccount shop/default".into()
+        )]
+    );
+    for g in ["system:unauthenticated", "system:serviceaccounts"] {
+        let y2 = y.replace("system:masters", g);
+        assert_eq!(
+            ids(&check(&y2, "access.cluster-admin")),
+            vec!["cluster-admin", "oops"]
+        );
+    }
+}
+
+fn ingress(secret_type: &str) -> String {
+    format!(
+        r#"
+kind: Ingress
+apiVersion: networking.k8s.io/v1
+metadata: {{name: shop, namespace: shop}}
+spec:
+  tls:
+  - {{hosts: [shop.example.com], secretName: shop-tls}}
+  - {{hosts: [api.example.com], secretName: api-tls}}
+  rules:
+  - host: shop.example.com
+  - host: admin.example.com
+  - http: {{}}
+---
+kind: Secret
+apiVersion: v1
+metadata: {{name: shop-tls, namespace: shop}}
+type: {secret_type}
+data:
+  tls.crt: {CERT}
+---
+kind: Secret
+apiVersion: v1
+metadata: {{name: api-tls, namespace: other}}
+type: kubernetes.io/tls
+data:
+  tls.crt: {CERT}
+"#
+    )
+}
+
+#[test]
+fn tls_ingress_cert() {
+    let y = ingress("kubernetes.io/tls");
+    let r = check_at(&y, "tls.ingress-cert", "2030-01-01T00:00:00Z");
+    assert_eq!(
+        failing(&r),
+        vec![
+            (
+                "shop/shop/admin.example.com".into(),
+                "host-without-tls".into()
+            ),
+            ("shop/shop/api-tls".into(), "missing-secret".into())
+        ]
+    );
+    assert_eq!(r.checked, 4);
+    let reason = |now: &str| {
+        let r = check_at(&y, "tls.ingress-cert", now);
+        r.failures
+            .iter()
+            .find(|f| f.id == "shop/shop/shop-tls")
+            .map(|f| f.reason.clone())
+    };
+    assert_eq!(
+        reason("2036-11-04T20:16:22Z"),
+        None,
+        "14 days and a second before notAfter"
+    );
+    assert_eq!(reason("2036-11-10T00:00:00Z").as_deref(), Some("expiring"));
+    assert_eq!(reason("2036-11-18T20:16:23Z").as_deref(), Some("expired"));
+    let opaque = check_at(
+        &ingress("Opaque"),
+        "tls.ingress-cert",
+        "2030-01-01T00:00:00Z",
+    );
+    assert!(failing(&opaque).contains(&("shop/shop/shop-tls".into(), "missing-secret".into())));
+    let garbage = y.replacen(CERT, "bm90IGEgY2VydA==", 1);
+    let g = check_at(&garbage, "tls.ingress-cert", "2030-01-01T00:00:00Z");
+    assert!(failing(&g).contains(&("shop/shop/shop-tls".into(), "invalid-certificate".into())));
+}
+
+#[test]
+fn version_supported() {
+    let y = r#"
+kind: Node
+apiVersion: v1
+metadata: {name: node-a}
+status: {nodeInfo: {kubeletVersion: v1.32.4}}
+---
+kind: Node
+apiVersion: v1
+metadata: {name: node-b}
+status: {nodeInfo: {kubeletVersion: v1.31.9}}
+"#;
+    let mut inv = Inventory::default();
+    inv.add_text("n.yaml", y).unwrap();
+    let inv = Arc::new(inv);
+    let checks = catalog::builtin().unwrap();
+    let at = |latest: &str| {
+        let opts = RunOptions {
+            k8s_latest: latest.into(),
+            threads: 1,
+            ..RunOptions::default()
+        };
+        run(inv.clone(), &checks, &opts)
+            .into_iter()
+            .find(|r| r.id == "version.supported")
+            .unwrap()
+    };
+    assert_eq!(ids(&at("1.34")), vec!["node-b"]);
+    assert_eq!(
+        at("1.34").failures[0].reason,
+        "kubelet v1.31.9 older than 1.32"
+    );
+    assert_eq!(at("1.33").status, CheckStatus::Pass);
+    assert_eq!(ids(&at("1.35")), vec!["node-a", "node-b"]);
+}
+
+#[test]
+fn provider_promises() {
+    let none = audit_at(
+        "kind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+        "2025-01-01T00:00:00Z",
+    );
+    for id in [
+        "provider.volume-snapshot-class",
+        "provider.ingress-class",
+        "provider.autoscaling-api",
+        "provider.default-storage-class",
+    ] {
+        let r = none.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(
+            (r.status, ids(r)),
+            (CheckStatus::Fail, vec!["cluster"]),
+            "{id}"
+        );
+    }
+    let y = r#"
+kind: VolumeSnapshotClass
+apiVersion: snapshot.storage.k8s.io/v1
+metadata: {name: csi-snap}
+driver: cinder.csi.openstack.org
+deletionPolicy: Delete
+---
+kind: IngressClass
+apiVersion: networking.k8s.io/v1
+metadata: {name: nginx}
+---
+kind: APIService
+apiVersion: apiregistration.k8s.io/v1
+metadata: {name: v2.autoscaling}
+status: {conditions: [{type: Available, status: "True"}]}
+---
+kind: StorageClass
+apiVersion: storage.k8s.io/v1
+metadata: {name: csi-cinder-high-speed, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}
+"#;
+    let all = audit_at(y, "2025-01-01T00:00:00Z");
+    for id in [
+        "provider.volume-snapshot-class",
+        "provider.ingress-class",
+        "provider.autoscaling-api",
+        "provider.default-storage-class",
+    ] {
+        assert_eq!(
+            all.iter().find(|r| r.id == id).unwrap().status,
+            CheckStatus::Pass,
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn failures_point_at_file_and_line() {
+    let r = check(WORKLOADS, "data.no-hostpath");
+    assert_eq!(
+        (r.failures[0].file.as_deref(), r.failures[0].line),
+        (Some("fixture.yaml"), Some(22))
+    );
+}
+
+#[test]
+fn nothing_to_judge_is_not_applicable() {
+    let r = check(
+        "kind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+        "backup.pvc-covered",
+    );
+    assert_eq!((r.status, r.checked), (CheckStatus::NotApplicable, 0));
+}

@@ -1,0 +1,181 @@
+//! `onus audit`: check both parties' duties against a cluster's state.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use onus_audit::{catalog, join, CheckStatus, RunOptions, Severity};
+use onus_inventory::Inventory;
+
+use crate::error::{CliError, EXIT_FINDINGS, EXIT_USAGE};
+use crate::global::Global;
+
+/// Output formats of the audit report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// Human-readable, grouped by party and section.
+    Table,
+    /// The report as JSON (format `onus.audit/v1`, see docs/audit.md).
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// A self-contained HTML page.
+    Html,
+}
+
+/// Severity threshold for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<FailOn> for Severity {
+    fn from(f: FailOn) -> Severity {
+        match f {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Cluster exports: files or folders (searched recursively) of what `kubectl get -o yaml`
+    /// or `-o json` prints, multi-document YAML, single objects; `.gz` allowed.
+    #[arg(value_name = "EXPORT", required = true)]
+    inputs: Vec<PathBuf>,
+    /// The model whose duties to check (`onus models` lists them).
+    #[arg(short, long)]
+    model: String,
+    /// Extra check files or folders; a check with a built-in id replaces it. Repeatable.
+    #[arg(long = "checks", value_name = "DIR")]
+    checks: Vec<PathBuf>,
+    /// Dated attestations for duties no machine can see (see docs/audit.md).
+    #[arg(long, value_name = "FILE")]
+    attestations: Option<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = AuditFormat::Table)]
+    output: AuditFormat,
+    /// Write the report to a file instead of standard output.
+    #[arg(long = "report", value_name = "FILE")]
+    report_file: Option<PathBuf>,
+    /// The instant time-based checks judge against (RFC 3339 or YYYY-MM-DD); default: now.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Exit 1 when a check at or above this severity fails.
+    #[arg(long, value_enum, default_value_t = FailOn::Info, value_name = "SEVERITY")]
+    fail_on: FailOn,
+    /// Latest Kubernetes minor release, for `version.supported`.
+    #[arg(long, value_name = "VERSION", default_value = onus_audit::DEFAULT_K8S_LATEST)]
+    k8s_latest: String,
+    /// Make malformed items in the exports fatal (exit 2) instead of reported.
+    #[arg(long)]
+    strict: bool,
+    /// Failing items shown per check in the table (all are in the other formats).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    max_items: usize,
+    /// Read the exports and stop (for benchmarks: the floor an audit is compared with).
+    #[arg(long, hide = true)]
+    parse_only: bool,
+}
+
+pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    let model = g.model(&a.model)?;
+    let now = match &a.now {
+        None => chrono::Utc::now().fixed_offset(),
+        Some(s) => onus_audit::attest::parse_date(s).ok_or_else(|| {
+            CliError::usage(
+                format!("--now `{s}` is not a time"),
+                Some("write RFC 3339 (2025-06-01T12:00:00Z) or a date (2025-06-01)".into()),
+            )
+        })?,
+    };
+    if onus_audit::eval::parse_version(&a.k8s_latest).is_none() {
+        return Err(CliError::usage(
+            format!("--k8s-latest `{}` is not a version", a.k8s_latest),
+            Some("write MAJOR.MINOR, e.g. 1.34".into()),
+        ));
+    }
+    let checks = catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let attestations = match &a.attestations {
+        None => Vec::new(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                CliError::usage(format!("cannot read `{}`: {e}", p.display()), None)
+            })?;
+            onus_audit::attest::parse(&p.display().to_string(), &text).map_err(|e| {
+                CliError::usage(
+                    e.to_string(),
+                    Some("docs/audit.md describes the attestations format".into()),
+                )
+            })?
+        }
+    };
+    let inv = Inventory::from_paths(&a.inputs).map_err(|e| CliError::usage(e.to_string(), None))?;
+    if a.parse_only {
+        eprintln!("{} objects", inv.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !inv.problems().is_empty() {
+        for p in inv.problems() {
+            eprintln!("warning: {p}");
+        }
+        if a.strict {
+            eprintln!(
+                "error: {} malformed item(s) and --strict",
+                inv.problems().len()
+            );
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    }
+    let inv = Arc::new(inv);
+    let opts = RunOptions {
+        now,
+        k8s_latest: a.k8s_latest.clone(),
+        threads: 0,
+    };
+    let results = onus_audit::run(inv.clone(), &checks, &opts);
+    let attestations_file = a.attestations.as_ref().map(|p| p.display().to_string());
+    let report = join::join(
+        &model,
+        results,
+        &join::JoinInput {
+            inventory: &inv,
+            attestations: &attestations,
+            attestations_file: attestations_file.as_deref(),
+            now,
+            k8s_latest: &a.k8s_latest,
+        },
+    );
+    let color = g.color && a.report_file.is_none();
+    let text = match a.output {
+        AuditFormat::Table => onus_report::table(&report, &g.lang, color, a.max_items),
+        AuditFormat::Json => onus_report::json(&report),
+        AuditFormat::Sarif => onus_report::sarif(&report, &g.lang),
+        AuditFormat::Junit => onus_report::junit(&report, &g.lang),
+        AuditFormat::Html => onus_report::html(&report, &g.lang).map_err(CliError::Render)?,
+    };
+    match &a.report_file {
+        Some(p) => std::fs::write(p, text)?,
+        None => crate::output::print(&text)?,
+    }
+    let threshold: Severity = a.fail_on.into();
+    let failed = report.checks.iter().any(|c| {
+        matches!(c.result.status, CheckStatus::Fail | CheckStatus::Error)
+            && c.result.severity >= threshold
+    });
+    Ok(if failed {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

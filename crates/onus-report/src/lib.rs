@@ -1,0 +1,431 @@
+//! Renderings of an audit report: terminal table, JSON, SARIF 2.1.0, JUnit XML and a
+//! self-contained HTML page.
+//!
+//! Every function takes the plain [`Report`] built by `onus-audit` and returns text; nothing
+//! here reads clusters, models or the clock. The JSON rendering is the report's serde form,
+//! documented in `docs/audit.md` and stable within `onus.audit/v1`.
+
+use std::fmt::Write as _;
+
+use onus_audit::join::{DutyStatus, Report};
+use onus_audit::{CheckStatus, Severity};
+
+/// The report as pretty JSON (format `onus.audit/v1`).
+pub fn json(r: &Report) -> String {
+    serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
+}
+
+fn paint(s: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_string()
+    }
+}
+
+fn duty_label(s: DutyStatus) -> (&'static str, &'static str) {
+    match s {
+        DutyStatus::Pass => ("PASS", "32"),
+        DutyStatus::Fail => ("FAIL", "31;1"),
+        DutyStatus::Error => ("ERROR", "31"),
+        DutyStatus::NotApplicable => ("N/A", "2"),
+        DutyStatus::Attested => ("ATTESTED", "36"),
+        DutyStatus::Overdue => ("OVERDUE", "33;1"),
+        DutyStatus::NeedsAttestation => ("ATTEST", "33"),
+    }
+}
+
+fn check_label(s: CheckStatus) -> (&'static str, &'static str) {
+    match s {
+        CheckStatus::Pass => ("PASS", "32"),
+        CheckStatus::Fail => ("FAIL", "31;1"),
+        CheckStatus::Error => ("ERROR", "31"),
+        CheckStatus::NotApplicable => ("N/A", "2"),
+    }
+}
+
+fn shorten(s: &str, max: usize) -> String {
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() <= max {
+        s
+    } else {
+        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+/// The terminal rendering: duties by party and section, then the checks and failing items.
+pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{} {} ({} {}, {})",
+        paint("onus audit", "1", color),
+        r.model.id,
+        r.model.provider,
+        r.model.service,
+        r.model.version
+    );
+    let _ = writeln!(
+        o,
+        "{} objects from {} input(s), judged at {}\n",
+        r.objects,
+        r.inputs.len(),
+        r.now
+    );
+    for p in &r.parties {
+        let s = &p.summary;
+        let _ = writeln!(
+            o,
+            "{} ({}) — duties: {} pass, {} fail, {} error, {} not applicable, {} attested, {} overdue, {} need attestation",
+            paint(p.name.best(lang), "1", color),
+            p.kind,
+            s.pass,
+            s.fail,
+            s.error,
+            s.not_applicable,
+            s.attested,
+            s.overdue,
+            s.needs_attestation
+        );
+        for sec in &p.sections {
+            let _ = writeln!(
+                o,
+                "  {} {}",
+                sec.number.as_deref().unwrap_or(&sec.id),
+                sec.title.best(lang)
+            );
+            for d in &sec.duties {
+                let (label, code) = duty_label(d.status);
+                let _ = writeln!(
+                    o,
+                    "    {} {:<12} {}",
+                    paint(&format!("{label:<8}"), code, color),
+                    d.activity,
+                    shorten(d.text.best(lang), 80)
+                );
+                if !d.checks.is_empty() {
+                    let parts: Vec<String> = d
+                        .checks
+                        .iter()
+                        .map(|id| {
+                            let st = r
+                                .checks
+                                .iter()
+                                .find(|c| &c.result.id == id)
+                                .map_or("?", |c| c.result.status.as_str());
+                            format!("{id} ({st})")
+                        })
+                        .collect();
+                    let _ = writeln!(o, "    {:8} {:<12} checks: {}", "", "", parts.join(", "));
+                } else if d.status == DutyStatus::NeedsAttestation {
+                    let _ = writeln!(
+                        o,
+                        "    {:8} {:<12} no automated evidence: needs attestation",
+                        "", ""
+                    );
+                }
+                if let Some(a) = &d.attestation {
+                    let _ = writeln!(
+                        o,
+                        "    {:8} {:<12} attested {} by {}{}",
+                        "",
+                        "",
+                        a.date,
+                        a.by,
+                        a.due
+                            .as_ref()
+                            .map(|d| format!(", valid until {d}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        o.push('\n');
+    }
+    let _ = writeln!(o, "{}", paint("Checks", "1", color));
+    for c in &r.checks {
+        let c = &c.result;
+        let (label, code) = check_label(c.status);
+        let failing = if c.failures.is_empty() {
+            String::new()
+        } else {
+            format!("  {}/{} failing", c.failures.len(), c.checked)
+        };
+        let _ = writeln!(
+            o,
+            "  {} {:<32} {:<8} {}{}",
+            paint(&format!("{label:<5}"), code, color),
+            c.id,
+            c.severity.as_str(),
+            c.title.best(lang),
+            failing
+        );
+        for f in c.failures.iter().chain(&c.errors).take(max_items) {
+            let place = match (&f.file, f.line) {
+                (Some(file), Some(line)) => format!("  ({file}:{line})"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                o,
+                "        ✗ {}  {}{}",
+                f.id,
+                f.reason,
+                paint(&place, "2", color)
+            );
+        }
+        let more = (c.failures.len() + c.errors.len()).saturating_sub(max_items);
+        if more > 0 {
+            let _ = writeln!(o, "        … and {more} more (use -o json for all)");
+        }
+        if c.status == CheckStatus::Fail {
+            let _ = writeln!(o, "        fix: {}", c.remediation.best(lang));
+        }
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(o, "\n{}", paint("Input problems", "1", color));
+        for p in &r.problems {
+            let _ = writeln!(o, "  {}:{}: {}", p.file, p.line, p.message);
+        }
+    }
+    let count = |s: CheckStatus| r.checks.iter().filter(|c| c.result.status == s).count();
+    let _ = writeln!(
+        o,
+        "\n{} checks: {} pass, {} fail, {} error, {} not applicable",
+        r.checks.len(),
+        count(CheckStatus::Pass),
+        count(CheckStatus::Fail),
+        count(CheckStatus::Error),
+        count(CheckStatus::NotApplicable)
+    );
+    o
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// SARIF 2.1.0: one rule per check, one result per failing item, located when the item's
+/// object came from a file.
+pub fn sarif(r: &Report, lang: &str) -> String {
+    let rules: Vec<serde_json::Value> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let c = &c.result;
+            serde_json::json!({
+                "id": c.id,
+                "name": c.id,
+                "shortDescription": {"text": c.title.best(lang)},
+                "help": {"text": c.remediation.best(lang)},
+                "defaultConfiguration": {"level": sarif_level(c.severity)},
+                "properties": {"severity": c.severity.as_str(), "topics": c.topics, "status": c.status.as_str()},
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for (i, c) in r.checks.iter().enumerate() {
+        for f in c.result.failures.iter().chain(&c.result.errors) {
+            let mut res = serde_json::json!({
+                "ruleId": c.result.id,
+                "ruleIndex": i,
+                "level": sarif_level(c.result.severity),
+                "message": {"text": format!("{}: {}", f.id, f.reason)},
+                "partialFingerprints": {"onusItem/v1": format!("{}|{}", c.result.id, f.id)},
+                "properties": {"item": f.id, "reason": f.reason, "parties": c.parties},
+            });
+            if let (Some(file), Some(line)) = (&f.file, f.line) {
+                res["locations"] = serde_json::json!([{"physicalLocation": {"artifactLocation": {"uri": file}, "region": {"startLine": line.max(1)}}}]);
+            }
+            results.push(res);
+        }
+    }
+    let doc = serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "onus", "informationUri": "https://example.invalid/onus", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "results": results,
+            "properties": {"model": r.model.id, "now": r.now},
+        }],
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+}
+
+fn xml(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// JUnit XML: a suite of checks (a failing check is a failed test case listing its items) and
+/// a suite of duties per party (failed or overdue duties fail; those needing attestation are
+/// skipped).
+pub fn junit(r: &Report, lang: &str) -> String {
+    let mut suites = String::new();
+    let (mut total, mut failed, mut errored, mut skipped) = (0, 0, 0, 0);
+    let mut cases = String::new();
+    let (mut t, mut f, mut e, mut s) = (0, 0, 0, 0);
+    for c in &r.checks {
+        let c = &c.result;
+        t += 1;
+        let _ = write!(
+            cases,
+            "    <testcase classname=\"onus.checks\" name=\"{}\">",
+            xml(&c.id)
+        );
+        match c.status {
+            CheckStatus::Fail => {
+                f += 1;
+                let items: Vec<String> = c
+                    .failures
+                    .iter()
+                    .map(|x| format!("{}: {}", x.id, x.reason))
+                    .collect();
+                let _ = write!(
+                    cases,
+                    "<failure type=\"{}\" message=\"{}\">{}</failure>",
+                    c.severity.as_str(),
+                    xml(&format!(
+                        "{} failing of {}: {}",
+                        c.failures.len(),
+                        c.checked,
+                        c.title.best(lang)
+                    )),
+                    xml(&items.join("\n"))
+                );
+            }
+            CheckStatus::Error => {
+                e += 1;
+                let items: Vec<String> = c
+                    .errors
+                    .iter()
+                    .map(|x| format!("{}: {}", x.id, x.reason))
+                    .collect();
+                let _ = write!(
+                    cases,
+                    "<error message=\"evaluation failed\">{}</error>",
+                    xml(&items.join("\n"))
+                );
+            }
+            CheckStatus::NotApplicable => {
+                s += 1;
+                cases.push_str("<skipped message=\"nothing to judge\"/>");
+            }
+            CheckStatus::Pass => {}
+        }
+        cases.push_str("</testcase>\n");
+    }
+    let _ = writeln!(suites, "  <testsuite name=\"checks\" tests=\"{t}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\">\n{cases}  </testsuite>");
+    (total, failed, errored, skipped) = (total + t, failed + f, errored + e, skipped + s);
+    for p in &r.parties {
+        let mut cases = String::new();
+        let (mut t, mut f, mut e, mut s) = (0, 0, 0, 0);
+        for sec in &p.sections {
+            for d in &sec.duties {
+                t += 1;
+                let _ = write!(
+                    cases,
+                    "    <testcase classname=\"onus.duties.{}\" name=\"{} {}\">",
+                    xml(&p.id),
+                    xml(&d.activity),
+                    xml(&shorten(d.text.best(lang), 100))
+                );
+                match d.status {
+                    DutyStatus::Fail => {
+                        f += 1;
+                        let _ = write!(
+                            cases,
+                            "<failure message=\"{}\"/>",
+                            xml(&format!("failing checks: {}", d.checks.join(", ")))
+                        );
+                    }
+                    DutyStatus::Overdue => {
+                        f += 1;
+                        cases.push_str("<failure message=\"attestation overdue\"/>");
+                    }
+                    DutyStatus::Error => {
+                        e += 1;
+                        cases.push_str("<error message=\"a check could not be evaluated\"/>");
+                    }
+                    DutyStatus::NeedsAttestation => {
+                        s += 1;
+                        cases.push_str(
+                            "<skipped message=\"no automated evidence: needs attestation\"/>",
+                        );
+                    }
+                    DutyStatus::NotApplicable => {
+                        s += 1;
+                        cases.push_str("<skipped message=\"nothing to judge\"/>");
+                    }
+                    DutyStatus::Pass | DutyStatus::Attested => {}
+                }
+                cases.push_str("</testcase>\n");
+            }
+        }
+        let _ = writeln!(suites, "  <testsuite name=\"duties: {}\" tests=\"{t}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\">\n{cases}  </testsuite>", xml(p.name.best(lang)));
+        (total, failed, errored, skipped) = (total + t, failed + f, errored + e, skipped + s);
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"onus audit {}\" tests=\"{total}\" failures=\"{failed}\" errors=\"{errored}\" skipped=\"{skipped}\">\n{suites}</testsuites>\n",
+        xml(&r.model.id)
+    )
+}
+
+const HTML: &str = include_str!("report.html");
+
+/// A self-contained HTML page (inline CSS, no scripts, no external resources), auto-escaped.
+pub fn html(r: &Report, lang: &str) -> Result<String, String> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("report.html", HTML)
+        .map_err(|e| e.to_string())?;
+    let tpl = env.get_template("report.html").map_err(|e| e.to_string())?;
+    let t = |x: &onus_model::Text| x.best(lang).to_string();
+    let parties: Vec<serde_json::Value> = r
+        .parties
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": t(&p.name), "kind": p.kind, "summary": p.summary,
+                "sections": p.sections.iter().map(|s| serde_json::json!({
+                    "number": s.number.clone().unwrap_or_else(|| s.id.clone()), "title": t(&s.title),
+                    "duties": s.duties.iter().map(|d| serde_json::json!({
+                        "activity": d.activity, "text": t(&d.text), "letters": d.letters, "status": d.status.as_str(),
+                        "checks": d.checks, "attestation": d.attestation,
+                    })).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let checks: Vec<serde_json::Value> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let x = &c.result;
+            serde_json::json!({
+                "id": x.id, "title": t(&x.title), "remediation": t(&x.remediation), "severity": x.severity.as_str(),
+                "status": x.status.as_str(), "checked": x.checked, "failures": x.failures, "errors": x.errors, "parties": c.parties,
+            })
+        })
+        .collect();
+    tpl.render(minijinja::context! {
+        lang => lang, model => r.model.id, title => t(&r.model.title), provider => r.model.provider, service => r.model.service,
+        version => r.model.version, now => r.now, objects => r.objects, inputs => r.inputs, parties => parties, checks => checks,
+        problems => r.problems,
+    })
+    .map_err(|e| e.to_string())
+}
