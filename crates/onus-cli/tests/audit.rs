@@ -257,3 +257,63 @@ fn user_checks_extend_the_catalog() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn oscal_assessment_results_are_valid_by_schema_and_by_reference() {
+    let run = || {
+        onus()
+            .args([
+                "audit",
+                "examples/shop-cluster",
+                "--now",
+                NOW,
+                "--model",
+                "ovhcloud-mks",
+                "-o",
+                "oscal-ar",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(1), "the example has failing checks");
+    assert_eq!(
+        out.stdout,
+        run().stdout,
+        "the same audit gives the same document"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // NIST's schema, from ../shared beside the repository.
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/standards/oscal_complete_schema-1.2.2.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .take(10)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // Findings name the failing check and its controls; observations carry the failing items.
+    let ar = &doc["assessment-results"];
+    let text = ar.to_string();
+    assert!(
+        text.contains("network.default-deny") && text.contains("sc-7"),
+        "findings tie checks to controls"
+    );
+    assert!(
+        text.contains("checkout"),
+        "the failing namespace is in the evidence"
+    );
+    // onus's own referential checks pass on it.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("ar.json");
+    std::fs::write(&f, &out.stdout).unwrap();
+    onus().arg("validate").arg(&f).assert().success();
+}

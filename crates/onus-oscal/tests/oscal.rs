@@ -10,14 +10,21 @@ use onus_oscal::{
 };
 use serde_json::Value;
 
-const SCHEMA: &str = "/work/shared/standards/oscal_complete_schema-1.2.2.json";
-const EXAMPLES: &str = "/work/shared/standards/examples";
+/// `../shared/` beside the repository (CI clones the repository with it alongside).
+const SCHEMA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/standards/oscal_complete_schema-1.2.2.json"
+);
+const EXAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/standards/examples"
+);
 
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let text =
-            std::fs::read_to_string(SCHEMA).expect("the OSCAL schema is in /work/shared/standards");
+        let text = std::fs::read_to_string(SCHEMA)
+            .expect("the OSCAL schema is in ../shared/standards beside the repository");
         let schema: Value = serde_json::from_str(&text).unwrap();
         jsonschema::options()
             .should_validate_formats(true)

@@ -23,6 +23,9 @@ pub enum AuditFormat {
     Junit,
     /// A self-contained HTML page.
     Html,
+    /// NIST OSCAL assessment-results: observations with the evidence, findings tied to the
+    /// controls and to the model's activities.
+    OscalAr,
 }
 
 /// Severity threshold for the exit code.
@@ -163,6 +166,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         AuditFormat::Sarif => onus_report::sarif(&report, &g.lang),
         AuditFormat::Junit => onus_report::junit(&report, &g.lang),
         AuditFormat::Html => onus_report::html(&report, &g.lang).map_err(CliError::Render)?,
+        AuditFormat::OscalAr => super::oscal::assessment_results(&model, &report, g),
     };
     match &a.report_file {
         Some(p) => std::fs::write(p, text)?,

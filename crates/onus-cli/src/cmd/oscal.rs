@@ -153,3 +153,86 @@ pub fn validate(targets: &[String], json: bool, deny_warnings: bool) -> Result<E
         Ok(ExitCode::SUCCESS)
     }
 }
+
+/// `onus audit -o oscal-ar`: the audit report as OSCAL assessment-results. The audit and OSCAL
+/// crates do not know each other; this is where an audit becomes an OSCAL `Audit`.
+pub fn assessment_results(
+    model: &onus_model::Model,
+    report: &onus_audit::join::Report,
+    g: &crate::global::Global,
+) -> String {
+    use onus_audit::CheckStatus as S;
+    let evidence: Vec<onus_oscal::Evidence> = report
+        .inputs
+        .iter()
+        .map(|i| onus_oscal::Evidence {
+            description: format!(
+                "cluster state read from {i} ({} objects in all)",
+                report.objects
+            ),
+            href: None,
+        })
+        .collect();
+    let checks = report
+        .checks
+        .iter()
+        .map(|c| {
+            let r = &c.result;
+            let status = match r.status {
+                S::Pass => onus_oscal::CheckStatus::Pass,
+                S::Fail => onus_oscal::CheckStatus::Fail,
+                S::Error => onus_oscal::CheckStatus::Error,
+                S::NotApplicable => onus_oscal::CheckStatus::Skip,
+            };
+            let message = match r.status {
+                S::NotApplicable => {
+                    "nothing to judge: no object of the kinds this check reads".to_string()
+                }
+                _ => format!("{} of {} items fail", r.failures.len(), r.checked),
+            };
+            let mut ev = evidence.clone();
+            ev.extend(r.failures.iter().filter_map(|f| {
+                let file = f.file.as_ref()?;
+                Some(onus_oscal::Evidence {
+                    description: format!(
+                        "{} ({}): {}:{}",
+                        f.id,
+                        f.reason,
+                        file,
+                        f.line.unwrap_or(0)
+                    ),
+                    href: None,
+                })
+            }));
+            onus_oscal::Check {
+                id: r.id.clone(),
+                title: r.title.best(&g.lang).to_string(),
+                status,
+                message,
+                topics: r.topics.clone(),
+                activities: c.activities.clone(),
+                evidence: ev,
+                failing: r
+                    .failures
+                    .iter()
+                    .map(|f| onus_oscal::FailingItem {
+                        item: f.id.clone(),
+                        reason: f.reason.clone(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let audit = onus_oscal::Audit {
+        title: format!(
+            "onus audit of {} against {}",
+            report.inputs.join(", "),
+            model.id
+        ),
+        target: report.inputs.join(", "),
+        start: report.now.clone(),
+        end: None,
+        checks,
+    };
+    onus_oscal::to_json(&onus_oscal::assessment_results(model, g.vocab, &audit))
+}
