@@ -108,6 +108,7 @@ fn fail_on_and_exit_codes() {
         1,
         "access.cluster-admin is critical"
     );
+    assert_eq!(code(&["--fail-on", "none"]), 0, "report only");
     let dir = tempdir("pass");
     std::fs::write(dir.join("n.yaml"), "kind: Node\napiVersion: v1\nmetadata: {name: n}\nstatus: {nodeInfo: {kubeletVersion: v1.34.1}}\n").unwrap();
     let ok = onus()

@@ -31,6 +31,8 @@ pub enum AuditFormat {
 /// Severity threshold for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FailOn {
+    /// Never exit 1 for findings: report only.
+    None,
     Info,
     Low,
     Medium,
@@ -38,15 +40,17 @@ pub enum FailOn {
     Critical,
 }
 
-impl From<FailOn> for Severity {
-    fn from(f: FailOn) -> Severity {
-        match f {
+impl FailOn {
+    /// The lowest severity that fails the run, if any does.
+    fn threshold(self) -> Option<Severity> {
+        Some(match self {
+            FailOn::None => return None,
             FailOn::Info => Severity::Info,
             FailOn::Low => Severity::Low,
             FailOn::Medium => Severity::Medium,
             FailOn::High => Severity::High,
             FailOn::Critical => Severity::Critical,
-        }
+        })
     }
 }
 
@@ -172,10 +176,11 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         Some(p) => std::fs::write(p, text)?,
         None => crate::output::print(&text)?,
     }
-    let threshold: Severity = a.fail_on.into();
-    let failed = report.checks.iter().any(|c| {
-        matches!(c.result.status, CheckStatus::Fail | CheckStatus::Error)
-            && c.result.severity >= threshold
+    let failed = a.fail_on.threshold().is_some_and(|threshold| {
+        report.checks.iter().any(|c| {
+            matches!(c.result.status, CheckStatus::Fail | CheckStatus::Error)
+                && c.result.severity >= threshold
+        })
     });
     Ok(if failed {
         ExitCode::from(EXIT_FINDINGS)
