@@ -172,13 +172,9 @@ pub struct JoinInput<'a> {
 
 /// Builds the report: results attached to the model's duties, party by party.
 pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Report {
-    let duty_letters: Vec<char> = model
+    let duty_letters = model
         .roles
-        .letters
-        .iter()
-        .filter(|l| matches!(l.duty, Duty::Responsible | Duty::Accountable))
-        .map(|l| l.letter)
-        .collect();
+        .letters_of(&[Duty::Responsible, Duty::Accountable]);
     let speaks = |r: &CheckResult, a: &onus_model::Activity| {
         r.topics.iter().any(|t| a.topics.contains(t))
             && (r.layers.is_empty() || a.layer.as_ref().is_none_or(|l| r.layers.contains(l)))
