@@ -116,6 +116,45 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Attestation>, AttestationErro
     Ok(out)
 }
 
+/// Checks the evidence of each attestation that names a local file (a path, or a `file://`
+/// URL, relative to `base`, the attestations file's folder): the file must exist and its
+/// SHA-256 must be the one attested, or the attestation is refused with its line. Evidence
+/// elsewhere (`https://...`) cannot be fetched offline and is trusted as written.
+pub fn verify_evidence(
+    file: &str,
+    attestations: &[Attestation],
+    base: &std::path::Path,
+) -> Result<usize, AttestationError> {
+    use sha2::{Digest, Sha256};
+    let mut verified = 0;
+    for a in attestations {
+        let r = a.evidence.reference.as_str();
+        let path = match r.strip_prefix("file://") {
+            Some(p) => std::path::PathBuf::from(p),
+            None if r.contains("://") => continue,
+            None => base.join(r),
+        };
+        let err = |message: String| AttestationError {
+            file: file.to_string(),
+            line: a.line,
+            message,
+        };
+        let bytes = std::fs::read(&path).map_err(|e| {
+            err(format!(
+                "evidence `{}` of attestation for {} cannot be read: {e}",
+                path.display(),
+                a.activity
+            ))
+        })?;
+        let actual = format!("{:x}", Sha256::digest(&bytes));
+        if !actual.eq_ignore_ascii_case(&a.evidence.sha256) {
+            return Err(err(format!("evidence `{}` of attestation for {} has changed: its sha256 is {actual}, the attestation says {}", path.display(), a.activity, a.evidence.sha256)));
+        }
+        verified += 1;
+    }
+    Ok(verified)
+}
+
 /// `2025-03-14` (midnight UTC) or an RFC 3339 timestamp.
 pub fn parse_date(s: &str) -> Option<DateTime<FixedOffset>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {

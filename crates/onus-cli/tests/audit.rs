@@ -318,3 +318,55 @@ fn oscal_assessment_results_are_valid_by_schema_and_by_reference() {
     std::fs::write(&f, &out.stdout).unwrap();
     onus().arg("validate").arg(&f).assert().success();
 }
+
+#[test]
+fn local_attestation_evidence_is_verified_by_its_sha256() {
+    let dir = tempdir("evidence");
+    std::fs::write(
+        dir.join("restore-test.txt"),
+        "restored 12 volumes on 2025-03-14\n",
+    )
+    .unwrap();
+    // `printf 'restored 12 volumes on 2025-03-14\n' | sha256sum`
+    let sha = "b7d88dc132549bc28aa4f4d923058b7879a4c9da0929706314871280871b120c";
+    let att = format!("format: onus.attestations/v1\nattestations:\n  - activity: 3.1.7-r4\n    date: 2025-03-14\n    by: Jane\n    evidence: {{ref: restore-test.txt, sha256: \"{sha}\"}}\n");
+    std::fs::write(dir.join("att.yaml"), att).unwrap();
+    let run = || {
+        onus()
+            .args([
+                "audit",
+                "examples/shop-cluster",
+                "-m",
+                "ovhcloud-mks",
+                "--now",
+                NOW,
+                "-o",
+                "json",
+                "--attestations",
+            ])
+            .arg(dir.join("att.yaml"))
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(r.to_string().contains("\"attested\":true"));
+    // The evidence changes: the attestation no longer holds, and onus says where.
+    std::fs::write(dir.join("restore-test.txt"), "restored 11 volumes\n").unwrap();
+    let out = run();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("att.yaml:3") && err.contains("changed"),
+        "{err}"
+    );
+    // A missing evidence file is refused too.
+    std::fs::remove_file(dir.join("restore-test.txt")).unwrap();
+    assert_eq!(run().status.code(), Some(2));
+}

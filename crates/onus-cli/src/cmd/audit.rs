@@ -119,12 +119,18 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             let text = std::fs::read_to_string(p).map_err(|e| {
                 CliError::usage(format!("cannot read `{}`: {e}", p.display()), None)
             })?;
-            onus_audit::attest::parse(&p.display().to_string(), &text).map_err(|e| {
+            let name = p.display().to_string();
+            let hint = || Some("docs/audit.md describes the attestations format".into());
+            let list = onus_audit::attest::parse(&name, &text)
+                .map_err(|e| CliError::usage(e.to_string(), hint()))?;
+            let base = p.parent().unwrap_or(std::path::Path::new("."));
+            onus_audit::attest::verify_evidence(&name, &list, base).map_err(|e| {
                 CliError::usage(
                     e.to_string(),
-                    Some("docs/audit.md describes the attestations format".into()),
+                    Some("re-attest with the new evidence's sha256 (`sha256sum FILE`)".into()),
                 )
-            })?
+            })?;
+            list
         }
     };
     let inv = Inventory::from_paths(&a.inputs).map_err(|e| CliError::usage(e.to_string(), None))?;
