@@ -19,7 +19,7 @@ use crate::global::{Global, GlobalArgs};
 /// Shared-responsibility models as a system: who does what between a cloud provider and its
 /// customers, as data you can validate, query and check.
 #[derive(Debug, Parser)]
-#[command(name = "onus", version, about, long_about = None, propagate_version = true)]
+#[command(name = "onus", version, propagate_version = true)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -29,6 +29,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check both parties' duties of a model against a cluster's state (exports or live).
+    Audit(cmd::audit::Args),
     /// List the models available (built in and from --model-path).
     Models(cmd::models::Args),
     /// Check model files against the format and the rules; report every problem with its place.
@@ -43,15 +45,13 @@ enum Command {
     Topics(cmd::topics::Args),
     /// Print the JSON Schema of the model format.
     Schema(cmd::schema::Args),
-    /// Check both parties' duties of a model against a cluster's state (exports or live).
-    Audit(cmd::audit::Args),
     /// Show what changed between two models of the same lineage, responsibility shifts first.
     Diff(cmd::diff::Args),
     /// Compare models of different providers by topic: what would you do yourself on each?
     Compare(cmd::compare::Args),
-    /// Turn a provider's published matrix (Markdown, CSV, XLSX) into an onus model.
+    /// Turn a provider's published matrix (Markdown, CSV, XLSX) or an OSCAL document into a model.
     Import(cmd::import::Args),
-    /// Write a model as CSV, XLSX, Markdown or HTML.
+    /// Write a model as CSV, XLSX, Markdown, HTML or OSCAL (SSP, customer SSP, component).
     Export(cmd::export::Args),
 }
 
