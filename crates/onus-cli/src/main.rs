@@ -45,6 +45,9 @@ enum Command {
     Schema(cmd::schema::Args),
     /// Check both parties' duties of a model against a cluster's state (exports or live).
     Audit(cmd::audit::Args),
+    /// Write a live cluster's relevant objects to one file (Secret values removed), for
+    /// offline and reproducible audits.
+    Snapshot(cmd::snapshot::Args),
     /// Show what changed between two models of the same lineage, responsibility shifts first.
     Diff(cmd::diff::Args),
     /// Compare models of different providers by topic: what would you do yourself on each?
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Topics(a) => cmd::topics::run(a, &g),
         Command::Schema(a) => cmd::schema::run(a, &g),
         Command::Audit(a) => cmd::audit::run(a, &g),
+        Command::Snapshot(a) => cmd::snapshot::run(a),
         Command::Diff(a) => cmd::diff::run(a, &g),
         Command::Compare(a) => cmd::compare::run(a, &g),
         Command::Import(a) => cmd::import::run(a, &g),
