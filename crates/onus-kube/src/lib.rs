@@ -42,6 +42,8 @@ pub enum KubeError {
     Runtime(std::io::Error),
     #[error("cannot read kubeconfig `{path}`: {message}")]
     Kubeconfig { path: PathBuf, message: String },
+    #[error("context `{context}` is not in the kubeconfig (contexts: {})", known.join(", "))]
+    NoContext { context: String, known: Vec<String> },
     #[error("no usable cluster configuration: {0}")]
     Config(String),
     #[error("cannot reach the API server at {server}: {message}")]
@@ -180,40 +182,40 @@ impl Cluster {
             ..KubeConfigOptions::default()
         };
         let (config, context) = rt.block_on(async {
-            match &opts.kubeconfig {
-                Some(path) => {
-                    let kc = Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
-                        path: path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    let context = opts
-                        .context
-                        .clone()
-                        .or_else(|| kc.current_context.clone())
-                        .unwrap_or_default();
-                    let config = kube::Config::from_custom_kubeconfig(kc, &kco)
-                        .await
-                        .map_err(|e| KubeError::Config(e.to_string()))?;
-                    Ok((config, context))
-                }
-                None if opts.context.is_some() => {
-                    let config = kube::Config::from_kubeconfig(&kco)
-                        .await
-                        .map_err(|e| KubeError::Config(e.to_string()))?;
-                    Ok((config, opts.context.clone().unwrap_or_default()))
-                }
-                None => {
-                    let config = kube::Config::infer()
-                        .await
-                        .map_err(|e| KubeError::Config(e.to_string()))?;
-                    // `infer` prefers a kubeconfig to the in-cluster service account.
-                    let context = Kubeconfig::read()
-                        .ok()
-                        .and_then(|kc| kc.current_context)
-                        .unwrap_or_else(|| "in-cluster".into());
-                    Ok((config, context))
-                }
+            if opts.kubeconfig.is_none() && opts.context.is_none() {
+                let config = kube::Config::infer()
+                    .await
+                    .map_err(|e| KubeError::Config(e.to_string()))?;
+                // `infer` prefers a kubeconfig to the in-cluster service account.
+                let context = Kubeconfig::read()
+                    .ok()
+                    .and_then(|kc| kc.current_context)
+                    .unwrap_or_else(|| "in-cluster".into());
+                return Ok((config, context));
             }
+            let kc = match &opts.kubeconfig {
+                Some(path) => Kubeconfig::read_from(path).map_err(|e| KubeError::Kubeconfig {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?,
+                // KUBECONFIG (several files merged) or ~/.kube/config.
+                None => Kubeconfig::read().map_err(|e| KubeError::Config(e.to_string()))?,
+            };
+            let context = opts
+                .context
+                .clone()
+                .or_else(|| kc.current_context.clone())
+                .unwrap_or_default();
+            if !kc.contexts.iter().any(|c| c.name == context) {
+                return Err(KubeError::NoContext {
+                    context,
+                    known: kc.contexts.iter().map(|c| c.name.clone()).collect(),
+                });
+            }
+            let config = kube::Config::from_custom_kubeconfig(kc, &kco)
+                .await
+                .map_err(|e| KubeError::Config(e.to_string()))?;
+            Ok((config, context))
         })?;
         let server = config.cluster_url.to_string();
         // The client spawns its buffer task: build it inside the runtime.

@@ -120,5 +120,9 @@ fn an_unknown_context_is_a_config_error() {
         context: Some("nope".into()),
     })
     .unwrap_err();
-    assert!(matches!(err, KubeError::Config(_)), "{err:?}");
+    assert!(matches!(err, KubeError::NoContext { .. }), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "context `nope` is not in the kubeconfig (contexts: prod, staging)"
+    );
 }
