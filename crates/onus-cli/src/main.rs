@@ -31,6 +31,9 @@ struct Cli {
 enum Command {
     /// Check both parties' duties of a model against a cluster's state (exports or live).
     Audit(cmd::audit::Args),
+    /// Write a live cluster's relevant objects to one file (Secret values removed), for
+    /// offline and reproducible audits.
+    Snapshot(cmd::snapshot::Args),
     /// List the models available (built in and from --model-path).
     Models(cmd::models::Args),
     /// Check model files against the format and the rules; report every problem with its place.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Topics(a) => cmd::topics::run(a, &g),
         Command::Schema(a) => cmd::schema::run(a, &g),
         Command::Audit(a) => cmd::audit::run(a, &g),
+        Command::Snapshot(a) => cmd::snapshot::run(a),
         Command::Diff(a) => cmd::diff::run(a, &g),
         Command::Compare(a) => cmd::compare::run(a, &g),
         Command::Import(a) => cmd::import::run(a, &g),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use onus_audit::{catalog, join, CheckStatus, RunOptions, Severity};
 use onus_inventory::Inventory;
 
+use crate::cmd::live::{self, LiveArgs};
 use crate::error::{CliError, EXIT_FINDINGS, EXIT_USAGE};
 use crate::global::Global;
 
@@ -57,9 +58,20 @@ impl FailOn {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Cluster exports: files or folders (searched recursively) of what `kubectl get -o yaml`
-    /// or `-o json` prints, multi-document YAML, single objects; `.gz` allowed.
-    #[arg(value_name = "EXPORT", required = true)]
+    /// or `-o json` prints, multi-document YAML, single objects, `onus snapshot` files; `.gz`
+    /// allowed.
+    #[arg(
+        value_name = "EXPORT",
+        required_unless_present = "live",
+        conflicts_with = "live"
+    )]
     inputs: Vec<PathBuf>,
+    /// Read the cluster itself through its API server (kubectl's rules: --kubeconfig,
+    /// --context, KUBECONFIG, ~/.kube/config, in-cluster) instead of exports.
+    #[arg(long)]
+    live: bool,
+    #[command(flatten)]
+    cluster: LiveArgs,
     /// The model whose duties to check (`onus models` lists them).
     #[arg(short, long)]
     model: String,
@@ -133,7 +145,20 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             list
         }
     };
-    let inv = Inventory::from_paths(&a.inputs).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let inv = if a.live {
+        let snap = live::fetch(&a.cluster, &live::kinds(&checks))?;
+        let mut inv = Inventory::default();
+        snap.add_to(&mut inv);
+        inv
+    } else {
+        if a.cluster.kubeconfig.is_some() || a.cluster.context.is_some() {
+            return Err(CliError::usage(
+                "--kubeconfig and --context need --live",
+                Some("add --live to audit the cluster itself".into()),
+            ));
+        }
+        Inventory::from_paths(&a.inputs).map_err(|e| CliError::usage(e.to_string(), None))?
+    };
     if a.parse_only {
         eprintln!("{} objects", inv.len());
         return Ok(ExitCode::SUCCESS);
