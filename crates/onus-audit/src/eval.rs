@@ -9,8 +9,10 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use cel::common::types::{CelList, CelMap, CelMapKey, CelNull, CelString};
+use cel::common::value::{CowVal, Val};
 use cel::objects::{Key, Map};
-use cel::{Context, ExecutionError, Program, Value};
+use cel::{Context, ExecutionError, FunctionContext, Program, Value};
 use chrono::{DateTime, FixedOffset};
 use onus_inventory::Inventory;
 use onus_model::Text;
@@ -342,23 +344,13 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
         "subset",
         |a: Value, b: Value| -> Result<Value, ExecutionError> { Ok(Value::Bool(subset(&a, &b))) },
     );
-    let _ = ctx.add_function("podSpec", |o: Value| -> Result<Value, ExecutionError> {
-        Ok(pod_spec(&o).cloned().unwrap_or_else(|| map(vec![])))
-    });
-    let _ = ctx.add_function("ref", |o: Value| -> Result<Value, ExecutionError> {
-        Ok(string(reference(&o)))
-    });
-    let _ = ctx.add_function("nsOf", |o: Value| -> Result<Value, ExecutionError> {
-        Ok(string(
-            get_str(&o, &["metadata", "namespace"]).unwrap_or(""),
-        ))
-    });
-    let _ = ctx.add_function(
-        "dig",
-        |v: Value, path: Value, default: Value| -> Result<Value, ExecutionError> {
-            Ok(dig(&v, &path).unwrap_or(default))
-        },
-    );
+    // These four take their object argument as the interpreter holds it (no conversion to
+    // `Value`, which in cel 0.15 deep-copies the whole object on every call) and return a
+    // borrowed part of it when they can: they are called for every object by most checks.
+    let _ = ctx.add_function("podSpec", raw(pod_spec_fn));
+    let _ = ctx.add_function("ref", raw(ref_fn));
+    let _ = ctx.add_function("nsOf", raw(ns_of_fn));
+    let _ = ctx.add_function("dig", raw(dig_fn));
     let _ = ctx.add_function("minor", |v: Value| -> Result<Value, ExecutionError> {
         let s = match &v {
             Value::String(s) => s.as_str().to_string(),
@@ -399,46 +391,156 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
     ctx
 }
 
-/// `dig(v, "a.b.c", d)` or `dig(v, ["a", "b.with.dots"], d)`: the value at the path, if every
-/// step exists and is not null.
-fn dig(v: &Value, path: &Value) -> Option<Value> {
-    let steps: Vec<String> = match path {
-        Value::String(s) => s.split('.').map(str::to_string).collect(),
-        Value::List(l) => l
-            .iter()
-            .map(|k| match k {
-                Value::String(s) => s.as_str().to_string(),
-                Value::Int(i) => i.to_string(),
-                other => format!("{other:?}"),
-            })
-            .collect(),
-        _ => return None,
-    };
-    let mut cur = v.clone();
-    for step in steps {
-        cur = match &cur {
-            Value::Map(m) => m.get(&Key::from(step.as_str()))?.clone(),
-            Value::List(l) => l.get(step.parse::<usize>().ok()?)?.clone(),
-            _ => return None,
-        };
+/// A CEL function over the interpreter's own values (`Val`), as cel 0.15 registers them.
+type RawFn = Box<
+    dyn for<'c, 'call> Fn(
+            &mut FunctionContext<'c, 'call>,
+        ) -> Result<CowVal<'c, 'call>, ExecutionError>
+        + Send
+        + Sync,
+>;
+
+fn raw(
+    f: for<'c, 'call> fn(
+        &mut FunctionContext<'c, 'call>,
+    ) -> Result<CowVal<'c, 'call>, ExecutionError>,
+) -> RawFn {
+    Box::new(f)
+}
+
+/// The arguments of a call, checked for their number.
+fn take_args<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+    n: usize,
+) -> Result<Vec<CowVal<'c, 'call>>, ExecutionError> {
+    let args = std::mem::take(&mut ftx.args);
+    if args.len() != n {
+        return Err(ExecutionError::invalid_argument_count(n, args.len()));
     }
-    match cur {
-        Value::Null => None,
-        v => Some(v),
+    Ok(args)
+}
+
+/// A step into a map (by key) or a list (by index).
+fn child<'b, 'v>(v: &'b (dyn Val + 'v), step: &str) -> Option<&'b (dyn Val + 'v)> {
+    if let Some(m) = v.downcast_ref::<CelMap>() {
+        return m
+            .get(&CelMapKey::from(step.to_string()))
+            .map(|b| b.as_ref());
+    }
+    if let Some(l) = v.downcast_ref::<CelList>() {
+        return l
+            .inner()
+            .get(step.parse::<usize>().ok()?)
+            .map(|b| b.as_ref());
+    }
+    None
+}
+
+fn val_str<'b>(v: &'b dyn Val) -> Option<&'b str> {
+    v.downcast_ref::<CelString>().map(|s| s.inner())
+}
+
+fn child_str<'b>(v: &'b dyn Val, path: &[&str]) -> Option<&'b str> {
+    let mut cur = v;
+    for k in path {
+        cur = child(cur, k)?;
+    }
+    val_str(cur)
+}
+
+/// Follows `f` into the first argument: borrowed when the argument is, copied (only the part
+/// found) when it is a temporary.
+fn descend<'c, 'call>(
+    arg: CowVal<'c, 'call>,
+    f: impl for<'b> Fn(&'b (dyn Val + 'call)) -> Option<&'b (dyn Val + 'call)>,
+) -> Option<CowVal<'c, 'call>> {
+    match arg {
+        CowVal::Borrowed(b) => f(b).map(CowVal::Borrowed),
+        CowVal::Owned(o) => f(o.as_ref()).map(|v| CowVal::Owned(v.clone_as_boxed())),
     }
 }
 
-fn pod_spec(o: &Value) -> Option<&Value> {
-    let kind = get_str(o, &["kind"])?;
-    let spec = get(o, "spec")?;
-    match kind {
-        "Pod" => Some(spec),
-        "CronJob" => get(
-            get(get(get(spec, "jobTemplate")?, "spec")?, "template")?,
-            "spec",
-        ),
-        _ => get(get(spec, "template")?, "spec"),
-    }
+fn owned_str<'c, 'call>(s: String) -> CowVal<'c, 'call> {
+    CowVal::Owned(Box::new(CelString::from(s)))
+}
+
+/// `dig(v, "a.b.c", d)` or `dig(v, ["a", "b.with.dots"], d)`: the value at the path, if every
+/// step exists and is not null.
+fn dig_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let mut args = take_args(ftx, 3)?.into_iter();
+    let (Some(v), Some(path), Some(default)) = (args.next(), args.next(), args.next()) else {
+        return Err(ExecutionError::invalid_argument_count(3, 0));
+    };
+    let steps: Vec<String> = if let Some(s) = val_str(path.as_ref()) {
+        s.split('.').map(str::to_string).collect()
+    } else if path.as_ref().downcast_ref::<CelList>().is_some() {
+        match Value::try_from(path.as_ref())? {
+            Value::List(l) => l
+                .iter()
+                .map(|k| match k {
+                    Value::String(s) => s.as_str().to_string(),
+                    Value::Int(i) => i.to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+            _ => return Ok(default),
+        }
+    } else {
+        return Ok(default);
+    };
+    let found = descend(v, |mut cur| {
+        for step in &steps {
+            cur = child(cur, step)?;
+        }
+        (cur.downcast_ref::<CelNull>().is_none()).then_some(cur)
+    });
+    Ok(found.unwrap_or(default))
+}
+
+fn pod_spec_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let o = take_args(ftx, 1)?.remove(0);
+    let found = descend(o, |o| {
+        let kind = child_str(o, &["kind"])?;
+        let spec = child(o, "spec")?;
+        match kind {
+            "Pod" => Some(spec),
+            "CronJob" => child(
+                child(child(child(spec, "jobTemplate")?, "spec")?, "template")?,
+                "spec",
+            ),
+            _ => child(child(spec, "template")?, "spec"),
+        }
+    });
+    Ok(found
+        .unwrap_or_else(|| CowVal::Owned(Box::new(CelMap::from(std::collections::HashMap::new())))))
+}
+
+fn ref_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let o = take_args(ftx, 1)?.remove(0);
+    let o = o.as_ref();
+    let kind = child_str(o, &["kind"]).unwrap_or("");
+    let name = child_str(o, &["metadata", "name"]).unwrap_or("");
+    Ok(owned_str(match child_str(o, &["metadata", "namespace"]) {
+        Some(ns) => format!("{ns}/{kind}/{name}"),
+        None => format!("{kind}/{name}"),
+    }))
+}
+
+fn ns_of_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let o = take_args(ftx, 1)?.remove(0);
+    Ok(owned_str(
+        child_str(o.as_ref(), &["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string(),
+    ))
 }
 
 /// `namespace/Kind/name`, or `Kind/name` for a cluster-scoped object.
