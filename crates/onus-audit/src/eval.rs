@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use cel::common::types::{CelList, CelMap, CelMapKey, CelNull, CelString};
 use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
 use cel::{Context, ExecutionError, FunctionContext, Program, Value};
 use chrono::{DateTime, FixedOffset};
@@ -157,15 +158,20 @@ fn params(opts: &RunOptions) -> Value {
 struct Store {
     inv: Arc<Inventory>,
     values: Vec<OnceLock<Value>>,
+    /// The same objects as the interpreter's values, for the `object` variable of the checks
+    /// that judge them (bound by reference: no copy per check and object).
+    vals: Vec<OnceLock<Box<dyn Val>>>,
     lists: Mutex<HashMap<(String, Option<String>), Value>>,
 }
 
 impl Store {
     fn new(inv: Arc<Inventory>) -> Self {
         let values = (0..inv.len()).map(|_| OnceLock::new()).collect();
+        let vals = (0..inv.len()).map(|_| OnceLock::new()).collect();
         Store {
             inv,
             values,
+            vals,
             lists: Mutex::new(HashMap::new()),
         }
     }
@@ -174,6 +180,18 @@ impl Store {
         self.values[i]
             .get_or_init(|| to_cel(&self.inv.objects()[i].value))
             .clone()
+    }
+
+    fn val(&self, i: usize) -> &dyn Val {
+        self.vals[i]
+            .get_or_init(|| {
+                let v = match self.values[i].get() {
+                    Some(v) => v.clone(),
+                    None => to_cel(&self.inv.objects()[i].value),
+                };
+                Box::<dyn Val>::try_from(v).unwrap_or_else(|_| Box::new(CelNull))
+            })
+            .as_ref()
     }
 
     fn list(&self, kind: &str, ns: Option<&str>) -> Value {
@@ -543,16 +561,6 @@ fn ns_of_fn<'c, 'call>(
     ))
 }
 
-/// `namespace/Kind/name`, or `Kind/name` for a cluster-scoped object.
-fn reference(o: &Value) -> String {
-    let kind = get_str(o, &["kind"]).unwrap_or("");
-    let name = get_str(o, &["metadata", "name"]).unwrap_or("");
-    match get_str(o, &["metadata", "namespace"]) {
-        Some(ns) => format!("{ns}/{kind}/{name}"),
-        None => format!("{kind}/{name}"),
-    }
-}
-
 fn subset(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Map(a), Value::Map(b)) => a.map.iter().all(|(k, v)| b.map.get(k) == Some(v)),
@@ -658,13 +666,13 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
         }
     };
     match c.scope {
-        Scope::Cluster => judge_object(ctx, &prog, c, None, Value::Null, &mut r),
+        Scope::Cluster => judge_object(ctx, &prog, c, None, None, &mut r),
         Scope::Object => {
             for kind in &c.subjects {
                 for &i in store.inv.indices_of_kind(kind) {
                     let o = &store.inv.objects()[i];
                     let origin = Some((o.origin.file.to_string(), o.origin.line));
-                    judge_object(ctx, &prog, c, origin, store.value(i), &mut r);
+                    judge_object(ctx, &prog, c, origin, Some(store.val(i)), &mut r);
                 }
             }
         }
@@ -681,21 +689,48 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
     r
 }
 
+/// Binds `object` and `item` to values held elsewhere, without copying them.
+struct Bound<'a> {
+    object: Option<&'a dyn Val>,
+    item: Option<&'a dyn Val>,
+}
+
+impl VariableResolver for Bound<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        match variable {
+            "object" => self.object.map(CowVal::Borrowed),
+            "item" => self.item.map(CowVal::Borrowed),
+            _ => None,
+        }
+    }
+}
+
 fn judge_object(
     ctx: &Context,
     prog: &Compiled,
     c: &Check,
     origin: Option<(String, usize)>,
-    object: Value,
+    object: Option<&dyn Val>,
     r: &mut CheckResult,
 ) {
+    let bound = Bound { object, item: None };
     let mut scope = ctx.new_inner_scope();
-    let default_id = if matches!(object, Value::Null) {
-        c.id.clone()
-    } else {
-        reference(&object)
+    let default_id = match object {
+        None => c.id.clone(),
+        Some(o) => {
+            let kind = child_str(o, &["kind"]).unwrap_or("");
+            let name = child_str(o, &["metadata", "name"]).unwrap_or("");
+            match child_str(o, &["metadata", "namespace"]) {
+                Some(ns) => format!("{ns}/{kind}/{name}"),
+                None => format!("{kind}/{name}"),
+            }
+        }
     };
-    scope.add_variable_from_value("object", object.clone());
+    if object.is_some() {
+        scope.set_variable_resolver(&bound);
+    } else {
+        scope.add_variable_from_value("object", Value::Null);
+    }
     let finding = |id: String, reason: String| Finding {
         id,
         reason,
@@ -715,10 +750,11 @@ fn judge_object(
             Err(e) => return r.errors.push(finding(default_id, format!("`when`: {e}"))),
         }
     }
-    let items = match &prog.items {
-        None => vec![object],
+    // `None`: the object itself is the only item.
+    let items: Vec<Option<Value>> = match &prog.items {
+        None => vec![None],
         Some(p) => match p.execute(&scope) {
-            Ok(Value::List(l)) => l.iter().cloned().collect(),
+            Ok(Value::List(l)) => l.iter().cloned().map(Some).collect(),
             Ok(Value::Null) => Vec::new(),
             Ok(other) => {
                 return r.errors.push(finding(
@@ -729,12 +765,20 @@ fn judge_object(
             Err(e) => return r.errors.push(finding(default_id, format!("`items`: {e}"))),
         },
     };
+    let item_bound = Bound {
+        object: None,
+        item: object,
+    };
     for item in items {
         let mut s = scope.new_inner_scope();
-        s.add_variable_from_value("item", item.clone());
+        match &item {
+            Some(v) => s.add_variable_from_value("item", v.clone()),
+            None if object.is_some() => s.set_variable_resolver(&item_bound),
+            None => s.add_variable_from_value("item", Value::Null),
+        }
         let id = match &prog.item_id {
             None => match &item {
-                Value::String(x) if c.scope == Scope::Cluster => x.as_str().to_string(),
+                Some(Value::String(x)) if c.scope == Scope::Cluster => x.as_str().to_string(),
                 _ => default_id.clone(),
             },
             Some(p) => match p.execute(&s) {
