@@ -454,7 +454,7 @@ fn child<'b, 'v>(v: &'b (dyn Val + 'v), step: &str) -> Option<&'b (dyn Val + 'v)
     None
 }
 
-fn val_str<'b>(v: &'b dyn Val) -> Option<&'b str> {
+fn val_str(v: &dyn Val) -> Option<&str> {
     v.downcast_ref::<CelString>().map(|s| s.inner())
 }
 
