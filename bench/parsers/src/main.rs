@@ -18,7 +18,9 @@ fn best<T>(name: &str, mut f: impl FnMut() -> T, count: impl Fn(&T) -> usize) {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: onus-parser-bench FILE.yaml");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: onus-parser-bench FILE.yaml");
     let text = std::fs::read_to_string(&path).expect("readable file");
     println!("input: {path}, {} bytes", text.len());
     println!("| parser | documents | best of 3, one core |\n|---|---|---|");
