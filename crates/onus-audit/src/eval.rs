@@ -9,8 +9,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use cel::common::types::{CelList, CelMap, CelMapKey, CelNull, CelString};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
-use cel::{Context, ExecutionError, Program, Value};
+use cel::{Context, ExecutionError, FunctionContext, Program, Value};
 use chrono::{DateTime, FixedOffset};
 use onus_inventory::Inventory;
 use onus_model::Text;
@@ -155,15 +158,20 @@ fn params(opts: &RunOptions) -> Value {
 struct Store {
     inv: Arc<Inventory>,
     values: Vec<OnceLock<Value>>,
+    /// The same objects as the interpreter's values, for the `object` variable of the checks
+    /// that judge them (bound by reference: no copy per check and object).
+    vals: Vec<OnceLock<Box<dyn Val>>>,
     lists: Mutex<HashMap<(String, Option<String>), Value>>,
 }
 
 impl Store {
     fn new(inv: Arc<Inventory>) -> Self {
         let values = (0..inv.len()).map(|_| OnceLock::new()).collect();
+        let vals = (0..inv.len()).map(|_| OnceLock::new()).collect();
         Store {
             inv,
             values,
+            vals,
             lists: Mutex::new(HashMap::new()),
         }
     }
@@ -172,6 +180,18 @@ impl Store {
         self.values[i]
             .get_or_init(|| to_cel(&self.inv.objects()[i].value))
             .clone()
+    }
+
+    fn val(&self, i: usize) -> &dyn Val {
+        self.vals[i]
+            .get_or_init(|| {
+                let v = match self.values[i].get() {
+                    Some(v) => v.clone(),
+                    None => to_cel(&self.inv.objects()[i].value),
+                };
+                Box::<dyn Val>::try_from(v).unwrap_or_else(|_| Box::new(CelNull))
+            })
+            .as_ref()
     }
 
     fn list(&self, kind: &str, ns: Option<&str>) -> Value {
@@ -342,23 +362,13 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
         "subset",
         |a: Value, b: Value| -> Result<Value, ExecutionError> { Ok(Value::Bool(subset(&a, &b))) },
     );
-    let _ = ctx.add_function("podSpec", |o: Value| -> Result<Value, ExecutionError> {
-        Ok(pod_spec(&o).cloned().unwrap_or_else(|| map(vec![])))
-    });
-    let _ = ctx.add_function("ref", |o: Value| -> Result<Value, ExecutionError> {
-        Ok(string(reference(&o)))
-    });
-    let _ = ctx.add_function("nsOf", |o: Value| -> Result<Value, ExecutionError> {
-        Ok(string(
-            get_str(&o, &["metadata", "namespace"]).unwrap_or(""),
-        ))
-    });
-    let _ = ctx.add_function(
-        "dig",
-        |v: Value, path: Value, default: Value| -> Result<Value, ExecutionError> {
-            Ok(dig(&v, &path).unwrap_or(default))
-        },
-    );
+    // These four take their object argument as the interpreter holds it (no conversion to
+    // `Value`, which in cel 0.15 deep-copies the whole object on every call) and return a
+    // borrowed part of it when they can: they are called for every object by most checks.
+    let _ = ctx.add_function("podSpec", raw(pod_spec_fn));
+    let _ = ctx.add_function("ref", raw(ref_fn));
+    let _ = ctx.add_function("nsOf", raw(ns_of_fn));
+    let _ = ctx.add_function("dig", raw(dig_fn));
     let _ = ctx.add_function("minor", |v: Value| -> Result<Value, ExecutionError> {
         let s = match &v {
             Value::String(s) => s.as_str().to_string(),
@@ -399,56 +409,156 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
     ctx
 }
 
+/// A CEL function over the interpreter's own values (`Val`), as cel 0.15 registers them.
+type RawFn = Box<
+    dyn for<'c, 'call> Fn(
+            &mut FunctionContext<'c, 'call>,
+        ) -> Result<CowVal<'c, 'call>, ExecutionError>
+        + Send
+        + Sync,
+>;
+
+fn raw(
+    f: for<'c, 'call> fn(
+        &mut FunctionContext<'c, 'call>,
+    ) -> Result<CowVal<'c, 'call>, ExecutionError>,
+) -> RawFn {
+    Box::new(f)
+}
+
+/// The arguments of a call, checked for their number.
+fn take_args<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+    n: usize,
+) -> Result<Vec<CowVal<'c, 'call>>, ExecutionError> {
+    let args = std::mem::take(&mut ftx.args);
+    if args.len() != n {
+        return Err(ExecutionError::invalid_argument_count(n, args.len()));
+    }
+    Ok(args)
+}
+
+/// A step into a map (by key) or a list (by index).
+fn child<'b, 'v>(v: &'b (dyn Val + 'v), step: &str) -> Option<&'b (dyn Val + 'v)> {
+    if let Some(m) = v.downcast_ref::<CelMap>() {
+        return m
+            .get(&CelMapKey::from(step.to_string()))
+            .map(|b| b.as_ref());
+    }
+    if let Some(l) = v.downcast_ref::<CelList>() {
+        return l
+            .inner()
+            .get(step.parse::<usize>().ok()?)
+            .map(|b| b.as_ref());
+    }
+    None
+}
+
+fn val_str(v: &dyn Val) -> Option<&str> {
+    v.downcast_ref::<CelString>().map(|s| s.inner())
+}
+
+fn child_str<'b>(v: &'b dyn Val, path: &[&str]) -> Option<&'b str> {
+    let mut cur = v;
+    for k in path {
+        cur = child(cur, k)?;
+    }
+    val_str(cur)
+}
+
+/// Follows `f` into the first argument: borrowed when the argument is, copied (only the part
+/// found) when it is a temporary.
+fn descend<'c, 'call>(
+    arg: CowVal<'c, 'call>,
+    f: impl for<'b> Fn(&'b (dyn Val + 'call)) -> Option<&'b (dyn Val + 'call)>,
+) -> Option<CowVal<'c, 'call>> {
+    match arg {
+        CowVal::Borrowed(b) => f(b).map(CowVal::Borrowed),
+        CowVal::Owned(o) => f(o.as_ref()).map(|v| CowVal::Owned(v.clone_as_boxed())),
+    }
+}
+
+fn owned_str<'c, 'call>(s: String) -> CowVal<'c, 'call> {
+    CowVal::Owned(Box::new(CelString::from(s)))
+}
+
 /// `dig(v, "a.b.c", d)` or `dig(v, ["a", "b.with.dots"], d)`: the value at the path, if every
 /// step exists and is not null.
-fn dig(v: &Value, path: &Value) -> Option<Value> {
-    let steps: Vec<String> = match path {
-        Value::String(s) => s.split('.').map(str::to_string).collect(),
-        Value::List(l) => l
-            .iter()
-            .map(|k| match k {
-                Value::String(s) => s.as_str().to_string(),
-                Value::Int(i) => i.to_string(),
-                other => format!("{other:?}"),
-            })
-            .collect(),
-        _ => return None,
+fn dig_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let mut args = take_args(ftx, 3)?.into_iter();
+    let (Some(v), Some(path), Some(default)) = (args.next(), args.next(), args.next()) else {
+        return Err(ExecutionError::invalid_argument_count(3, 0));
     };
-    let mut cur = v.clone();
-    for step in steps {
-        cur = match &cur {
-            Value::Map(m) => m.get(&Key::from(step.as_str()))?.clone(),
-            Value::List(l) => l.get(step.parse::<usize>().ok()?)?.clone(),
-            _ => return None,
-        };
-    }
-    match cur {
-        Value::Null => None,
-        v => Some(v),
-    }
+    let steps: Vec<String> = if let Some(s) = val_str(path.as_ref()) {
+        s.split('.').map(str::to_string).collect()
+    } else if path.as_ref().downcast_ref::<CelList>().is_some() {
+        match Value::try_from(path.as_ref())? {
+            Value::List(l) => l
+                .iter()
+                .map(|k| match k {
+                    Value::String(s) => s.as_str().to_string(),
+                    Value::Int(i) => i.to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect(),
+            _ => return Ok(default),
+        }
+    } else {
+        return Ok(default);
+    };
+    let found = descend(v, |mut cur| {
+        for step in &steps {
+            cur = child(cur, step)?;
+        }
+        (cur.downcast_ref::<CelNull>().is_none()).then_some(cur)
+    });
+    Ok(found.unwrap_or(default))
 }
 
-fn pod_spec(o: &Value) -> Option<&Value> {
-    let kind = get_str(o, &["kind"])?;
-    let spec = get(o, "spec")?;
-    match kind {
-        "Pod" => Some(spec),
-        "CronJob" => get(
-            get(get(get(spec, "jobTemplate")?, "spec")?, "template")?,
-            "spec",
-        ),
-        _ => get(get(spec, "template")?, "spec"),
-    }
+fn pod_spec_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let o = take_args(ftx, 1)?.remove(0);
+    let found = descend(o, |o| {
+        let kind = child_str(o, &["kind"])?;
+        let spec = child(o, "spec")?;
+        match kind {
+            "Pod" => Some(spec),
+            "CronJob" => child(
+                child(child(child(spec, "jobTemplate")?, "spec")?, "template")?,
+                "spec",
+            ),
+            _ => child(child(spec, "template")?, "spec"),
+        }
+    });
+    Ok(found
+        .unwrap_or_else(|| CowVal::Owned(Box::new(CelMap::from(std::collections::HashMap::new())))))
 }
 
-/// `namespace/Kind/name`, or `Kind/name` for a cluster-scoped object.
-fn reference(o: &Value) -> String {
-    let kind = get_str(o, &["kind"]).unwrap_or("");
-    let name = get_str(o, &["metadata", "name"]).unwrap_or("");
-    match get_str(o, &["metadata", "namespace"]) {
+fn ref_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let o = take_args(ftx, 1)?.remove(0);
+    let o = o.as_ref();
+    let kind = child_str(o, &["kind"]).unwrap_or("");
+    let name = child_str(o, &["metadata", "name"]).unwrap_or("");
+    Ok(owned_str(match child_str(o, &["metadata", "namespace"]) {
         Some(ns) => format!("{ns}/{kind}/{name}"),
         None => format!("{kind}/{name}"),
-    }
+    }))
+}
+
+fn ns_of_fn<'c, 'call>(
+    ftx: &mut FunctionContext<'c, 'call>,
+) -> Result<CowVal<'c, 'call>, ExecutionError> {
+    let o = take_args(ftx, 1)?.remove(0);
+    Ok(owned_str(
+        child_str(o.as_ref(), &["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string(),
+    ))
 }
 
 fn subset(a: &Value, b: &Value) -> bool {
@@ -556,13 +666,13 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
         }
     };
     match c.scope {
-        Scope::Cluster => judge_object(ctx, &prog, c, None, Value::Null, &mut r),
+        Scope::Cluster => judge_object(ctx, &prog, c, None, None, &mut r),
         Scope::Object => {
             for kind in &c.subjects {
                 for &i in store.inv.indices_of_kind(kind) {
                     let o = &store.inv.objects()[i];
                     let origin = Some((o.origin.file.to_string(), o.origin.line));
-                    judge_object(ctx, &prog, c, origin, store.value(i), &mut r);
+                    judge_object(ctx, &prog, c, origin, Some(store.val(i)), &mut r);
                 }
             }
         }
@@ -579,21 +689,48 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
     r
 }
 
+/// Binds `object` and `item` to values held elsewhere, without copying them.
+struct Bound<'a> {
+    object: Option<&'a dyn Val>,
+    item: Option<&'a dyn Val>,
+}
+
+impl VariableResolver for Bound<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        match variable {
+            "object" => self.object.map(CowVal::Borrowed),
+            "item" => self.item.map(CowVal::Borrowed),
+            _ => None,
+        }
+    }
+}
+
 fn judge_object(
     ctx: &Context,
     prog: &Compiled,
     c: &Check,
     origin: Option<(String, usize)>,
-    object: Value,
+    object: Option<&dyn Val>,
     r: &mut CheckResult,
 ) {
+    let bound = Bound { object, item: None };
     let mut scope = ctx.new_inner_scope();
-    let default_id = if matches!(object, Value::Null) {
-        c.id.clone()
-    } else {
-        reference(&object)
+    let default_id = match object {
+        None => c.id.clone(),
+        Some(o) => {
+            let kind = child_str(o, &["kind"]).unwrap_or("");
+            let name = child_str(o, &["metadata", "name"]).unwrap_or("");
+            match child_str(o, &["metadata", "namespace"]) {
+                Some(ns) => format!("{ns}/{kind}/{name}"),
+                None => format!("{kind}/{name}"),
+            }
+        }
     };
-    scope.add_variable_from_value("object", object.clone());
+    if object.is_some() {
+        scope.set_variable_resolver(&bound);
+    } else {
+        scope.add_variable_from_value("object", Value::Null);
+    }
     let finding = |id: String, reason: String| Finding {
         id,
         reason,
@@ -613,10 +750,11 @@ fn judge_object(
             Err(e) => return r.errors.push(finding(default_id, format!("`when`: {e}"))),
         }
     }
-    let items = match &prog.items {
-        None => vec![object],
+    // `None`: the object itself is the only item.
+    let items: Vec<Option<Value>> = match &prog.items {
+        None => vec![None],
         Some(p) => match p.execute(&scope) {
-            Ok(Value::List(l)) => l.iter().cloned().collect(),
+            Ok(Value::List(l)) => l.iter().cloned().map(Some).collect(),
             Ok(Value::Null) => Vec::new(),
             Ok(other) => {
                 return r.errors.push(finding(
@@ -627,12 +765,20 @@ fn judge_object(
             Err(e) => return r.errors.push(finding(default_id, format!("`items`: {e}"))),
         },
     };
+    let item_bound = Bound {
+        object: None,
+        item: object,
+    };
     for item in items {
         let mut s = scope.new_inner_scope();
-        s.add_variable_from_value("item", item.clone());
+        match &item {
+            Some(v) => s.add_variable_from_value("item", v.clone()),
+            None if object.is_some() => s.set_variable_resolver(&item_bound),
+            None => s.add_variable_from_value("item", Value::Null),
+        }
         let id = match &prog.item_id {
             None => match &item {
-                Value::String(x) if c.scope == Scope::Cluster => x.as_str().to_string(),
+                Some(Value::String(x)) if c.scope == Scope::Cluster => x.as_str().to_string(),
                 _ => default_id.clone(),
             },
             Some(p) => match p.execute(&s) {

@@ -99,7 +99,9 @@ pub fn limits() -> onus_yaml::Limits {
         max_bytes: 2 << 30,
         max_depth: 128,
         max_nodes: usize::MAX / 2,
+        // Only the lines of documents and `List` items (`/items/N`, depth 2) are needed.
         record_spans: true,
+        span_depth: 2,
     }
 }
 

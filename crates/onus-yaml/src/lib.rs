@@ -87,9 +87,13 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes a document may hold once aliases are expanded.
     pub max_nodes: usize,
-    /// Whether to record a span for every node (turn off for bulk data where only the
+    /// Whether to record spans in the [`SourceMap`] (turn off for bulk data where only the
     /// document's own span is needed).
     pub record_spans: bool,
+    /// Record spans only for nodes at most this deep (the root is at depth 0, its children at
+    /// 1). Bulk data that needs the lines of `List` items only sets 2: no pointer string is
+    /// built and no span is computed for deeper nodes.
+    pub span_depth: usize,
 }
 
 impl Default for Limits {
@@ -99,6 +103,7 @@ impl Default for Limits {
             max_depth: 64,
             max_nodes: 1_000_000,
             record_spans: true,
+            span_depth: usize::MAX,
         }
     }
 }
@@ -219,15 +224,17 @@ pub fn parse_all(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError
     Ok(docs)
 }
 
-/// A container being built: its value so far, its pointer, its anchor and, for a mapping,
-/// the key waiting for its value.
+/// A container being built: its value so far, its pointer (only when its children's spans are
+/// recorded), its anchor and, for a mapping, the key waiting for its value.
 struct Frame {
     value: Value,
-    pointer: String,
+    pointer: Option<String>,
     anchor: usize,
-    pending_key: Option<(String, Span)>,
-    key_lines: HashMap<String, usize>,
-    start: Span,
+    pending_key: Option<(String, YSpan)>,
+    /// Line of each key of a mapping, in insertion order (the order of `value`'s keys), to name
+    /// the first of a duplicate key without a per-mapping hash map of cloned keys.
+    key_lines: Vec<u32>,
+    start: YSpan,
     nodes: usize,
 }
 
@@ -240,7 +247,7 @@ struct Builder<'t> {
     anchors: HashMap<usize, (Value, usize)>,
     nodes: usize,
     map: SourceMap,
-    root: Option<(Value, Span)>,
+    root: Option<(Value, YSpan)>,
 }
 
 impl<'t> Builder<'t> {
@@ -282,36 +289,52 @@ impl<'t> Builder<'t> {
         }
     }
 
+    /// Converts a saphyr span (character based) to a [`Span`]; done only for spans that are
+    /// kept or reported, since it walks the line.
     fn span(&self, s: YSpan) -> Span {
         let chars = s.end.index().saturating_sub(s.start.index());
         self.span_at(s.start.line(), s.start.col(), chars)
     }
 
-    fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
+    /// Whether the spans of the innermost container's children are recorded.
+    fn recording(&self) -> bool {
+        self.limits.record_spans && self.stack.len() <= self.limits.span_depth
+    }
+
+    fn count(&mut self, n: usize, ys: YSpan) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > self.limits.max_nodes {
             return Err(YamlError::TooManyNodes {
                 limit: self.limits.max_nodes,
-                span,
+                span: self.span(ys),
             });
         }
         Ok(())
     }
 
-    /// The pointer of the next child of the innermost container.
-    fn child_pointer(&self) -> Option<String> {
-        let f = self.stack.last()?;
-        Some(match &f.value {
-            Value::Array(a) => format!("{}/{}", f.pointer, a.len()),
+    /// The pointer of the next child of the innermost container (only called when recording).
+    fn child_pointer(&self) -> String {
+        let Some(f) = self.stack.last() else {
+            return String::new();
+        };
+        let parent = f.pointer.as_deref().unwrap_or("");
+        match &f.value {
+            Value::Array(a) => format!("{parent}/{}", a.len()),
             _ => match &f.pending_key {
-                Some((k, _)) => format!("{}/{}", f.pointer, escape(k)),
-                None => f.pointer.clone(),
+                Some((k, _)) => format!("{parent}/{}", escape(k)),
+                None => parent.to_string(),
             },
-        })
+        }
+    }
+
+    /// Whether the innermost container is a mapping waiting for a key.
+    fn expects_key(&self) -> bool {
+        self.stack
+            .last()
+            .is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none())
     }
 
     fn event(&mut self, ev: Event<'_>, ys: YSpan) -> Result<Option<Document>, YamlError> {
-        let span = self.span(ys);
         match ev {
             Event::DocumentStart(_) => {
                 self.anchors.clear();
@@ -320,29 +343,28 @@ impl<'t> Builder<'t> {
                 self.root = None;
             }
             Event::DocumentEnd => {
-                let (value, span) = self.root.take().unwrap_or((Value::Null, span));
+                let (value, ys) = self.root.take().unwrap_or((Value::Null, ys));
                 return Ok(Some(Document {
                     value,
                     map: std::mem::take(&mut self.map),
-                    span,
+                    span: self.span(ys),
                 }));
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if self
-                    .stack
-                    .last()
-                    .is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none())
-                {
-                    return Err(YamlError::ComplexKey { span });
+                if self.expects_key() {
+                    return Err(YamlError::ComplexKey {
+                        span: self.span(ys),
+                    });
                 }
                 if self.stack.len() >= self.limits.max_depth {
                     return Err(YamlError::TooDeep {
                         limit: self.limits.max_depth,
-                        span,
+                        span: self.span(ys),
                     });
                 }
-                self.count(1, span)?;
-                let pointer = self.child_pointer().unwrap_or_default();
+                self.count(1, ys)?;
+                // The pointer is needed when this node's span or its children's are recorded.
+                let pointer = self.recording().then(|| self.child_pointer());
                 let value = if matches!(ev, Event::SequenceStart(..)) {
                     Value::Array(Vec::new())
                 } else {
@@ -353,8 +375,8 @@ impl<'t> Builder<'t> {
                     pointer,
                     anchor,
                     pending_key: None,
-                    key_lines: HashMap::new(),
-                    start: span,
+                    key_lines: Vec::new(),
+                    start: ys,
                     nodes: self.nodes,
                 });
             }
@@ -365,29 +387,32 @@ impl<'t> Builder<'t> {
                         self.anchors.insert(f.anchor, (f.value.clone(), subtree));
                     }
                     let mut whole = f.start;
-                    if span.offset + span.len > whole.offset {
-                        whole.len = span.offset + span.len - whole.offset;
+                    if ys.end.index() > whole.start.index() {
+                        whole.end = ys.end;
                     }
-                    self.place(f.value, whole, Some(f.pointer))?;
+                    self.place(f.value, whole, f.pointer)?;
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(1, span)?;
-                let is_key = self.stack.last().is_some_and(|f| {
-                    matches!(f.value, Value::Object(_)) && f.pending_key.is_none()
-                });
-                if is_key {
+                self.count(1, ys)?;
+                if self.expects_key() {
                     let key = text.into_owned();
-                    let f = self.stack.last_mut().expect("checked above");
-                    if let Some(first) = f.key_lines.get(&key) {
-                        return Err(YamlError::DuplicateKey {
-                            key,
-                            first_line: *first,
-                            span,
-                        });
+                    let f = self.stack.last().expect("checked above");
+                    if let Value::Object(m) = &f.value {
+                        if m.contains_key(&key) {
+                            let first_line = m
+                                .keys()
+                                .position(|k| *k == key)
+                                .map_or(0, |i| f.key_lines.get(i).map_or(0, |l| *l as usize));
+                            return Err(YamlError::DuplicateKey {
+                                key,
+                                first_line,
+                                span: self.span(ys),
+                            });
+                        }
                     }
-                    f.key_lines.insert(key.clone(), span.line);
-                    f.pending_key = Some((key, span));
+                    let f = self.stack.last_mut().expect("checked above");
+                    f.pending_key = Some((key, ys));
                     return Ok(None);
                 }
                 let explicit_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
@@ -399,60 +424,59 @@ impl<'t> Builder<'t> {
                 if anchor != 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
-                self.place(value, span, None)?;
+                self.place(value, ys, None)?;
             }
             Event::Alias(id) => {
                 let Some((value, n)) = self.anchors.get(&id).cloned() else {
-                    return Err(YamlError::UnknownAnchor { span });
+                    return Err(YamlError::UnknownAnchor {
+                        span: self.span(ys),
+                    });
                 };
-                self.count(n, span)?;
-                if self
-                    .stack
-                    .last()
-                    .is_some_and(|f| matches!(f.value, Value::Object(_)) && f.pending_key.is_none())
-                {
+                self.count(n, ys)?;
+                if self.expects_key() {
                     match value {
                         Value::String(s) => {
                             let f = self.stack.last_mut().expect("checked above");
-                            f.pending_key = Some((s, span));
+                            f.pending_key = Some((s, ys));
                             return Ok(None);
                         }
-                        _ => return Err(YamlError::ComplexKey { span }),
+                        _ => {
+                            return Err(YamlError::ComplexKey {
+                                span: self.span(ys),
+                            })
+                        }
                     }
                 }
-                self.place(value, span, None)?;
+                self.place(value, ys, None)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
         Ok(None)
     }
 
-    /// Puts a finished node into its parent (or makes it the root) and records its span.
-    fn place(
-        &mut self,
-        value: Value,
-        span: Span,
-        pointer: Option<String>,
-    ) -> Result<(), YamlError> {
-        let pointer = match pointer {
-            Some(p) => p,
-            None => self.child_pointer().unwrap_or_default(),
-        };
-        if self.limits.record_spans {
-            self.map.spans.insert(pointer.clone(), span);
+    /// Puts a finished node into its parent (or makes it the root) and, when spans are recorded
+    /// at this depth, records its span (and its key's).
+    fn place(&mut self, value: Value, ys: YSpan, pointer: Option<String>) -> Result<(), YamlError> {
+        if self.recording() {
+            let pointer = pointer.unwrap_or_else(|| self.child_pointer());
+            let span = self.span(ys);
+            if let Some((_, kys)) = self.stack.last().and_then(|f| f.pending_key.as_ref()) {
+                let kspan = self.span(*kys);
+                self.map.spans.insert(format!("{pointer}#key"), kspan);
+            }
+            self.map.spans.insert(pointer, span);
         }
         let Some(f) = self.stack.last_mut() else {
-            self.root = Some((value, span));
+            self.root = Some((value, ys));
             return Ok(());
         };
         match &mut f.value {
             Value::Array(a) => a.push(value),
             Value::Object(m) => {
-                if let Some((k, kspan)) = f.pending_key.take() {
-                    if self.limits.record_spans {
-                        self.map.spans.insert(format!("{pointer}#key"), kspan);
+                if let Some((k, kys)) = f.pending_key.take() {
+                    if m.insert(k, value).is_none() {
+                        f.key_lines.push(kys.start.line() as u32);
                     }
-                    m.insert(k, value);
                 }
             }
             _ => {}
