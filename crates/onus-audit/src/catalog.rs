@@ -295,28 +295,8 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
-    let io = |source| CatalogError::Io {
-        path: p.to_path_buf(),
-        source,
-    };
-    if std::fs::metadata(p).map_err(io)?.is_file() {
-        out.push(p.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        if e.is_dir() {
-            collect(&e, out)?;
-        } else if matches!(
-            e.extension().and_then(|x| x.to_str()),
-            Some("yaml" | "yml" | "json")
-        ) {
-            out.push(e);
-        }
-    }
+    let found = onus_yaml::files(p, &onus_yaml::is_yaml_or_json)
+        .map_err(|(path, source)| CatalogError::Io { path, source })?;
+    out.extend(found);
     Ok(())
 }

@@ -114,7 +114,7 @@ impl Inventory {
     pub fn from_paths(paths: &[PathBuf]) -> Result<Inventory, InventoryError> {
         let mut files = Vec::new();
         for p in paths {
-            collect(p, true, &mut files)?;
+            collect(p, &mut files)?;
         }
         let mut inv = Inventory::default();
         let threads = std::thread::available_parallelism()
@@ -263,33 +263,13 @@ struct Parsed {
     problems: Vec<Problem>,
 }
 
-fn collect(p: &Path, top: bool, out: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
-    let io = |source| InventoryError::Io {
-        path: p.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(p).map_err(io)?;
-    if meta.is_file() {
-        if top || is_export_file(p) {
-            out.push(p.to_path_buf());
-        }
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-        .map_err(io)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for e in entries {
-        collect(&e, false, out)?;
-    }
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
+    let found = onus_yaml::files(p, &|name| {
+        onus_yaml::is_yaml_or_json(name.strip_suffix(".gz").unwrap_or(name))
+    })
+    .map_err(|(path, source)| InventoryError::Io { path, source })?;
+    out.extend(found);
     Ok(())
-}
-
-fn is_export_file(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let name = name.strip_suffix(".gz").unwrap_or(name);
-    name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
 }
 
 /// Reads a file, decompressing gzip (detected by its magic bytes).

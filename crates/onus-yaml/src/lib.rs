@@ -485,6 +485,49 @@ impl<'t> Builder<'t> {
     }
 }
 
+/// The files to read under `root`: `root` itself when it is a file (whatever its name), else
+/// every file below it, recursively, whose name `accept`s, in a stable (sorted) order.
+///
+/// Models, check catalogs and cluster exports are all "a file or a folder of YAML/JSON files".
+/// On an I/O failure, returns the path that failed with the error.
+pub fn files(
+    root: &std::path::Path,
+    accept: &dyn Fn(&str) -> bool,
+) -> Result<Vec<std::path::PathBuf>, (std::path::PathBuf, std::io::Error)> {
+    fn walk(
+        p: &std::path::Path,
+        accept: &dyn Fn(&str) -> bool,
+        out: &mut Vec<std::path::PathBuf>,
+    ) -> Result<(), (std::path::PathBuf, std::io::Error)> {
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(p)
+            .map_err(|e| (p.to_path_buf(), e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() {
+                walk(&e, accept, out)?;
+            } else if e.file_name().and_then(|n| n.to_str()).is_some_and(accept) {
+                out.push(e);
+            }
+        }
+        Ok(())
+    }
+    let meta = std::fs::metadata(root).map_err(|e| (root.to_path_buf(), e))?;
+    let mut out = Vec::new();
+    if meta.is_file() {
+        out.push(root.to_path_buf());
+    } else {
+        walk(root, accept, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Whether a file name ends in `.yaml`, `.yml` or `.json`.
+pub fn is_yaml_or_json(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json")
+}
+
 /// Escapes a key for use in a JSON pointer (RFC 6901).
 pub fn escape(key: &str) -> String {
     if key.contains(['~', '/']) {
@@ -658,6 +701,29 @@ mod tests {
             one("a: 1\n---\nb: 2\n"),
             Err(YamlError::DocumentCount { found: 2, .. })
         ));
+    }
+
+    #[test]
+    fn files_walks_folders_sorted_and_filtered() {
+        let d = std::env::temp_dir().join(format!("onus-yaml-files-{}", std::process::id()));
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        for f in ["b.yaml", "a.json", "notes.txt", "sub/c.yml"] {
+            std::fs::write(d.join(f), "x: 1").unwrap();
+        }
+        let names: Vec<String> = files(&d, &is_yaml_or_json)
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&d).unwrap().display().to_string())
+            .collect();
+        assert_eq!(names, ["a.json", "b.yaml", "sub/c.yml"]);
+        // A file named directly is taken whatever its name.
+        assert_eq!(
+            files(&d.join("notes.txt"), &is_yaml_or_json).unwrap().len(),
+            1
+        );
+        let missing = files(&d.join("nope"), &is_yaml_or_json).unwrap_err();
+        assert!(missing.0.ends_with("nope"));
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
