@@ -161,19 +161,64 @@ struct Store {
     /// The same objects as the interpreter's values, for the `object` variable of the checks
     /// that judge them (bound by reference: no copy per check and object).
     vals: Vec<OnceLock<Box<dyn Val>>>,
-    lists: Mutex<HashMap<(String, Option<String>), Value>>,
+    lists: Mutex<HashMap<ListKey, Value>>,
+    /// Each kind's objects (`None`) and each kind's objects in a namespace, as one interpreter
+    /// list converted on first use and then lent to every call of `objects`/`objectsIn`
+    /// through [`Bound`] (a borrow: no copy per call). Keys are made once, for every kind and
+    /// (kind, namespace) of the inventory, so the lists never move.
+    shared: HashMap<ListKey, OnceLock<Box<dyn Val>>>,
 }
+
+/// A kind, and a namespace or none for all of them.
+type ListKey = (String, Option<String>);
 
 impl Store {
     fn new(inv: Arc<Inventory>) -> Self {
         let values = (0..inv.len()).map(|_| OnceLock::new()).collect();
         let vals = (0..inv.len()).map(|_| OnceLock::new()).collect();
+        let mut shared = HashMap::new();
+        for o in inv.objects() {
+            shared
+                .entry((o.kind.clone(), None))
+                .or_insert_with(OnceLock::new);
+            if let Some(ns) = &o.namespace {
+                shared
+                    .entry((o.kind.clone(), Some(ns.clone())))
+                    .or_insert_with(OnceLock::new);
+            }
+        }
         Store {
             inv,
             values,
             vals,
             lists: Mutex::new(HashMap::new()),
+            shared,
         }
+    }
+
+    /// The shared interpreter list of `kind` (in `ns`), `None` when the inventory has none.
+    fn shared_list(&self, kind: &str, ns: Option<&str>) -> Option<&dyn Val> {
+        let cell = self
+            .shared
+            .get(&(kind.to_string(), ns.map(str::to_string)))?;
+        Some(
+            cell.get_or_init(|| {
+                let idx = match ns {
+                    Some(ns) => self.inv.indices_of_kind_in(kind, ns),
+                    None => self.inv.indices_of_kind(kind),
+                };
+                let list = Value::List(Arc::new(
+                    idx.iter()
+                        .map(|&i| match self.values[i].get() {
+                            Some(v) => v.clone(),
+                            None => to_cel(&self.inv.objects()[i].value),
+                        })
+                        .collect(),
+                ));
+                Box::<dyn Val>::try_from(list).unwrap_or_else(|_| Box::new(CelNull))
+            })
+            .as_ref(),
+        )
     }
 
     fn value(&self, i: usize) -> Value {
@@ -294,42 +339,60 @@ fn parse_minor(v: &str) -> Option<(i64, i64)> {
 /// The root CEL context of a worker: the standard library and onus's helpers.
 fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<'a, 'a> {
     let mut ctx = Context::default();
+    // `objects`, `objectsIn` and `lookup` lend the store's converted values, reached through
+    // the run's resolver ([`Bound`]) under names no CEL identifier can have, so that the result
+    // borrows for the whole call. Returning a `Value` instead would deep-copy the whole list
+    // (every object of the kind or namespace) on every call. Without the resolver (unit tests
+    // binding `object` by value) they fall back to a converted copy.
     let s = store.clone();
     let _ = ctx.add_function(
         "objects",
-        move |kind: Value| -> Result<Value, ExecutionError> {
-            Ok(s.list(&str_arg(&kind, "objects")?, None))
-        },
+        raw_closure(move |ftx| {
+            let args = take_args(ftx, 1)?;
+            let kind = str_arg_val(args[0].as_ref(), "objects")?;
+            if let Some(v) = lend(ftx, &kind, || format!("{KIND_LIST}{kind}")) {
+                return Ok(v);
+            }
+            Ok(CowVal::Owned(s.list(&kind, None).try_into()?))
+        }),
     );
     let s = store.clone();
     let _ = ctx.add_function(
         "objectsIn",
-        move |kind: Value, ns: Value| -> Result<Value, ExecutionError> {
-            Ok(s.list(
-                &str_arg(&kind, "objectsIn")?,
-                Some(&str_arg(&ns, "objectsIn")?),
-            ))
-        },
+        raw_closure(move |ftx| {
+            let args = take_args(ftx, 2)?;
+            let kind = str_arg_val(args[0].as_ref(), "objectsIn")?;
+            let ns = str_arg_val(args[1].as_ref(), "objectsIn")?;
+            let key = || format!("{NS_LIST}{kind}\0{ns}");
+            if let Some(v) = lend(ftx, &format!("{kind}{ns}"), key) {
+                return Ok(v);
+            }
+            Ok(CowVal::Owned(s.list(&kind, Some(&ns)).try_into()?))
+        }),
     );
     let s = store.clone();
     let _ = ctx.add_function(
         "lookup",
-        move |kind: Value, ns: Value, name: Value| -> Result<Value, ExecutionError> {
+        raw_closure(move |ftx| {
+            let args = take_args(ftx, 3)?;
             let (kind, ns, name) = (
-                str_arg(&kind, "lookup")?,
-                str_arg(&ns, "lookup")?,
-                str_arg(&name, "lookup")?,
+                str_arg_val(args[0].as_ref(), "lookup")?,
+                str_arg_val(args[1].as_ref(), "lookup")?,
+                str_arg_val(args[2].as_ref(), "lookup")?,
             );
             let idx = if ns.is_empty() {
                 s.inv.indices_of_kind(&kind)
             } else {
                 s.inv.indices_of_kind_in(&kind, &ns)
             };
-            Ok(idx
-                .iter()
-                .find(|&&i| s.inv.objects()[i].name == name)
-                .map_or(Value::Null, |&i| s.value(i)))
-        },
+            let Some(&i) = idx.iter().find(|&&i| s.inv.objects()[i].name == name) else {
+                return Ok(CowVal::Owned(Value::Null.try_into()?));
+            };
+            if let Some(v) = lend(ftx, "", || format!("{OBJECT}{i}")) {
+                return Ok(v);
+            }
+            Ok(CowVal::Owned(s.value(i).try_into()?))
+        }),
     );
     let s = store.clone();
     let _ = ctx.add_function(
@@ -424,6 +487,47 @@ fn raw(
     ) -> Result<CowVal<'c, 'call>, ExecutionError>,
 ) -> RawFn {
     Box::new(f)
+}
+
+/// A CEL function over the interpreter's own values that captures state (see [`raw`]).
+fn raw_closure<F>(f: F) -> RawFn
+where
+    F: for<'c, 'call> Fn(
+            &mut FunctionContext<'c, 'call>,
+        ) -> Result<CowVal<'c, 'call>, ExecutionError>
+        + Send
+        + Sync
+        + 'static,
+{
+    Box::new(f)
+}
+
+/// Names under which [`Bound`] lends the store's values: a kind's list, a kind's list in a
+/// namespace (`kind\0namespace`), one object by position. No CEL identifier contains `\0`.
+const KIND_LIST: &str = "\0objects\0";
+const NS_LIST: &str = "\0objectsIn\0";
+const OBJECT: &str = "\0object\0";
+
+/// The value the run's resolver lends under `name()`, borrowed for the call; `None` when no
+/// resolver lends it or when the arguments (`parts`) contain `\0` and cannot be named.
+fn lend<'c, 'call>(
+    ftx: &FunctionContext<'c, 'call>,
+    parts: &str,
+    name: impl FnOnce() -> String,
+) -> Option<CowVal<'c, 'call>> {
+    if parts.contains('\0') {
+        return None;
+    }
+    let ptx = ftx.ptx;
+    ptx.get_variable(name())
+}
+
+/// A string argument, or the same error as [`str_arg`].
+fn str_arg_val(v: &dyn Val, f: &str) -> Result<String, ExecutionError> {
+    match val_str(v) {
+        Some(s) => Ok(s.to_string()),
+        None => str_arg(&Value::try_from(v)?, f),
+    }
 }
 
 /// The arguments of a call, checked for their number.
@@ -666,13 +770,13 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
         }
     };
     match c.scope {
-        Scope::Cluster => judge_object(ctx, &prog, c, None, None, &mut r),
+        Scope::Cluster => judge_object(ctx, &prog, c, None, store, None, &mut r),
         Scope::Object => {
             for kind in &c.subjects {
                 for &i in store.inv.indices_of_kind(kind) {
                     let o = &store.inv.objects()[i];
                     let origin = Some((o.origin.file.to_string(), o.origin.line));
-                    judge_object(ctx, &prog, c, origin, Some(store.val(i)), &mut r);
+                    judge_object(ctx, &prog, c, origin, store, Some(store.val(i)), &mut r);
                 }
             }
         }
@@ -689,10 +793,12 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
     r
 }
 
-/// Binds `object` and `item` to values held elsewhere, without copying them.
+/// Binds `object` and `item` to values held elsewhere, without copying them, and lends the
+/// store's lists and objects to `objects`, `objectsIn` and `lookup` (see [`KIND_LIST`]).
 struct Bound<'a> {
     object: Option<&'a dyn Val>,
     item: Option<&'a dyn Val>,
+    store: Option<&'a Store>,
 }
 
 impl VariableResolver for Bound<'_> {
@@ -700,6 +806,19 @@ impl VariableResolver for Bound<'_> {
         match variable {
             "object" => self.object.map(CowVal::Borrowed),
             "item" => self.item.map(CowVal::Borrowed),
+            v if v.starts_with('\0') => {
+                let store = self.store?;
+                let found = if let Some(kind) = v.strip_prefix(KIND_LIST) {
+                    store.shared_list(kind, None)
+                } else if let Some(k_ns) = v.strip_prefix(NS_LIST) {
+                    let (kind, ns) = k_ns.split_once('\0')?;
+                    store.shared_list(kind, Some(ns))
+                } else {
+                    let i: usize = v.strip_prefix(OBJECT)?.parse().ok()?;
+                    (i < store.vals.len()).then(|| store.val(i))
+                };
+                found.map(CowVal::Borrowed)
+            }
             _ => None,
         }
     }
@@ -710,10 +829,15 @@ fn judge_object(
     prog: &Compiled,
     c: &Check,
     origin: Option<(String, usize)>,
+    store: &Store,
     object: Option<&dyn Val>,
     r: &mut CheckResult,
 ) {
-    let bound = Bound { object, item: None };
+    let bound = Bound {
+        object,
+        item: None,
+        store: Some(store),
+    };
     let mut scope = ctx.new_inner_scope();
     let default_id = match object {
         None => c.id.clone(),
@@ -726,9 +850,8 @@ fn judge_object(
             }
         }
     };
-    if object.is_some() {
-        scope.set_variable_resolver(&bound);
-    } else {
+    scope.set_variable_resolver(&bound);
+    if object.is_none() {
         scope.add_variable_from_value("object", Value::Null);
     }
     let finding = |id: String, reason: String| Finding {
@@ -768,6 +891,7 @@ fn judge_object(
     let item_bound = Bound {
         object: None,
         item: object,
+        store: None,
     };
     for item in items {
         let mut s = scope.new_inner_scope();
