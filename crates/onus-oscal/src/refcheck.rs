@@ -267,6 +267,41 @@ impl Walk<'_> {
         });
     }
 
+    /// Checks that the reference in `one` (a string) and those in `many` (an array of strings)
+    /// are declared in the set `set` picks; `message` has one `{}` for the reference.
+    #[allow(clippy::too_many_arguments)]
+    fn declared(
+        &mut self,
+        o: &serde_json::Map<String, Value>,
+        path: &str,
+        one: &str,
+        many: &str,
+        set: fn(&Ctx) -> &HashSet<String>,
+        rule: &'static str,
+        message: &str,
+    ) {
+        let mut refs: Vec<(String, &str)> = Vec::new();
+        if let Some(r) = o.get(one).and_then(Value::as_str) {
+            refs.push((format!("{path}/{one}"), r));
+        }
+        for (i, r) in o
+            .get(many)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Some(r) = r.as_str() {
+                refs.push((format!("{path}/{many}/{i}"), r));
+            }
+        }
+        for (at, r) in refs {
+            if !set(self.ctx).contains(r) {
+                self.err(rule, at, message.replacen("{}", r, 1));
+            }
+        }
+    }
+
     fn walk(&mut self, v: &Value, path: &str, key: &str) {
         match v {
             Value::Array(a) => {
@@ -296,54 +331,24 @@ impl Walk<'_> {
     }
 
     fn object(&mut self, o: &serde_json::Map<String, Value>, path: &str, key: &str) {
-        if let Some(r) = o.get("role-id").and_then(Value::as_str) {
-            if !self.ctx.roles.contains(r) {
-                self.err(
-                    "unknown-role",
-                    format!("{path}/role-id"),
-                    format!("role `{r}` is not declared in `metadata.roles`"),
-                );
-            }
-        }
-        for (i, r) in o
-            .get("role-ids")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(r) = r.as_str().filter(|r| !self.ctx.roles.contains(*r)) {
-                self.err(
-                    "unknown-role",
-                    format!("{path}/role-ids/{i}"),
-                    format!("role `{r}` is not declared in `metadata.roles`"),
-                );
-            }
-        }
-        for (i, p) in o
-            .get("party-uuids")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            if let Some(p) = p.as_str().filter(|p| !self.ctx.parties.contains(*p)) {
-                self.err(
-                    "unknown-party",
-                    format!("{path}/party-uuids/{i}"),
-                    format!("party {p} is not declared in `metadata.parties`"),
-                );
-            }
-        }
-        if let Some(p) = o.get("party-uuid").and_then(Value::as_str) {
-            if !self.ctx.parties.contains(p) {
-                self.err(
-                    "unknown-party",
-                    format!("{path}/party-uuid"),
-                    format!("party {p} is not declared in `metadata.parties`"),
-                );
-            }
-        }
+        self.declared(
+            o,
+            path,
+            "role-id",
+            "role-ids",
+            |c| &c.roles,
+            "unknown-role",
+            "role `{}` is not declared in `metadata.roles`",
+        );
+        self.declared(
+            o,
+            path,
+            "party-uuid",
+            "party-uuids",
+            |c| &c.parties,
+            "unknown-party",
+            "party {} is not declared in `metadata.parties`",
+        );
         if matches!(key, "by-components" | "incorporates-components") {
             if let Some(c) = o.get("component-uuid").and_then(Value::as_str) {
                 if !self.ctx.components.contains(c) {
