@@ -85,6 +85,18 @@ impl Model {
             .filter(move |s| s.parent.as_deref() == parent)
     }
 
+    /// The activities of section `id` (not of its sub-sections), in model order.
+    pub fn activities_in<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Activity> + 'a {
+        self.activities.iter().filter(move |a| a.section == id)
+    }
+
+    /// The statements of section `id` (not of its sub-sections), in model order.
+    pub fn statements_in<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Statement> + 'a {
+        self.statements
+            .iter()
+            .filter(move |st| st.section.as_deref() == Some(id))
+    }
+
     /// The letters `party` holds in `activity` (empty when none).
     pub fn letters<'a>(&self, activity: &'a Activity, party: &str) -> &'a str {
         activity.roles.get(party).map_or("", String::as_str)

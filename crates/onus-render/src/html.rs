@@ -160,15 +160,11 @@ fn statement(m: &Model, s: &onus_model::Statement, lang: &str) -> StatementCtx {
 fn walk(m: &Model, parent: Option<&str>, level: usize, lang: &str, out: &mut Vec<SectionCtx>) {
     for s in m.children(parent) {
         let statements = m
-            .statements
-            .iter()
-            .filter(|st| st.section.as_deref() == Some(s.id.as_str()))
+            .statements_in(&s.id)
             .map(|st| statement(m, st, lang))
             .collect();
         let rows = m
-            .activities
-            .iter()
-            .filter(|a| a.section == s.id)
+            .activities_in(&s.id)
             .map(|a| row_ctx(&Row::activity(m, a, lang)))
             .collect();
         out.push(SectionCtx {

@@ -60,11 +60,7 @@ fn tree(m: &Model, parent: Option<&str>, depth: usize, lang: &str, out: &mut Str
             "#".repeat(depth.min(6)),
             cell(&section_heading(s, lang))
         ));
-        for st in m
-            .statements
-            .iter()
-            .filter(|st| st.section.as_deref() == Some(s.id.as_str()))
-        {
+        for st in m.statements_in(&s.id) {
             let lead = st
                 .lead
                 .as_ref()
@@ -77,7 +73,7 @@ fn tree(m: &Model, parent: Option<&str>, depth: usize, lang: &str, out: &mut Str
                 cell(st.text.best(lang))
             ));
         }
-        let acts: Vec<_> = m.activities.iter().filter(|a| a.section == s.id).collect();
+        let acts: Vec<_> = m.activities_in(&s.id).collect();
         if !acts.is_empty() {
             out.push_str("| id | activity |");
             for p in &m.parties {

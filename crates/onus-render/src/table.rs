@@ -126,13 +126,8 @@ fn section_tree(m: &Model, parent: Option<&str>, depth: usize, style: &Style, ou
         out.push('\n');
         out.push_str(&heading(&section_heading(s, lang), depth, style));
         out.push('\n');
-        let acts: Vec<&onus_model::Activity> =
-            m.activities.iter().filter(|a| a.section == s.id).collect();
-        let stmts: Vec<&onus_model::Statement> = m
-            .statements
-            .iter()
-            .filter(|st| st.section.as_deref() == Some(s.id.as_str()))
-            .collect();
+        let acts: Vec<&onus_model::Activity> = m.activities_in(&s.id).collect();
+        let stmts: Vec<&onus_model::Statement> = m.statements_in(&s.id).collect();
         for st in &stmts {
             let who = st
                 .party

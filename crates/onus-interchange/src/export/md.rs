@@ -64,7 +64,7 @@ fn section_tree(
             esc(&title),
             s.id
         ));
-        let rows: Vec<_> = m.activities.iter().filter(|a| a.section == s.id).collect();
+        let rows: Vec<_> = m.activities_in(&s.id).collect();
         if !rows.is_empty() {
             out.push_str(&format!(
                 "| {} |\n",
@@ -85,11 +85,7 @@ fn section_tree(
             }
             out.push('\n');
         }
-        let statements: Vec<_> = m
-            .statements
-            .iter()
-            .filter(|st| st.section.as_deref() == Some(s.id.as_str()))
-            .collect();
+        let statements: Vec<_> = m.statements_in(&s.id).collect();
         for st in &statements {
             let who = st
                 .party
