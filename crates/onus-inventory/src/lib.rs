@@ -18,6 +18,8 @@
 //! assert_eq!(inv.objects()[0].origin.line, 1);
 //! ```
 
+pub mod doc;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -537,30 +537,53 @@ pub fn escape(key: &str) -> String {
     }
 }
 
-/// Resolves a plain scalar by the YAML 1.2 core schema, keeping as strings numbers that would
-/// not print back as written.
-fn resolve_plain(s: &str) -> Value {
+/// What a plain (unquoted, untagged) scalar means under the YAML 1.2 core schema, as onus
+/// reads it: numbers that would not print back as written (`3.10`, `007`) stay strings, so
+/// section numbers and versions survive. Shared by every reader of YAML in onus.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plain {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str,
+}
+
+/// Resolves a plain scalar (see [`Plain`]).
+pub fn resolve_plain_scalar(s: &str) -> Plain {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Plain::Null,
+        "true" | "True" | "TRUE" => return Plain::Bool(true),
+        "false" | "False" | "FALSE" => return Plain::Bool(false),
         _ => {}
     }
     let first = s.as_bytes()[0];
     if first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.' {
         if let Ok(i) = s.parse::<i64>() {
             if i.to_string() == s {
-                return Value::Number(i.into());
+                return Plain::Int(i);
             }
         } else if let Ok(f) = s.parse::<f64>() {
             if let Some(n) = Number::from_f64(f) {
                 if n.to_string() == s {
-                    return Value::Number(n);
+                    return Plain::Float(f);
                 }
             }
         }
     }
-    Value::String(s.to_string())
+    Plain::Str
+}
+
+fn resolve_plain(s: &str) -> Value {
+    match resolve_plain_scalar(s) {
+        Plain::Null => Value::Null,
+        Plain::Bool(b) => Value::Bool(b),
+        Plain::Int(i) => Value::Number(i.into()),
+        Plain::Float(f) => {
+            Number::from_f64(f).map_or_else(|| Value::String(s.to_string()), Value::Number)
+        }
+        Plain::Str => Value::String(s.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,722 @@
+//! [`Doc`]: one YAML/JSON value tree stored flat, the inventory's representation of an object.
+//!
+//! Why not `serde_json::Value`: an audit reads hundreds of thousands of small objects, and a
+//! `Value` tree costs an allocation per node and per string (about 9 KB per object with
+//! `preserve_order`), which made memory 40× the input. A `Doc` is two buffers: nodes in
+//! document order (16 bytes each, containers record where their subtree ends) and one string
+//! holding every scalar and key. Building one costs no allocation per node; a reader reuses
+//! the buffers from object to object; reading it is a walk over a slice. Mappings keep their
+//! keys in document order and are searched linearly: Kubernetes objects have small mappings.
+//!
+//! ```
+//! use onus_inventory::doc::{Doc, DocBuilder};
+//! let mut b = DocBuilder::default();
+//! b.begin_map();
+//! b.key("kind"); b.str("Pod");
+//! b.key("spec"); b.begin_map(); b.key("replicas"); b.int(3); b.end();
+//! b.end();
+//! let doc = b.finish().unwrap();
+//! let root = doc.root();
+//! assert_eq!(root.get("kind").and_then(|k| k.as_str()), Some("Pod"));
+//! assert_eq!(root.path(&["spec", "replicas"]).and_then(|r| r.as_i64()), Some(3));
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// A node of a [`Doc`]. Containers are followed by their children (for a mapping: key, value,
+/// key, value…); `end` is the index just after the container's last descendant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str { at: u32, len: u32 },
+    List { len: u32, end: u32 },
+    Map { len: u32, end: u32 },
+}
+
+/// One value tree (usually one Kubernetes object), stored flat. See the module documentation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Doc {
+    nodes: Vec<Node>,
+    text: String,
+}
+
+/// The kind of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Int,
+    Float,
+    Str,
+    List,
+    Map,
+}
+
+/// A node of a [`Doc`]: a cheap, copyable reference.
+#[derive(Clone, Copy)]
+pub struct Ref<'a> {
+    doc: &'a Doc,
+    i: u32,
+}
+
+impl std::fmt::Debug for Ref<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.to_json())
+    }
+}
+
+impl PartialEq for Ref<'_> {
+    /// Structural equality (mappings compare as unordered).
+    fn eq(&self, other: &Self) -> bool {
+        match (self.kind(), other.kind()) {
+            (Kind::Map, Kind::Map) => {
+                self.len() == other.len()
+                    && self
+                        .entries()
+                        .all(|(k, v)| other.get(k).is_some_and(|w| v == w))
+            }
+            (Kind::List, Kind::List) => {
+                self.len() == other.len() && self.items().zip(other.items()).all(|(a, b)| a == b)
+            }
+            (Kind::Str, Kind::Str) => self.as_str() == other.as_str(),
+            (a, b) if a == b => self.node() == other.node(),
+            _ => false,
+        }
+    }
+}
+
+impl Doc {
+    /// The root node. An empty `Doc` (never built) reads as `null`.
+    pub fn root(&self) -> Ref<'_> {
+        Ref { doc: self, i: 0 }
+    }
+
+    /// Bytes held (nodes and text), for memory accounting.
+    pub fn heap_size(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>() + self.text.capacity()
+    }
+
+    /// Converts a JSON value (as the live path receives it).
+    pub fn from_json(v: &Value) -> Doc {
+        let mut b = DocBuilder::default();
+        b.json(v);
+        // A JSON value always closes every container it opens.
+        b.finish().unwrap_or_default()
+    }
+
+    pub fn to_json(&self) -> Value {
+        self.root().to_json()
+    }
+
+    /// A copy of `at` keeping only what `need` asks for (see [`Need`]).
+    pub fn project(at: Ref<'_>, need: &Need) -> Doc {
+        let mut b = DocBuilder::default();
+        b.copy_projected(at, need);
+        b.finish().unwrap_or_default()
+    }
+
+    /// A copy of the subtree at `at`.
+    pub fn copy_of(at: Ref<'_>) -> Doc {
+        let mut b = DocBuilder::default();
+        b.copy(at);
+        b.finish().unwrap_or_default()
+    }
+}
+
+impl<'a> Ref<'a> {
+    fn node(&self) -> Node {
+        self.doc
+            .nodes
+            .get(self.i as usize)
+            .copied()
+            .unwrap_or(Node::Null)
+    }
+
+    /// The index after this node's subtree.
+    fn end(&self) -> u32 {
+        match self.node() {
+            Node::List { end, .. } | Node::Map { end, .. } => end,
+            _ => self.i + 1,
+        }
+    }
+
+    pub fn doc(&self) -> &'a Doc {
+        self.doc
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.node() {
+            Node::Null => Kind::Null,
+            Node::Bool(_) => Kind::Bool,
+            Node::Int(_) => Kind::Int,
+            Node::Float(_) => Kind::Float,
+            Node::Str { .. } => Kind::Str,
+            Node::List { .. } => Kind::List,
+            Node::Map { .. } => Kind::Map,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.node(), Node::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self.node() {
+            Node::Str { at, len } => self.doc.text.get(at as usize..(at + len) as usize),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.node() {
+            Node::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self.node() {
+            Node::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self.node() {
+            Node::Float(f) => Some(f),
+            Node::Int(i) => Some(i as f64),
+            _ => None,
+        }
+    }
+
+    /// Number of elements of a list or entries of a mapping; 0 for scalars.
+    pub fn len(&self) -> usize {
+        match self.node() {
+            Node::List { len, .. } | Node::Map { len, .. } => len as usize,
+            _ => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Children in order: a list's elements, or a mapping's keys and values alternately.
+    fn children(&self) -> Children<'a> {
+        let (next, left) = match self.node() {
+            Node::List { len, .. } => (self.i + 1, len as usize),
+            Node::Map { len, .. } => (self.i + 1, 2 * len as usize),
+            _ => (self.i, 0),
+        };
+        Children {
+            doc: self.doc,
+            next,
+            left,
+        }
+    }
+
+    /// A list's elements (nothing for other kinds).
+    pub fn items(&self) -> impl Iterator<Item = Ref<'a>> + 'a {
+        let list = matches!(self.node(), Node::List { .. });
+        self.children().filter(move |_| list)
+    }
+
+    /// A mapping's entries in document order (nothing for other kinds).
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, Ref<'a>)> + 'a {
+        let map = matches!(self.node(), Node::Map { .. });
+        let mut c = self.children();
+        std::iter::from_fn(move || {
+            if !map {
+                return None;
+            }
+            let k = c.next()?;
+            let v = c.next()?;
+            Some((k.as_str().unwrap_or(""), v))
+        })
+    }
+
+    /// A mapping's value for `key`.
+    pub fn get(&self, key: &str) -> Option<Ref<'a>> {
+        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// A list's element.
+    pub fn at(&self, index: usize) -> Option<Ref<'a>> {
+        self.items().nth(index)
+    }
+
+    /// Follows mapping keys (and list indices written as numbers) from this node.
+    pub fn path<S: AsRef<str>>(&self, keys: &[S]) -> Option<Ref<'a>> {
+        let mut at = *self;
+        for k in keys {
+            let k = k.as_ref();
+            at = match at.kind() {
+                Kind::Map => at.get(k)?,
+                Kind::List => at.at(k.parse().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(at)
+    }
+
+    pub fn to_json(&self) -> Value {
+        match self.node() {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(b),
+            Node::Int(i) => Value::from(i),
+            Node::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Node::Str { .. } => Value::String(self.as_str().unwrap_or("").to_string()),
+            Node::List { .. } => Value::Array(self.items().map(|r| r.to_json()).collect()),
+            Node::Map { .. } => Value::Object(
+                self.entries()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+struct Children<'a> {
+    doc: &'a Doc,
+    next: u32,
+    left: usize,
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = Ref<'a>;
+    fn next(&mut self) -> Option<Ref<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let r = Ref {
+            doc: self.doc,
+            i: self.next,
+        };
+        self.next = r.end();
+        Some(r)
+    }
+}
+
+/// What a reader of an object needs of it: the whole subtree, or some of a mapping's keys
+/// and/or every element (or value) with a need of its own. Built by the audit from its checks'
+/// expressions, so that objects kept for cross-object checks keep only the fields read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Need {
+    /// Keep everything below.
+    pub whole: bool,
+    /// Keys of a mapping, each with what is needed of its value.
+    pub fields: BTreeMap<String, Need>,
+    /// What is needed of every element of a list (or value of a mapping).
+    pub each: Option<Box<Need>>,
+}
+
+impl Need {
+    pub fn whole() -> Need {
+        Need {
+            whole: true,
+            ..Need::default()
+        }
+    }
+
+    /// Whether nothing at all is needed.
+    pub fn is_nothing(&self) -> bool {
+        !self.whole && self.fields.is_empty() && self.each.is_none()
+    }
+
+    /// The need at a path of keys below this one, created empty if absent.
+    pub fn at_path<S: AsRef<str>>(&mut self, keys: &[S]) -> &mut Need {
+        let mut n = self;
+        for k in keys {
+            n = n.fields.entry(k.as_ref().to_string()).or_default();
+        }
+        n
+    }
+
+    /// Adds everything `other` needs.
+    pub fn merge(&mut self, other: &Need) {
+        if self.whole {
+            return;
+        }
+        if other.whole {
+            *self = Need::whole();
+            return;
+        }
+        for (k, n) in &other.fields {
+            self.fields.entry(k.clone()).or_default().merge(n);
+        }
+        if let Some(e) = &other.each {
+            self.each.get_or_insert_with(Box::default).merge(e);
+        }
+    }
+}
+
+/// Why a [`DocBuilder`] could not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("duplicate key `{0}`")]
+    DuplicateKey(String),
+    #[error("unbalanced document: a container was not closed, or closed twice")]
+    Unbalanced,
+    #[error("document too large for one object (over 4 GiB of text or nodes)")]
+    TooLarge,
+}
+
+/// Builds a [`Doc`] node by node, in document order. Inside a mapping, call [`DocBuilder::key`]
+/// before each value. `clear` reuses the buffers for the next document.
+#[derive(Debug, Default)]
+pub struct DocBuilder {
+    doc: Doc,
+    /// Open containers: node index and number of children so far.
+    open: Vec<(u32, u32)>,
+    error: Option<BuildError>,
+}
+
+impl DocBuilder {
+    pub fn clear(&mut self) {
+        self.doc.nodes.clear();
+        self.doc.text.clear();
+        self.open.clear();
+        self.error = None;
+    }
+
+    /// Number of nodes so far.
+    pub fn len(&self) -> usize {
+        self.doc.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.doc.nodes.is_empty()
+    }
+
+    /// Depth of open containers.
+    pub fn depth(&self) -> usize {
+        self.open.len()
+    }
+
+    fn push(&mut self, n: Node) {
+        if let Some(top) = self.open.last_mut() {
+            top.1 += 1;
+        }
+        self.doc.nodes.push(n);
+    }
+
+    fn text(&mut self, s: &str) -> Node {
+        let at = self.doc.text.len();
+        self.doc.text.push_str(s);
+        match (u32::try_from(at), u32::try_from(s.len())) {
+            (Ok(at), Ok(len)) if at.checked_add(len).is_some() => Node::Str { at, len },
+            _ => {
+                self.error = Some(BuildError::TooLarge);
+                Node::Null
+            }
+        }
+    }
+
+    pub fn null(&mut self) {
+        self.push(Node::Null);
+    }
+    pub fn bool(&mut self, b: bool) {
+        self.push(Node::Bool(b));
+    }
+    pub fn int(&mut self, i: i64) {
+        self.push(Node::Int(i));
+    }
+    pub fn float(&mut self, f: f64) {
+        self.push(Node::Float(f));
+    }
+    pub fn str(&mut self, s: &str) {
+        let n = self.text(s);
+        self.push(n);
+    }
+    /// A mapping key (a string node that the next value belongs to).
+    pub fn key(&mut self, k: &str) {
+        self.str(k);
+    }
+    /// A plain YAML scalar, resolved as onus-yaml resolves it (`3.10` stays a string).
+    pub fn plain(&mut self, s: &str) {
+        match onus_yaml::resolve_plain_scalar(s) {
+            onus_yaml::Plain::Null => self.null(),
+            onus_yaml::Plain::Bool(b) => self.bool(b),
+            onus_yaml::Plain::Int(i) => self.int(i),
+            onus_yaml::Plain::Float(f) => self.float(f),
+            onus_yaml::Plain::Str => self.str(s),
+        }
+    }
+    pub fn begin_list(&mut self) {
+        self.begin(Node::List { len: 0, end: 0 });
+    }
+    pub fn begin_map(&mut self) {
+        self.begin(Node::Map { len: 0, end: 0 });
+    }
+    fn begin(&mut self, n: Node) {
+        self.push(n);
+        let i = self.doc.nodes.len() - 1;
+        match u32::try_from(i) {
+            Ok(i) => self.open.push((i, 0)),
+            Err(_) => self.error = Some(BuildError::TooLarge),
+        }
+    }
+
+    /// Closes the innermost container.
+    pub fn end(&mut self) {
+        let Some((i, children)) = self.open.pop() else {
+            self.error.get_or_insert(BuildError::Unbalanced);
+            return;
+        };
+        let Ok(end) = u32::try_from(self.doc.nodes.len()) else {
+            self.error = Some(BuildError::TooLarge);
+            return;
+        };
+        let at = i as usize;
+        match self.doc.nodes[at] {
+            Node::List { .. } => self.doc.nodes[at] = Node::List { len: children, end },
+            Node::Map { .. } => {
+                let len = children / 2;
+                self.doc.nodes[at] = Node::Map { len, end };
+                if self.error.is_none() {
+                    if let Some(k) = duplicate_key(Ref { doc: &self.doc, i }) {
+                        self.error = Some(BuildError::DuplicateKey(k.to_string()));
+                    }
+                }
+            }
+            _ => self.error = Some(BuildError::Unbalanced),
+        }
+    }
+
+    /// The first error so far (a duplicate key, say), without finishing.
+    pub fn error(&self) -> Option<&BuildError> {
+        self.error.as_ref()
+    }
+
+    /// The document built so far, when every container is closed (without taking it).
+    pub fn peek(&self) -> Result<&Doc, BuildError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if !self.open.is_empty() {
+            return Err(BuildError::Unbalanced);
+        }
+        Ok(&self.doc)
+    }
+
+    /// Takes the document (leaving the builder empty).
+    pub fn finish(&mut self) -> Result<Doc, BuildError> {
+        self.peek()?;
+        let doc = std::mem::take(&mut self.doc);
+        self.clear();
+        Ok(doc)
+    }
+
+    /// Appends a JSON value.
+    pub fn json(&mut self, v: &Value) {
+        match v {
+            Value::Null => self.null(),
+            Value::Bool(b) => self.bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => self.int(i),
+                None => self.float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => self.str(s),
+            Value::Array(a) => {
+                self.begin_list();
+                for x in a {
+                    self.json(x);
+                }
+                self.end();
+            }
+            Value::Object(m) => {
+                self.begin_map();
+                for (k, x) in m {
+                    self.key(k);
+                    self.json(x);
+                }
+                self.end();
+            }
+        }
+    }
+
+    /// Appends a copy of a node of another document.
+    pub fn copy(&mut self, r: Ref<'_>) {
+        match r.node() {
+            Node::Str { .. } => self.str(r.as_str().unwrap_or("")),
+            Node::List { .. } => {
+                self.begin_list();
+                for x in r.items() {
+                    self.copy(x);
+                }
+                self.end();
+            }
+            Node::Map { .. } => {
+                self.begin_map();
+                for (k, x) in r.entries() {
+                    self.key(k);
+                    self.copy(x);
+                }
+                self.end();
+            }
+            n => self.push(n),
+        }
+    }
+
+    /// Appends the part of a node that `need` asks for.
+    pub fn copy_projected(&mut self, r: Ref<'_>, need: &Need) {
+        if need.whole {
+            return self.copy(r);
+        }
+        match r.kind() {
+            Kind::Map => {
+                self.begin_map();
+                for (k, x) in r.entries() {
+                    match (need.fields.get(k), &need.each) {
+                        (Some(f), Some(e)) => {
+                            let mut both = (**e).clone();
+                            both.merge(f);
+                            self.key(k);
+                            self.copy_projected(x, &both);
+                        }
+                        (Some(f), None) => {
+                            self.key(k);
+                            self.copy_projected(x, f);
+                        }
+                        (None, Some(e)) => {
+                            self.key(k);
+                            self.copy_projected(x, e);
+                        }
+                        (None, None) => {}
+                    }
+                }
+                self.end();
+            }
+            Kind::List => match &need.each {
+                Some(e) => {
+                    self.begin_list();
+                    for x in r.items() {
+                        self.copy_projected(x, e);
+                    }
+                    self.end();
+                }
+                // Fields asked of a list: the reader indexes it in a way not foreseen; keep it.
+                None if !need.fields.is_empty() => self.copy(r),
+                None => {
+                    self.begin_list();
+                    self.end();
+                }
+            },
+            _ => self.copy(r),
+        }
+    }
+}
+
+/// The first key that appears twice in a mapping. Small mappings (the usual case) are
+/// compared pairwise; large ones through a sorted copy of their keys.
+fn duplicate_key(map: Ref<'_>) -> Option<&str> {
+    let n = map.len();
+    if n < 2 {
+        return None;
+    }
+    if n <= 16 {
+        let keys: Vec<&str> = map.entries().map(|(k, _)| k).collect();
+        for (i, k) in keys.iter().enumerate() {
+            if keys[i + 1..].contains(k) {
+                return Some(k);
+            }
+        }
+        return None;
+    }
+    let mut keys: Vec<&str> = map.entries().map(|(k, _)| k).collect();
+    keys.sort_unstable();
+    keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_round_trip_and_navigation() {
+        let v = json!({"kind": "Deployment", "metadata": {"name": "w", "labels": {"a": "b"}},
+            "spec": {"replicas": 2, "ratio": 0.5, "on": true, "none": null,
+                     "containers": [{"name": "c1"}, {"name": "c2", "ports": [1, 2]}]}});
+        let d = Doc::from_json(&v);
+        assert_eq!(d.to_json(), v);
+        let r = d.root();
+        assert_eq!(r.kind(), Kind::Map);
+        assert_eq!(r.len(), 3);
+        let cs = r.path(&["spec", "containers"]).unwrap();
+        assert_eq!(cs.len(), 2);
+        let names: Vec<&str> = cs.items().filter_map(|c| c.get("name")?.as_str()).collect();
+        assert_eq!(names, ["c1", "c2"]);
+        assert_eq!(
+            r.path(&["spec", "containers", "1", "ports", "1"])
+                .unwrap()
+                .as_i64(),
+            Some(2)
+        );
+        assert!(r.path(&["spec", "none"]).unwrap().is_null());
+        assert!(r.path(&["spec", "missing"]).is_none());
+        assert_eq!(r.path(&["spec", "ratio"]).unwrap().as_f64(), Some(0.5));
+        assert_eq!(Doc::default().root().kind(), Kind::Null);
+    }
+
+    #[test]
+    fn duplicate_keys_and_unbalanced_are_errors() {
+        let mut b = DocBuilder::default();
+        b.begin_map();
+        b.key("a");
+        b.int(1);
+        b.key("a");
+        b.int(2);
+        b.end();
+        assert_eq!(b.finish(), Err(BuildError::DuplicateKey("a".into())));
+        let mut b = DocBuilder::default();
+        b.begin_map();
+        for i in 0..40 {
+            b.key(&format!("k{}", i % 39));
+            b.null();
+        }
+        b.end();
+        assert_eq!(b.finish(), Err(BuildError::DuplicateKey("k0".into())));
+        let mut b = DocBuilder::default();
+        b.begin_list();
+        assert_eq!(b.finish(), Err(BuildError::Unbalanced));
+    }
+
+    #[test]
+    fn projection_keeps_only_what_is_needed() {
+        let v = json!({"kind": "Deployment", "metadata": {"name": "w", "namespace": "n", "labels": {"a": "b"}},
+            "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "w"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+        let d = Doc::from_json(&v);
+        let mut need = Need::default();
+        need.at_path(&["metadata", "name"]).whole = true;
+        need.at_path(&["spec", "template", "metadata", "labels"])
+            .whole = true;
+        need.at_path(&["spec", "template", "spec", "containers"])
+            .each = Some(Box::new(Need {
+            fields: [("name".to_string(), Need::whole())].into(),
+            ..Need::default()
+        }));
+        let p = Doc::project(d.root(), &need);
+        assert_eq!(
+            p.to_json(),
+            json!({"metadata": {"name": "w"}, "spec": {"template": {"metadata": {"labels": {"app": "w"}}, "spec": {"containers": [{"name": "c"}]}}}})
+        );
+        assert!(p.heap_size() < d.heap_size());
+        assert_eq!(Doc::copy_of(d.root()).to_json(), v);
+    }
+
+    #[test]
+    fn equality_is_structural() {
+        let a = Doc::from_json(&json!({"x": [1, {"y": "z"}], "w": 1}));
+        let b = Doc::from_json(&json!({"w": 1, "x": [1, {"y": "z"}]}));
+        let c = Doc::from_json(&json!({"w": 1, "x": [1, {"y": "q"}]}));
+        assert_eq!(a.root(), b.root());
+        assert_ne!(a.root(), c.root());
+    }
+}
