@@ -14,96 +14,13 @@ use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
 use cel::{Context, ExecutionError, FunctionContext, Program, Value};
-use chrono::{DateTime, FixedOffset};
+
 use onus_inventory::Inventory;
-use onus_model::Text;
-use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Check, Scope, Severity};
+use crate::catalog::{Check, Scope};
 
-/// The latest Kubernetes minor release `version.supported` compares against, unless
-/// `--k8s-latest` says otherwise. Update it when Kubernetes releases (see `docs/audit.md`).
-pub const DEFAULT_K8S_LATEST: &str = "1.34";
-
-/// Settings of a run.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// The instant time-based checks compare against.
-    pub now: DateTime<FixedOffset>,
-    /// Latest supported Kubernetes release, `1.34`.
-    pub k8s_latest: String,
-    /// Worker threads (0: one per core).
-    pub threads: usize,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            now: chrono::Utc::now().fixed_offset(),
-            k8s_latest: DEFAULT_K8S_LATEST.into(),
-            threads: 0,
-        }
-    }
-}
-
-/// Outcome of a check over the whole inventory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckStatus {
-    /// Every item passed.
-    Pass,
-    /// At least one item failed.
-    Fail,
-    /// Evaluation failed on some item (and none failed outright).
-    Error,
-    /// Nothing to judge: no object of the subject kinds.
-    NotApplicable,
-}
-
-impl CheckStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckStatus::Pass => "pass",
-            CheckStatus::Fail => "fail",
-            CheckStatus::Error => "error",
-            CheckStatus::NotApplicable => "not-applicable",
-        }
-    }
-}
-
-/// A failing (or erroring) item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// The item's id (`shop/Deployment/web/nginx`).
-    pub id: String,
-    /// Why it fails (`missing requests.cpu`).
-    pub reason: String,
-    /// File the item's object was read from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-}
-
-/// The result of one check.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckResult {
-    pub id: String,
-    pub title: Text,
-    pub remediation: Text,
-    pub severity: Severity,
-    pub topics: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub layers: Vec<String>,
-    pub status: CheckStatus,
-    /// How many items were judged.
-    pub checked: usize,
-    /// Failing items, in input order.
-    pub failures: Vec<Finding>,
-    /// Items whose evaluation failed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<Finding>,
-}
+use crate::findings::{Finding, Findings};
+use crate::result::{CheckResult, CheckStatus, RunOptions};
 
 /// Runs every check over the inventory, on every core, results in catalog order.
 pub fn run(inv: Arc<Inventory>, checks: &[Check], opts: &RunOptions) -> Vec<CheckResult> {
@@ -753,13 +670,13 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
         layers: c.layers.clone(),
         status: CheckStatus::NotApplicable,
         checked: 0,
-        failures: Vec::new(),
-        errors: Vec::new(),
+        failures: Findings::default(),
+        errors: Findings::default(),
     };
     let prog = match compile(c) {
         Ok(p) => p,
         Err(e) => {
-            r.errors.push(Finding {
+            r.errors.push_finding(&Finding {
                 id: c.id.clone(),
                 reason: format!("invalid CEL: {e}"),
                 file: Some(c.source.clone()),
@@ -865,12 +782,16 @@ fn judge_object(
             Ok(Value::Bool(true)) => {}
             Ok(Value::Bool(false)) => return,
             Ok(other) => {
-                return r.errors.push(finding(
+                return r.errors.push_finding(&finding(
                     default_id,
                     format!("`when` returned {other:?}, not a boolean"),
                 ))
             }
-            Err(e) => return r.errors.push(finding(default_id, format!("`when`: {e}"))),
+            Err(e) => {
+                return r
+                    .errors
+                    .push_finding(&finding(default_id, format!("`when`: {e}")))
+            }
         }
     }
     // `None`: the object itself is the only item.
@@ -880,12 +801,16 @@ fn judge_object(
             Ok(Value::List(l)) => l.iter().cloned().map(Some).collect(),
             Ok(Value::Null) => Vec::new(),
             Ok(other) => {
-                return r.errors.push(finding(
+                return r.errors.push_finding(&finding(
                     default_id,
                     format!("`items` returned {other:?}, not a list"),
                 ))
             }
-            Err(e) => return r.errors.push(finding(default_id, format!("`items`: {e}"))),
+            Err(e) => {
+                return r
+                    .errors
+                    .push_finding(&finding(default_id, format!("`items`: {e}")))
+            }
         },
     };
     let item_bound = Bound {
@@ -910,7 +835,7 @@ fn judge_object(
                 Ok(other) => format!("{other:?}"),
                 Err(e) => {
                     r.errors
-                        .push(finding(default_id.clone(), format!("`item_id`: {e}")));
+                        .push_finding(&finding(default_id.clone(), format!("`item_id`: {e}")));
                     continue;
                 }
             },
@@ -918,9 +843,11 @@ fn judge_object(
         r.checked += 1;
         match prog.rule.execute(&s) {
             Ok(Value::Bool(true)) => {}
-            Ok(Value::Bool(false)) => r.failures.push(finding(id, c.reason.clone())),
+            Ok(Value::Bool(false)) => r.failures.push_finding(&finding(id, c.reason.clone())),
             Ok(Value::String(reason)) if reason.is_empty() => {}
-            Ok(Value::String(reason)) => r.failures.push(finding(id, reason.as_str().to_string())),
+            Ok(Value::String(reason)) => r
+                .failures
+                .push_finding(&finding(id, reason.as_str().to_string())),
             Ok(Value::List(reasons)) if reasons.is_empty() => {}
             Ok(Value::List(reasons)) => {
                 let text: Vec<String> = reasons
@@ -933,13 +860,13 @@ fn judge_object(
                         }
                     })
                     .collect();
-                r.failures.push(finding(id, text.join("; ")));
+                r.failures.push_finding(&finding(id, text.join("; ")));
             }
-            Ok(other) => r.errors.push(finding(
+            Ok(other) => r.errors.push_finding(&finding(
                 id,
                 format!("`rule` returned {other:?}, not a boolean, string or list"),
             )),
-            Err(e) => r.errors.push(finding(id, format!("`rule`: {e}"))),
+            Err(e) => r.errors.push_finding(&finding(id, format!("`rule`: {e}"))),
         }
     }
 }

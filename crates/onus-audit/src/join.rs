@@ -11,7 +11,7 @@ use onus_model::{Duty, Model, Text};
 use serde::{Deserialize, Serialize};
 
 use crate::attest::{self, Attestation};
-use crate::eval::{CheckResult, CheckStatus};
+use crate::result::{CheckResult, CheckStatus};
 
 /// The format id of the JSON report; bumped only on incompatible changes.
 pub const FORMAT: &str = "onus.audit/v1";
@@ -363,7 +363,7 @@ mod tests {
         let results = crate::eval::run(
             Arc::new(inv.clone()),
             &checks,
-            &crate::eval::RunOptions {
+            &crate::result::RunOptions {
                 now,
                 threads: 1,
                 ..Default::default()

@@ -12,8 +12,12 @@
 pub mod attest;
 pub mod catalog;
 pub mod eval;
+pub mod findings;
 pub mod helpers;
 pub mod join;
+pub mod result;
 
 pub use catalog::{CatalogError, Check, Scope, Severity};
-pub use eval::{run, CheckResult, CheckStatus, Finding, RunOptions, DEFAULT_K8S_LATEST};
+pub use eval::run;
+pub use findings::{Finding, FindingRef, Findings};
+pub use result::{CheckResult, CheckStatus, RunOptions, DEFAULT_K8S_LATEST};

@@ -35,12 +35,12 @@ fn check_at(yaml: &str, id: &str, now: &str) -> CheckResult {
 fn failing(r: &CheckResult) -> Vec<(String, String)> {
     r.failures
         .iter()
-        .map(|f| (f.id.clone(), f.reason.clone()))
+        .map(|f| (f.id.to_string(), f.reason.to_string()))
         .collect()
 }
 
 fn ids(r: &CheckResult) -> Vec<&str> {
-    r.failures.iter().map(|f| f.id.as_str()).collect()
+    r.failures.iter().map(|f| f.id).collect()
 }
 
 #[test]
@@ -344,9 +344,12 @@ fn images_pinned() {
             "shop/Pod/debug/shell"
         ]
     );
-    assert_eq!(r.failures[0].reason, "latest tag shop/migrate:latest");
     assert_eq!(
-        r.failures[1].reason,
+        r.failures.get(0).unwrap().reason,
+        "latest tag shop/migrate:latest"
+    );
+    assert_eq!(
+        r.failures.get(1).unwrap().reason,
         "untagged image registry.example:5000/tools/agent"
     );
 }
@@ -442,10 +445,12 @@ fn tls_ingress_cert() {
     assert_eq!(r.checked, 4);
     let reason = |now: &str| {
         let r = check_at(&y, "tls.ingress-cert", now);
-        r.failures
+        let found = r
+            .failures
             .iter()
             .find(|f| f.id == "shop/shop/shop-tls")
-            .map(|f| f.reason.clone())
+            .map(|f| f.reason.to_string());
+        found
     };
     assert_eq!(
         reason("2036-11-04T20:16:22Z"),
@@ -495,7 +500,7 @@ status: {nodeInfo: {kubeletVersion: v1.31.9}}
     };
     assert_eq!(ids(&at("1.34")), vec!["node-b"]);
     assert_eq!(
-        at("1.34").failures[0].reason,
+        at("1.34").failures.get(0).unwrap().reason,
         "kubelet v1.31.9 older than 1.32"
     );
     assert_eq!(at("1.33").status, CheckStatus::Pass);
@@ -560,7 +565,10 @@ metadata: {name: csi-cinder-high-speed, annotations: {storageclass.kubernetes.io
 fn failures_point_at_file_and_line() {
     let r = check(WORKLOADS, "data.no-hostpath");
     assert_eq!(
-        (r.failures[0].file.as_deref(), r.failures[0].line),
+        (
+            r.failures.get(0).unwrap().file,
+            r.failures.get(0).unwrap().line
+        ),
         (Some("fixture.yaml"), Some(22))
     );
 }

@@ -6,13 +6,26 @@
 //! documented in `docs/audit.md` and stable within `onus.audit/v1`.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 
 use onus_audit::join::{DutyStatus, Report};
 use onus_audit::{CheckStatus, Severity};
 
 /// The report as pretty JSON (format `onus.audit/v1`).
 pub fn json(r: &Report) -> String {
-    serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail, and a Report always serializes.
+    let _ = write_json(r, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the report as pretty JSON (format `onus.audit/v1`) without building the text in
+/// memory first: a large cluster's report runs to tens of megabytes.
+pub fn write_json(r: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, out);
+    serde_json::to_writer_pretty(&mut w, r)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
 
 fn paint(s: &str, code: &str, color: bool) -> String {

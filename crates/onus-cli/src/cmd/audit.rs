@@ -195,6 +195,20 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         },
     );
     let color = g.color && a.report_file.is_none();
+    if a.output == AuditFormat::Json {
+        // Streamed: the JSON of a large cluster's report is tens of megabytes.
+        let written = match &a.report_file {
+            Some(p) => {
+                std::fs::File::create(p).and_then(|mut f| onus_report::write_json(&report, &mut f))
+            }
+            None => onus_report::write_json(&report, &mut std::io::stdout().lock()),
+        };
+        match written {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        }
+        return Ok(exit_code(&report, a.fail_on));
+    }
     let text = match a.output {
         AuditFormat::Table => onus_report::table(&report, &g.lang, color, a.max_items),
         AuditFormat::Json => onus_report::json(&report),
@@ -207,15 +221,20 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         Some(p) => std::fs::write(p, text)?,
         None => crate::output::print(&text)?,
     }
-    let failed = a.fail_on.threshold().is_some_and(|threshold| {
+    Ok(exit_code(&report, a.fail_on))
+}
+
+/// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated).
+fn exit_code(report: &join::Report, fail_on: FailOn) -> ExitCode {
+    let failed = fail_on.threshold().is_some_and(|threshold| {
         report.checks.iter().any(|c| {
             matches!(c.result.status, CheckStatus::Fail | CheckStatus::Error)
                 && c.result.severity >= threshold
         })
     });
-    Ok(if failed {
+    if failed {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }

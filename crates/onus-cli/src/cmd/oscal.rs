@@ -216,8 +216,8 @@ pub fn assessment_results(
                     .failures
                     .iter()
                     .map(|f| onus_oscal::FailingItem {
-                        item: f.id.clone(),
-                        reason: f.reason.clone(),
+                        item: f.id.to_string(),
+                        reason: f.reason.to_string(),
                     })
                     .collect(),
             }
