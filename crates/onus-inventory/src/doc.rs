@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// A node of a [`Doc`]. Containers are followed by their children (for a mapping: key, value,
-/// key, value…); `end` is the index just after the container's last descendant.
+/// A node of a [`Doc`], decoded. Containers are followed by their children (for a mapping:
+/// key, value, key, value…); `end` is the index just after the container's last descendant.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Node {
     Null,
@@ -38,10 +38,84 @@ enum Node {
     Map { len: u32, end: u32 },
 }
 
+/// A node as stored: 8 bytes. The low 3 bits are the tag; the rest is the payload: a small
+/// integer, a boolean, an index into `Doc::wide` (floats, integers beyond 61 bits), a string's
+/// offset (32 bits) and length (29 bits), or a container's end (32 bits) and length (29 bits).
+/// Half the size of the `Node` enum: kept objects are mostly nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Packed(u64);
+
+const T_NULL: u64 = 0;
+const T_BOOL: u64 = 1;
+const T_INT: u64 = 2;
+const T_WIDE_INT: u64 = 3;
+const T_FLOAT: u64 = 4;
+const T_STR: u64 = 5;
+const T_LIST: u64 = 6;
+const T_MAP: u64 = 7;
+/// Largest length a string or container can record (29 bits).
+const MAX_LEN: u32 = (1 << 29) - 1;
+
+impl Packed {
+    fn tag(self) -> u64 {
+        self.0 & 7
+    }
+
+    fn payload(self) -> u64 {
+        self.0 >> 3
+    }
+
+    fn new(tag: u64, payload: u64) -> Packed {
+        Packed(tag | (payload << 3))
+    }
+
+    /// `None` when a length or offset does not fit.
+    fn encode(n: Node, wide: &mut Vec<u64>) -> Option<Packed> {
+        let pair =
+            |lo: u32, hi: u32| (hi <= MAX_LEN).then(|| u64::from(lo) | (u64::from(hi) << 32));
+        Some(match n {
+            Node::Null => Packed::new(T_NULL, 0),
+            Node::Bool(b) => Packed::new(T_BOOL, u64::from(b)),
+            Node::Int(i) if (-(1i64 << 60)..(1i64 << 60)).contains(&i) => {
+                Packed(T_INT | ((i << 3) as u64))
+            }
+            Node::Int(i) => {
+                wide.push(i as u64);
+                Packed::new(T_WIDE_INT, (wide.len() - 1) as u64)
+            }
+            Node::Float(f) => {
+                wide.push(f.to_bits());
+                Packed::new(T_FLOAT, (wide.len() - 1) as u64)
+            }
+            Node::Str { at, len } => Packed::new(T_STR, pair(at, len)?),
+            Node::List { len, end } => Packed::new(T_LIST, pair(end, len)?),
+            Node::Map { len, end } => Packed::new(T_MAP, pair(end, len)?),
+        })
+    }
+
+    fn decode(self, wide: &[u64]) -> Node {
+        let p = self.payload();
+        let (lo, hi) = (p as u32, (p >> 32) as u32);
+        let wide_at = |i: u64| wide.get(i as usize).copied().unwrap_or(0);
+        match self.tag() {
+            T_BOOL => Node::Bool(p != 0),
+            T_INT => Node::Int((self.0 as i64) >> 3),
+            T_WIDE_INT => Node::Int(wide_at(p) as i64),
+            T_FLOAT => Node::Float(f64::from_bits(wide_at(p))),
+            T_STR => Node::Str { at: lo, len: hi },
+            T_LIST => Node::List { len: hi, end: lo },
+            T_MAP => Node::Map { len: hi, end: lo },
+            _ => Node::Null,
+        }
+    }
+}
+
 /// One value tree (usually one Kubernetes object), stored flat. See the module documentation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
-    nodes: Vec<Node>,
+    nodes: Vec<Packed>,
+    /// Floats and integers too wide for a node.
+    wide: Vec<u64>,
     text: String,
 }
 
@@ -98,7 +172,9 @@ impl Doc {
 
     /// Bytes held (nodes and text), for memory accounting.
     pub fn heap_size(&self) -> usize {
-        self.nodes.capacity() * std::mem::size_of::<Node>() + self.text.capacity()
+        self.nodes.capacity() * std::mem::size_of::<Packed>()
+            + self.wide.capacity() * 8
+            + self.text.capacity()
     }
 
     /// Converts a JSON value (as the live path receives it).
@@ -113,11 +189,21 @@ impl Doc {
         self.root().to_json()
     }
 
-    /// A copy of `at` keeping only what `need` asks for (see [`Need`]).
+    /// A copy of `at` keeping only what `need` asks for (see [`Need`]), without spare
+    /// capacity: it is meant to be kept.
     pub fn project(at: Ref<'_>, need: &Need) -> Doc {
         let mut b = DocBuilder::default();
         b.copy_projected(at, need);
-        b.finish().unwrap_or_default()
+        let mut d = b.finish().unwrap_or_default();
+        d.shrink_to_fit();
+        d
+    }
+
+    /// Gives back spare capacity (for documents that are kept).
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.wide.shrink_to_fit();
+        self.text.shrink_to_fit();
     }
 
     /// A copy of the subtree at `at`.
@@ -133,8 +219,7 @@ impl<'a> Ref<'a> {
         self.doc
             .nodes
             .get(self.i as usize)
-            .copied()
-            .unwrap_or(Node::Null)
+            .map_or(Node::Null, |p| p.decode(&self.doc.wide))
     }
 
     /// The index after this node's subtree.
@@ -380,6 +465,7 @@ pub struct DocBuilder {
 impl DocBuilder {
     pub fn clear(&mut self) {
         self.doc.nodes.clear();
+        self.doc.wide.clear();
         self.doc.text.clear();
         self.open.clear();
         self.error = None;
@@ -403,7 +489,11 @@ impl DocBuilder {
         if let Some(top) = self.open.last_mut() {
             top.1 += 1;
         }
-        self.doc.nodes.push(n);
+        let p = Packed::encode(n, &mut self.doc.wide).unwrap_or_else(|| {
+            self.error = Some(BuildError::TooLarge);
+            Packed::new(T_NULL, 0)
+        });
+        self.doc.nodes.push(p);
     }
 
     fn text(&mut self, s: &str) -> Node {
@@ -474,11 +564,15 @@ impl DocBuilder {
             return;
         };
         let at = i as usize;
-        match self.doc.nodes[at] {
-            Node::List { .. } => self.doc.nodes[at] = Node::List { len: children, end },
-            Node::Map { .. } => {
+        let set = |b: &mut DocBuilder, n: Node| match Packed::encode(n, &mut b.doc.wide) {
+            Some(p) => b.doc.nodes[at] = p,
+            None => b.error = Some(BuildError::TooLarge),
+        };
+        match self.doc.nodes[at].tag() {
+            T_LIST => set(self, Node::List { len: children, end }),
+            T_MAP => {
                 let len = children / 2;
-                self.doc.nodes[at] = Node::Map { len, end };
+                set(self, Node::Map { len, end });
                 if self.error.is_none() {
                     if let Some(k) = duplicate_key(Ref { doc: &self.doc, i }) {
                         self.error = Some(BuildError::DuplicateKey(k.to_string()));
@@ -663,6 +757,26 @@ mod tests {
         assert!(r.path(&["spec", "missing"]).is_none());
         assert_eq!(r.path(&["spec", "ratio"]).unwrap().as_f64(), Some(0.5));
         assert_eq!(Doc::default().root().kind(), Kind::Null);
+    }
+
+    #[test]
+    fn numbers_of_every_width_survive() {
+        let v = json!([
+            0,
+            -1,
+            7,
+            1_152_921_504_606_846_975i64,
+            -1_152_921_504_606_846_976i64,
+            1_152_921_504_606_846_976i64,
+            i64::MIN,
+            i64::MAX,
+            0.25,
+            -1.5e300
+        ]);
+        let d = Doc::from_json(&v);
+        assert_eq!(d.to_json(), v);
+        assert_eq!(d.root().at(6).unwrap().as_i64(), Some(i64::MIN));
+        assert_eq!(std::mem::size_of::<Packed>(), 8);
     }
 
     #[test]
