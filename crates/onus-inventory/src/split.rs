@@ -944,11 +944,19 @@ impl Splitter<'_, '_> {
         }
     }
 
+    /// Column (bytes) of `buf[i]` in its line.
+    fn col_at(&self, i: usize) -> usize {
+        match self.buf[..i].iter().rposition(|&c| c == b'\n') {
+            Some(p) => i - p - 1,
+            None => self.buf_col + i,
+        }
+    }
+
     fn json(&mut self, r: &mut dyn BufRead) -> Result<(), Step> {
         let mut lex = Lex::default();
         let mut st = J::Top;
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        let (mut line, mut col) = (0usize, 0usize);
+        let mut line = self.buf_line;
         loop {
             let data = r.fill_buf()?;
             if data.is_empty() {
@@ -958,9 +966,18 @@ impl Splitter<'_, '_> {
             let mut i = self.buf.len();
             self.buf.extend_from_slice(data);
             r.consume(n);
-            while i < self.buf.len() {
-                let c = self.buf[i];
+            loop {
+                // What is deeper than this cannot change where to cut: skip it fast.
+                let floor = match st {
+                    J::Top => 0,
+                    J::Doc { .. } | J::Trailer { .. } => 1,
+                    J::Items { .. } => 2,
+                };
+                i = skip(&self.buf, i, &mut lex, floor, &mut line);
+                let Some(&c) = self.buf.get(i) else { break };
                 let tok = lex.step(c);
+                // Where to go on: the next byte, or `buf[next]` after a cut.
+                let mut next = i + 1;
                 st = match st {
                     J::Top => match tok {
                         Tok::Space => J::Top,
@@ -970,7 +987,7 @@ impl Splitter<'_, '_> {
                             J::Doc {
                                 start: i,
                                 line,
-                                col,
+                                col: self.col_at(i),
                                 keys,
                             }
                         }
@@ -978,23 +995,16 @@ impl Splitter<'_, '_> {
                             // Not a JSON stream (YAML flow documents, say): the rest of the
                             // file is read whole, as YAML.
                             let from = spans.last().map_or(0, |s| s.1);
-                            let gap = &self.buf[from..i];
-                            let (fl, fc) = match gap.iter().rposition(|&c| c == b'\n') {
-                                Some(_) => {
-                                    let nl = gap.iter().filter(|&&c| c == b'\n').count();
-                                    (line - nl, 0)
-                                }
-                                None => (line, col - gap.len()),
-                            };
                             let (fl, fc) = if from == 0 {
                                 (self.buf_line, self.buf_col)
                             } else {
-                                (fl, fc)
+                                let nl = self.buf[from..i].iter().filter(|&&c| c == b'\n');
+                                (line - nl.count(), self.col_at(from))
                             };
                             self.cut(from, fl, fc, Form::JsonDocs { spans })?;
                             r.read_to_end(&mut self.buf)?;
                             let len = self.buf.len();
-                            return self.cut(len, line, 0, Form::YamlDocs);
+                            return self.cut(len, 0, 0, Form::YamlDocs);
                         }
                     },
                     J::Doc {
@@ -1006,49 +1016,37 @@ impl Splitter<'_, '_> {
                         if self.buf.get(start) == Some(&b'{') {
                             keys.feed(tok, lex.depth, c);
                         }
-                        if tok == Tok::Open(b'[')
+                        let items = tok == Tok::Open(b'[')
                             && lex.depth == 2
                             && keys.key == Some(JKey::Items)
-                            && keys.after_colon
-                        {
-                            if keys.kind.is_none() {
-                                let after = self.buf_pos + i as u64 + 1;
-                                keys.kind = self.lookahead_json(after);
-                            }
-                            if keys.kind.as_deref().is_some_and(|k| k.ends_with("List")) {
-                                let docs = Form::JsonDocs {
-                                    spans: std::mem::take(&mut spans),
-                                };
-                                let frame = self.take_header(start, i + 1, l0, c0, docs)?;
-                                self.buf_line = line;
-                                self.buf_col = col + 1;
-                                i = 0;
-                                if c == b'\n' {
-                                    line += 1;
-                                    col = 0;
-                                } else {
-                                    col += 1;
-                                }
-                                st = J::Items {
-                                    frame,
-                                    spans: Vec::new(),
-                                    item: None,
-                                };
-                                continue;
-                            }
+                            && keys.after_colon;
+                        if items && keys.kind.is_none() {
+                            let after = self.buf_pos + i as u64 + 1;
+                            keys.kind = self.lookahead_json(after);
                         }
-                        if tok == Tok::Close && lex.depth == 0 {
+                        if items && keys.kind.as_deref().is_some_and(|k| k.ends_with("List")) {
+                            let col = self.col_at(i) + 1;
+                            let docs = Form::JsonDocs {
+                                spans: std::mem::take(&mut spans),
+                            };
+                            let frame = self.take_header(start, i + 1, l0, c0, docs)?;
+                            self.buf_line = line;
+                            self.buf_col = col;
+                            next = 0;
+                            J::Items {
+                                frame,
+                                spans: Vec::new(),
+                                item: None,
+                            }
+                        } else if tok == Tok::Close && lex.depth == 0 {
                             spans.push((start, i + 1));
                             if i + 1 >= self.target {
-                                let (nl, nc) = (line, col + 1);
+                                let col = self.col_at(i) + 1;
                                 let docs = Form::JsonDocs {
                                     spans: std::mem::take(&mut spans),
                                 };
-                                self.cut(i + 1, nl, nc, docs)?;
-                                i = 0;
-                                col += 1;
-                                st = J::Top;
-                                continue;
+                                self.cut(i + 1, line, col, docs)?;
+                                next = 0;
                             }
                             J::Top
                         } else {
@@ -1065,71 +1063,69 @@ impl Splitter<'_, '_> {
                         mut spans,
                         mut item,
                     } => {
-                        // `depth` 1 after a close: the array ended; 2: between elements.
+                        // Depth 3 after an open: an element starts; 1 after a close: the
+                        // array ends; 2: between elements.
                         let at_top = match tok {
                             Tok::Open(_) => lex.depth == 3,
                             Tok::Close => lex.depth == 1,
                             _ => lex.depth == 2,
                         };
-                        if !at_top || tok == Tok::Space || tok == Tok::InStr {
-                            J::Items { frame, spans, item }
-                        } else {
-                            match tok {
-                                Tok::Comma => {
-                                    if let Some(s) = item.take() {
-                                        spans.push((s, i));
-                                    }
-                                    J::Items { frame, spans, item }
+                        match tok {
+                            _ if !at_top => {}
+                            Tok::Space | Tok::InStr => {}
+                            Tok::Comma => {
+                                if let Some(s) = item.take() {
+                                    spans.push((s, i));
                                 }
-                                Tok::Close => {
-                                    if let Some(s) = item.take() {
-                                        spans.push((s, i));
-                                    }
-                                    self.cut(i, line, col, Form::JsonItems { spans })?;
-                                    // The `]` is now `buf[0]`, the trailer's first byte.
-                                    i = 0;
-                                    J::Trailer { frame }
+                            }
+                            Tok::Close => {
+                                if let Some(s) = item.take() {
+                                    spans.push((s, i));
                                 }
-                                _ => {
-                                    if item.is_none() {
-                                        if i >= self.target && !spans.is_empty() {
-                                            let full = std::mem::take(&mut spans);
-                                            self.cut(
-                                                i,
-                                                line,
-                                                col,
-                                                Form::JsonItems { spans: full },
-                                            )?;
-                                            i = 0;
-                                        }
-                                        item = Some(i);
+                                let col = self.col_at(i);
+                                self.cut(i, line, col, Form::JsonItems { spans })?;
+                                // The `]` is now `buf[0]`, the trailer's first byte.
+                                st = J::Trailer { frame };
+                                i = 1;
+                                continue;
+                            }
+                            _ => {
+                                if item.is_none() {
+                                    let mut at = i;
+                                    if i >= self.target && !spans.is_empty() {
+                                        let col = self.col_at(i);
+                                        let full = Form::JsonItems {
+                                            spans: std::mem::take(&mut spans),
+                                        };
+                                        self.cut(i, line, col, full)?;
+                                        at = 0;
+                                        next = 1;
                                     }
-                                    J::Items { frame, spans, item }
+                                    item = Some(at);
                                 }
                             }
                         }
+                        J::Items { frame, spans, item }
                     }
                     J::Trailer { frame } => {
                         if tok == Tok::Close && lex.depth == 0 {
-                            self.frame(frame, i + 1, line, col + 1, true)?;
-                            i = 0;
-                            col += 1;
-                            st = J::Top;
-                            continue;
+                            let col = self.col_at(i) + 1;
+                            self.frame(frame, i + 1, line, col, true)?;
+                            next = 0;
+                            J::Top
+                        } else {
+                            J::Trailer { frame }
                         }
-                        J::Trailer { frame }
                     }
                 };
                 if c == b'\n' {
                     line += 1;
-                    col = 0;
-                } else {
-                    col += 1;
                 }
-                i += 1;
+                i = next;
             }
         }
         let len = self.buf.len();
+        let col = self.col_at(len);
         match st {
             J::Top => self.cut(len, line, col, Form::JsonDocs { spans }),
             J::Doc { start, .. } => {
@@ -1164,13 +1160,17 @@ impl Splitter<'_, '_> {
             ..Lex::default()
         };
         let mut keys = Keys::default();
+        let mut lines = 0;
         loop {
             let data = r.fill_buf().ok()?;
             if data.is_empty() {
                 return None;
             }
             let n = data.len();
-            for &c in data {
+            let mut i = 0;
+            loop {
+                i = skip(data, i, &mut lex, 1, &mut lines);
+                let Some(&c) = data.get(i) else { break };
                 let tok = lex.step(c);
                 keys.feed(tok, lex.depth, c);
                 if keys.kind.is_some() {
@@ -1179,10 +1179,66 @@ impl Splitter<'_, '_> {
                 if lex.depth == 0 || lex.broken {
                     return None;
                 }
+                i += 1;
             }
             r.consume(n);
         }
     }
+}
+
+/// Bytes that matter to [`skip`] outside strings (1) and inside them (2).
+const SKIP: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = 3;
+    t[b'{' as usize] = 1;
+    t[b'}' as usize] = 1;
+    t[b'[' as usize] = 1;
+    t[b']' as usize] = 1;
+    t[b'\n' as usize] = 3;
+    t[b'\\' as usize] = 2;
+    t
+};
+
+/// Advances over JSON text deeper than `floor` (strings included), counting lines; stops at
+/// the first byte at `floor` or above. The hot loop of reading JSON: bytes that matter are
+/// found through a table.
+fn skip(b: &[u8], mut i: usize, lex: &mut Lex, floor: usize, line: &mut usize) -> usize {
+    while lex.depth > floor {
+        if lex.esc {
+            // The byte after a backslash, whatever it is.
+            let Some(&c) = b.get(i) else { break };
+            lex.esc = false;
+            if c == b'\n' {
+                *line += 1;
+            }
+            i += 1;
+            continue;
+        }
+        let mask = if lex.in_str { 2 } else { 1 };
+        while i < b.len() && SKIP[b[i] as usize] & mask == 0 {
+            i += 1;
+        }
+        let Some(&c) = b.get(i) else { break };
+        if c == b'\n' {
+            *line += 1;
+        }
+        if lex.in_str {
+            if c == b'\\' {
+                lex.esc = true;
+            } else if c == b'"' {
+                lex.in_str = false;
+            }
+        } else {
+            match c {
+                b'"' => lex.in_str = true,
+                b'{' | b'[' => lex.depth += 1,
+                b'}' | b']' => lex.depth -= 1,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]
