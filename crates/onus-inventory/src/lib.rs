@@ -31,8 +31,9 @@
 //! position in the input (files in order, then bytes), strictly increasing, so that results
 //! computed on several threads sort back into input order; [`Inventory::objects`] and
 //! [`Inventory::problems`] are in input order. Nesting is limited to 128 levels and YAML
-//! aliases to a million expanded nodes per object. Kinds are not interpreted here: unknown
-//! kinds are stored and simply never read by a check.
+//! aliases to a million expanded nodes per object; anchors do not reach from one item of a
+//! split `List` to another (each item is parsed alone; kubectl writes no anchors). Kinds
+//! are not interpreted here: unknown kinds are stored and simply never read by a check.
 //!
 //! ```
 //! let mut inv = onus_inventory::Inventory::default();
