@@ -707,3 +707,40 @@ fn damaged_lists_read_the_same_split_or_not() {
         }
     }
 }
+
+/// Hostile input: random texts over YAML's and JSON's indicators, deep nesting. Reading
+/// returns, whatever it returns.
+#[test]
+fn hostile_input_never_panics() {
+    let alphabet = b"-- \n\n:#\"'{}[],&*!|>%.\\ab1\t\r";
+    let mut seed: u64 = 42;
+    for _ in 0..1500 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (seed >> 40) as usize % 120;
+        let mut t = Vec::with_capacity(len + 20);
+        if seed & 1 == 0 {
+            t.extend_from_slice(b"{\"items\": [");
+        } else if seed & 2 == 0 {
+            t.extend_from_slice(b"kind: List\nitems:\n- ");
+        }
+        let mut s = seed;
+        for _ in 0..len {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+            t.push(alphabet[(s >> 33) as usize % alphabet.len()]);
+        }
+        let t = String::from_utf8(t).unwrap();
+        for chunk in [1, 1 << 30] {
+            let _ = read_texts(&[("h", &t)], chunk, 2, all());
+        }
+    }
+    for deep in [
+        format!("{{\"kind\": \"List\", \"items\": [{}", "[".repeat(100_000)),
+        format!("kind: List\nitems:\n- {}", "[".repeat(100_000)),
+        format!("kind: List\nitems:\n- {}", "{a: ".repeat(10_000)),
+        "- ".repeat(10_000),
+    ] {
+        assert!(read_texts(&[("d", &deep)], 64, 2, all()).is_err());
+    }
+}
