@@ -96,11 +96,11 @@ impl Store {
         let mut shared = HashMap::new();
         for o in inv.objects() {
             shared
-                .entry((o.kind.clone(), None))
+                .entry((o.kind.to_string(), None))
                 .or_insert_with(OnceLock::new);
             if let Some(ns) = &o.namespace {
                 shared
-                    .entry((o.kind.clone(), Some(ns.clone())))
+                    .entry((o.kind.to_string(), Some(ns.to_string())))
                     .or_insert_with(OnceLock::new);
             }
         }
@@ -128,7 +128,7 @@ impl Store {
                     idx.iter()
                         .map(|&i| match self.values[i].get() {
                             Some(v) => v.clone(),
-                            None => to_cel(&self.inv.objects()[i].value),
+                            None => to_cel(&self.inv.objects()[i].doc.to_json()),
                         })
                         .collect(),
                 ));
@@ -140,7 +140,7 @@ impl Store {
 
     fn value(&self, i: usize) -> Value {
         self.values[i]
-            .get_or_init(|| to_cel(&self.inv.objects()[i].value))
+            .get_or_init(|| to_cel(&self.inv.objects()[i].doc.to_json()))
             .clone()
     }
 
@@ -149,7 +149,7 @@ impl Store {
             .get_or_init(|| {
                 let v = match self.values[i].get() {
                     Some(v) => v.clone(),
-                    None => to_cel(&self.inv.objects()[i].value),
+                    None => to_cel(&self.inv.objects()[i].doc.to_json()),
                 };
                 Box::<dyn Val>::try_from(v).unwrap_or_else(|_| Box::new(CelNull))
             })
@@ -302,7 +302,7 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
             } else {
                 s.inv.indices_of_kind_in(&kind, &ns)
             };
-            let Some(&i) = idx.iter().find(|&&i| s.inv.objects()[i].name == name) else {
+            let Some(&i) = idx.iter().find(|&&i| *s.inv.objects()[i].name == *name) else {
                 return Ok(CowVal::Owned(Value::Null.try_into()?));
             };
             if let Some(v) = lend(ftx, "", || format!("{OBJECT}{i}")) {
@@ -325,7 +325,7 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
             for k in kinds.iter() {
                 for &i in s.inv.indices_of_kind(&str_arg(k, "namespacesWith")?) {
                     if let Some(ns) = &s.inv.objects()[i].namespace {
-                        set.insert(ns.clone());
+                        set.insert(ns.to_string());
                     }
                 }
             }

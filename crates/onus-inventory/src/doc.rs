@@ -177,6 +177,17 @@ impl Doc {
             + self.text.capacity()
     }
 
+    /// Number of nodes (scalars, keys and containers).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Gives back spare capacity (for documents that are kept).
+    pub fn shrink_to_fit(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.text.shrink_to_fit();
+    }
+
     /// Converts a JSON value (as the live path receives it).
     pub fn from_json(v: &Value) -> Doc {
         let mut b = DocBuilder::default();
@@ -586,6 +597,22 @@ impl DocBuilder {
     /// The first error so far (a duplicate key, say), without finishing.
     pub fn error(&self) -> Option<&BuildError> {
         self.error.as_ref()
+    }
+
+    /// Takes the error so far, so that building goes on (a reader that attributes a
+    /// duplicate key to one item of a larger document and keeps the others).
+    pub fn take_error(&mut self) -> Option<BuildError> {
+        self.error.take()
+    }
+
+    /// A copy of the node at `index` (see [`DocBuilder::len`] before it was added), once it
+    /// is complete: a scalar, or a container already closed. For YAML anchors.
+    pub fn subtree(&self, index: usize) -> Option<Doc> {
+        let i = u32::try_from(index).ok()?;
+        if index >= self.doc.nodes.len() || self.open.iter().any(|(o, _)| *o == i) {
+            return None;
+        }
+        Some(Doc::copy_of(Ref { doc: &self.doc, i }))
     }
 
     /// The document built so far, when every container is closed (without taking it).

@@ -145,6 +145,14 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             list
         }
     };
+    if a.parse_only && !a.live {
+        // Read and parse, keep nothing: the floor an audit is compared with.
+        let (inv, _) =
+            onus_inventory::read(&a.inputs, &onus_inventory::ReadOptions::default(), &|| ())
+                .map_err(|e| CliError::usage(e.to_string(), None))?;
+        eprintln!("{} objects", inv.seen());
+        return Ok(ExitCode::SUCCESS);
+    }
     let inv = if a.live {
         let snap = live::fetch(&a.cluster, &live::kinds(&checks))?;
         let mut inv = Inventory::default();
@@ -160,7 +168,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         Inventory::from_paths(&a.inputs).map_err(|e| CliError::usage(e.to_string(), None))?
     };
     if a.parse_only {
-        eprintln!("{} objects", inv.len());
+        eprintln!("{} objects", inv.seen());
         return Ok(ExitCode::SUCCESS);
     }
     if !inv.problems().is_empty() {
