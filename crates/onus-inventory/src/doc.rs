@@ -182,12 +182,6 @@ impl Doc {
         self.nodes.len()
     }
 
-    /// Gives back spare capacity (for documents that are kept).
-    pub fn shrink_to_fit(&mut self) {
-        self.nodes.shrink_to_fit();
-        self.text.shrink_to_fit();
-    }
-
     /// Converts a JSON value (as the live path receives it).
     pub fn from_json(v: &Value) -> Doc {
         let mut b = DocBuilder::default();
