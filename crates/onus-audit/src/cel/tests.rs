@@ -8,6 +8,8 @@ use serde_json::json;
 
 use super::*;
 
+mod checks;
+
 /// A world over documents, indexed as the engine will: lists per kind and per (kind,
 /// namespace), borrowed for `'a`.
 pub(super) struct Index<'a> {
