@@ -25,6 +25,8 @@ pub(crate) enum Ex {
     Map(Box<[(Ex, Ex)]>),
     /// `x.f`
     Select(Box<Ex>, Box<str>),
+    /// `x.f.g...`: selections walked in one go.
+    Path(Box<Ex>, Box<[Box<str>]>),
     /// `has(x.f)`
     Has(Box<Ex>, Box<str>),
     /// `x[i]`
@@ -37,6 +39,9 @@ pub(crate) enum Ex {
     /// `c ? a : b`
     Cond(Box<[Ex; 3]>),
     Bin(Op, Box<[Ex; 2]>),
+    /// `a + b + c...` (three operands or more, left to right): strings and lists are
+    /// concatenated in one allocation.
+    AddN(Box<[Ex]>),
     /// A function; a method's receiver is its first argument.
     Call(Fun, Box<[Ex]>),
     Dig(Box<Dig>),
@@ -45,6 +50,11 @@ pub(crate) enum Ex {
     /// `image(s).name` / `.tag` / `.digest`, without building the map.
     ImageField(Box<Ex>, ImagePart),
     Comp(Box<Comp>),
+    /// A part of a comprehension's body that reads no variable of it (nor of an enclosing
+    /// one): the same value at every iteration, computed once per evaluation. With
+    /// `objectsIn("PodDisruptionBudget", ns).exists(p, subset(.., dig(object, "spec..", {})))`
+    /// the `dig(object, ..)` is walked once, not once per budget.
+    Memo(usize, Box<Ex>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,11 +312,14 @@ pub(crate) fn compile(src: &str) -> Result<Program, CompileError> {
         info: &info,
         scope: Vec::new(),
         max_slots: 0,
+        memos: 0,
     };
     let root = c.expr(&ast)?;
     Ok(Program {
+        uses: Uses::of(&root),
         root,
         slots: c.max_slots,
+        memos: c.memos,
     })
 }
 
@@ -316,6 +329,7 @@ pub(crate) struct Compiler<'s> {
     /// Comprehension variables in scope, innermost last; a variable's slot is its index.
     scope: Vec<String>,
     pub(crate) max_slots: usize,
+    pub(crate) memos: usize,
 }
 
 #[cfg(test)]
@@ -328,6 +342,7 @@ impl Compiler<'static> {
             info: INFO.get_or_init(SourceInfo::default),
             scope: Vec::new(),
             max_slots: 0,
+            memos: 0,
         }
     }
 }
@@ -417,12 +432,11 @@ impl Compiler<'_> {
             "params" => Ex::Params,
             _ => match TYPES.iter().find(|t| **t == name) {
                 Some(t) => Ex::Const(Val::Type(t)),
-                None => return Err(self.err(
-                    e,
-                    format!(
-                        "undeclared reference to `{name}` (variables: object, item, now, params)"
-                    ),
-                )),
+                None => {
+                    let known = "variables: object, item, now, params";
+                    let msg = format!("undeclared reference to `{name}` ({known})");
+                    return Err(self.err(e, msg));
+                }
             },
         })
     }
@@ -457,7 +471,15 @@ impl Compiler<'_> {
                 }
             }
         }
-        Ok(Ex::Select(Box::new(x), field.into()))
+        Ok(match x {
+            Ex::Select(y, f) => Ex::Path(y, Box::new([f, field.into()])),
+            Ex::Path(y, fs) => {
+                let mut fs = fs.into_vec();
+                fs.push(field.into());
+                Ex::Path(y, fs.into())
+            }
+            x => Ex::Select(Box::new(x), field.into()),
+        })
     }
 
     fn map(&mut self, e: &IdedExpr, m: &::cel::common::ast::MapExpr) -> R<Ex> {
@@ -534,7 +556,19 @@ impl Compiler<'_> {
                 if n != 2 {
                     return Err(self.err(e, format!("operator {f} takes 2 operands")));
                 }
-                return Ok(Ex::Bin(op, self.two(args)?));
+                let [a, b] = *self.two(args)?;
+                return Ok(match (op, a) {
+                    (Op::Add, Ex::Bin(Op::Add, ab)) => {
+                        let [a0, a1] = *ab;
+                        Ex::AddN(Box::new([a0, a1, b]))
+                    }
+                    (Op::Add, Ex::AddN(xs)) => {
+                        let mut xs = xs.into_vec();
+                        xs.push(b);
+                        Ex::AddN(xs.into())
+                    }
+                    (op, a) => Ex::Bin(op, Box::new([a, b])),
+                });
             }
             match (f, n) {
                 (operators::LOGICAL_AND | operators::LOGICAL_OR, 2..) => {
@@ -572,7 +606,7 @@ impl Compiler<'_> {
                 (operators::OPT_INDEX | operators::OPT_SELECT, _) => {
                     return Err(self.err(e, "optional syntax is not supported"))
                 }
-                ("dig", 3) => return self.dig(e, args),
+                ("dig", 3) => return self.dig(args),
                 _ => {}
             }
         }
@@ -647,7 +681,7 @@ impl Compiler<'_> {
         )
     }
 
-    fn dig(&mut self, e: &IdedExpr, args: &[IdedExpr]) -> R<Ex> {
+    fn dig(&mut self, args: &[IdedExpr]) -> R<Ex> {
         let v = self.expr(&args[0])?;
         let path = match self.expr(&args[1])? {
             Ex::Const(p) => match funcs::dig_steps(&p) {
@@ -658,13 +692,42 @@ impl Compiler<'_> {
         };
         let default = self.expr(&args[2])?;
         let lazy = infallible(&default);
-        let _ = e;
         Ok(Ex::Dig(Box::new(Dig {
             v,
             path,
             default,
             lazy,
         })))
+    }
+
+    /// A part of a comprehension evaluated at every iteration, its invariant parts memoized.
+    fn body(&mut self, e: &IdedExpr) -> R<Ex> {
+        let mut x = self.expr(e)?;
+        self.hoist(&mut x);
+        Ok(x)
+    }
+
+    /// Wraps the largest parts of `x` that read no comprehension variable bound outside them
+    /// in [`Ex::Memo`].
+    fn hoist(&mut self, x: &mut Ex) {
+        if free_slots(x) == 0 {
+            if !matches!(
+                x,
+                Ex::Const(_)
+                    | Ex::Object
+                    | Ex::Item
+                    | Ex::Now
+                    | Ex::Params
+                    | Ex::Param(_)
+                    | Ex::Memo(..)
+            ) {
+                let inner = std::mem::replace(x, Ex::Const(Val::Null));
+                *x = Ex::Memo(self.memos, Box::new(inner));
+                self.memos += 1;
+            }
+            return;
+        }
+        children_mut(x, &mut |c| self.hoist(c));
     }
 
     fn comprehension(&mut self, c: &ComprehensionExpr) -> R<Ex> {
@@ -674,13 +737,13 @@ impl Compiler<'_> {
             if let Some(shape) = macro_shape(c) {
                 let var = self.push(&c.iter_var);
                 let kind = match shape {
-                    Shape::Exists(p) => CompKind::Exists(self.expr(p)?),
-                    Shape::All(p) => CompKind::All(self.expr(p)?),
-                    Shape::ExistsOne(p) => CompKind::ExistsOne(self.expr(p)?),
-                    Shape::Filter(p) => CompKind::Filter(self.expr(p)?),
+                    Shape::Exists(p) => CompKind::Exists(self.body(p)?),
+                    Shape::All(p) => CompKind::All(self.body(p)?),
+                    Shape::ExistsOne(p) => CompKind::ExistsOne(self.body(p)?),
+                    Shape::Filter(p) => CompKind::Filter(self.body(p)?),
                     Shape::Map(p, f) => {
-                        let p = p.map(|p| self.expr(p)).transpose()?;
-                        CompKind::Map(p, self.expr(f)?)
+                        let p = p.map(|p| self.body(p)).transpose()?;
+                        CompKind::Map(p, self.body(f)?)
                     }
                 };
                 self.scope.truncate(base);
@@ -697,8 +760,8 @@ impl Compiler<'_> {
         let accu = self.push(&c.accu_var);
         let var = self.push(&c.iter_var);
         let var2 = c.iter_var2.as_deref().map(|v| self.push(v));
-        let cond = self.expr(&c.loop_cond)?;
-        let step = self.expr(&c.loop_step)?;
+        let cond = self.body(&c.loop_cond)?;
+        let step = self.body(&c.loop_step)?;
         self.scope.truncate(accu + 1);
         let result = self.expr(&c.result)?;
         self.scope.truncate(base);
@@ -714,6 +777,167 @@ impl Compiler<'_> {
                 result,
             },
         })))
+    }
+}
+
+/// Which variables a program reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Uses {
+    pub object: bool,
+    pub item: bool,
+}
+
+impl Uses {
+    pub(crate) fn of(x: &Ex) -> Uses {
+        let mut u = Uses::default();
+        fn walk(x: &Ex, u: &mut Uses) {
+            match x {
+                Ex::Object => u.object = true,
+                Ex::Item => u.item = true,
+                _ => children(x, &mut |c| walk(c, u)),
+            }
+        }
+        walk(x, &mut u);
+        u
+    }
+}
+
+/// The comprehension slots `x` reads that are not bound inside it, as a bit set (slots from
+/// 63 on share the last bit, never cleared: such parts are never memoized).
+fn free_slots(x: &Ex) -> u64 {
+    let bit = |i: usize| 1u64 << i.min(63);
+    match x {
+        Ex::Slot(i) => bit(*i),
+        Ex::Comp(c) => {
+            let mut bound = bit(c.var) | c.var2.map_or(0, bit);
+            let mut inner = 0;
+            let mut outer = free_slots(&c.range);
+            match &c.kind {
+                CompKind::Exists(p)
+                | CompKind::All(p)
+                | CompKind::ExistsOne(p)
+                | CompKind::Filter(p) => inner |= free_slots(p),
+                CompKind::Map(p, f) => inner |= p.as_ref().map_or(0, free_slots) | free_slots(f),
+                CompKind::Fold {
+                    accu,
+                    init,
+                    cond,
+                    step,
+                    result,
+                } => {
+                    bound |= bit(*accu);
+                    outer |= free_slots(init);
+                    inner |= free_slots(cond) | free_slots(step) | free_slots(result);
+                }
+            }
+            outer | (inner & !(bound & !bit(63)))
+        }
+        _ => {
+            let mut s = 0;
+            children(x, &mut |c| s |= free_slots(c));
+            s
+        }
+    }
+}
+
+/// Calls `f` on each direct child of `x` (comprehensions: their range and body parts).
+pub(crate) fn children<'x>(x: &'x Ex, f: &mut dyn FnMut(&'x Ex)) {
+    match x {
+        Ex::Const(_)
+        | Ex::Object
+        | Ex::Item
+        | Ex::Now
+        | Ex::Params
+        | Ex::Param(_)
+        | Ex::Slot(_) => {}
+        Ex::List(xs) | Ex::Call(_, xs) | Ex::AddN(xs) => xs.iter().for_each(f),
+        Ex::Map(kvs) => kvs.iter().for_each(|(k, v)| {
+            f(k);
+            f(v)
+        }),
+        Ex::Select(x, _)
+        | Ex::Path(x, _)
+        | Ex::Has(x, _)
+        | Ex::Not(x)
+        | Ex::Neg(x)
+        | Ex::NotStrictlyFalse(x)
+        | Ex::Matches(x, _)
+        | Ex::ImageField(x, _)
+        | Ex::Memo(_, x) => f(x),
+        Ex::Index(xs) | Ex::And(xs) | Ex::Or(xs) | Ex::Bin(_, xs) => xs.iter().for_each(f),
+        Ex::Cond(xs) => xs.iter().for_each(f),
+        Ex::Dig(d) => {
+            f(&d.v);
+            if let DigPath::Dyn(p) = &d.path {
+                f(p);
+            }
+            f(&d.default);
+        }
+        Ex::Comp(c) => {
+            f(&c.range);
+            match &c.kind {
+                CompKind::Exists(p)
+                | CompKind::All(p)
+                | CompKind::ExistsOne(p)
+                | CompKind::Filter(p) => f(p),
+                CompKind::Map(p, g) => {
+                    if let Some(p) = p {
+                        f(p);
+                    }
+                    f(g);
+                }
+                CompKind::Fold {
+                    init,
+                    cond,
+                    step,
+                    result,
+                    ..
+                } => {
+                    f(init);
+                    f(cond);
+                    f(step);
+                    f(result);
+                }
+            }
+        }
+    }
+}
+
+/// [`children`], mutably. A comprehension's parts are left alone: they were hoisted when it
+/// was compiled, and the comprehension as a whole is memoized when it can be.
+fn children_mut(x: &mut Ex, f: &mut dyn FnMut(&mut Ex)) {
+    match x {
+        Ex::Const(_)
+        | Ex::Object
+        | Ex::Item
+        | Ex::Now
+        | Ex::Params
+        | Ex::Param(_)
+        | Ex::Slot(_)
+        | Ex::Memo(..) => {}
+        Ex::List(xs) | Ex::Call(_, xs) | Ex::AddN(xs) => xs.iter_mut().for_each(f),
+        Ex::Map(kvs) => kvs.iter_mut().for_each(|(k, v)| {
+            f(k);
+            f(v)
+        }),
+        Ex::Select(x, _)
+        | Ex::Path(x, _)
+        | Ex::Has(x, _)
+        | Ex::Not(x)
+        | Ex::Neg(x)
+        | Ex::NotStrictlyFalse(x)
+        | Ex::Matches(x, _)
+        | Ex::ImageField(x, _) => f(x),
+        Ex::Index(xs) | Ex::And(xs) | Ex::Or(xs) | Ex::Bin(_, xs) => xs.iter_mut().for_each(f),
+        Ex::Cond(xs) => xs.iter_mut().for_each(f),
+        Ex::Dig(d) => {
+            f(&mut d.v);
+            if let DigPath::Dyn(p) = &mut d.path {
+                f(p);
+            }
+            f(&mut d.default);
+        }
+        Ex::Comp(c) => f(&mut c.range),
     }
 }
 

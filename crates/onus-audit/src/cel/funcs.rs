@@ -4,6 +4,10 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, TimeDelta, Timelike};
 
+use std::sync::Arc;
+
+use onus_inventory::doc::{Kind, Ref};
+
 use super::compile::{Fun, ImagePart, Step, TimePart};
 use super::value::{equal, list_elems, map_entries, map_get, Map, Val};
 use super::EvalError;
@@ -174,7 +178,7 @@ pub(crate) fn pure<'a>(f: Fun, a: &[&Val<'a>]) -> R<'a> {
         (Fun::Selects, [s, l]) => Val::Bool(selects(s, l)),
         (Fun::Subset, [x, y]) => Val::Bool(subset(x, y)),
         (Fun::PodSpec, [o]) => pod_spec(o),
-        (Fun::Ref, [o]) => Val::string(object_ref(o)),
+        (Fun::Ref, [o]) => Val::Str(super::Str::Shared(object_ref(o))),
         (Fun::NsOf, [o]) => ns_of(o),
         (Fun::Cert, [s]) => cert(s),
         (Fun::Minor, [s]) => Val::Int(
@@ -368,6 +372,18 @@ pub(crate) fn child<'a>(v: &Val<'a>, step: &Step) -> Option<Val<'a>> {
 /// `dig(v, path, default)` once the path is known: the value at the path when every step
 /// exists and it is not null.
 pub(crate) fn dig_walk<'a>(v: &Val<'a>, steps: &[Step]) -> Option<Val<'a>> {
+    // Within a document, step from node to node (the usual case: no conversion per step).
+    if let Val::Node(r) = v {
+        let mut cur = *r;
+        for s in steps {
+            cur = match cur.kind() {
+                Kind::Map => cur.get(&s.key)?,
+                Kind::List => cur.at(s.index?)?,
+                _ => return None,
+            };
+        }
+        return Some(Val::node(cur)).filter(|v| !v.is_null());
+    }
     let mut cur = v.clone();
     for s in steps {
         cur = child(&cur, s)?;
@@ -378,6 +394,18 @@ pub(crate) fn dig_walk<'a>(v: &Val<'a>, steps: &[Step]) -> Option<Val<'a>> {
 /// `podSpec(o)`: a Pod's `spec`, a CronJob's `spec.jobTemplate.spec.template.spec`, any other
 /// workload's `spec.template.spec`; `{}` when absent.
 pub(crate) fn pod_spec<'a>(o: &Val<'a>) -> Val<'a> {
+    if let Val::Node(r) = o {
+        let found = (|| {
+            let kind = r.get("kind")?;
+            let spec = r.get("spec")?;
+            match kind.as_str()? {
+                "Pod" => Some(spec),
+                "CronJob" => spec.path(&["jobTemplate", "spec", "template", "spec"]),
+                _ => spec.path(&["template", "spec"]),
+            }
+        })();
+        return found.map_or(Val::Map(Map::default()), Val::node);
+    }
     let found = (|| {
         let kind = o.get("kind")?;
         let spec = o.get("spec")?;
@@ -403,15 +431,46 @@ fn str_at<'v>(o: &'v Val<'_>, path: &[&str]) -> Option<Val<'v>> {
 }
 
 /// `ref(o)`: `namespace/Kind/name`, or `Kind/name` without a namespace.
-pub(crate) fn object_ref(o: &Val<'_>) -> String {
+pub(crate) fn object_ref(o: &Val<'_>) -> Arc<str> {
+    if let Val::Node(r) = o {
+        // Within a document: `metadata` looked up once, one allocation.
+        fn s(r: Option<Ref<'_>>) -> Option<&str> {
+            r.and_then(|r| r.as_str())
+        }
+        let kind = s(r.get("kind")).unwrap_or("");
+        let md = r.get("metadata");
+        let name = s(md.and_then(|m| m.get("name"))).unwrap_or("");
+        return match s(md.and_then(|m| m.get("namespace"))) {
+            Some(ns) => concat_strs(&[ns, "/", kind, "/", name]),
+            None => concat_strs(&[kind, "/", name]),
+        };
+    }
     let kind = str_at(o, &["kind"]);
     let name = str_at(o, &["metadata", "name"]);
     let kind = kind.as_ref().and_then(|k| k.as_str()).unwrap_or("");
     let name = name.as_ref().and_then(|k| k.as_str()).unwrap_or("");
     match str_at(o, &["metadata", "namespace"]) {
-        Some(ns) => format!("{}/{kind}/{name}", ns.as_str().unwrap_or("")),
-        None => format!("{kind}/{name}"),
+        Some(ns) => concat_strs(&[ns.as_str().unwrap_or(""), "/", kind, "/", name]),
+        None => concat_strs(&[kind, "/", name]),
     }
+}
+
+/// Strings joined into one shared string, with a single allocation when short.
+pub(crate) fn concat_strs(parts: &[&str]) -> Arc<str> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let mut buf = [0u8; 256];
+    if total <= buf.len() {
+        let mut n = 0;
+        for p in parts {
+            buf[n..n + p.len()].copy_from_slice(p.as_bytes());
+            n += p.len();
+        }
+        // Concatenated UTF-8 is UTF-8; the fallback below is never taken.
+        if let Ok(s) = std::str::from_utf8(&buf[..n]) {
+            return s.into();
+        }
+    }
+    parts.concat().into()
 }
 
 /// `nsOf(o)`: the namespace, or `""`.

@@ -7,25 +7,50 @@ use std::cmp::Ordering;
 use onus_inventory::doc::Kind;
 
 use super::compile::{Comp, CompKind, Dig, DigPath, Ex, Fun, Op, Param, Step};
-use super::funcs::{self, no_overload, str_arg};
-use super::value::{compare, equal, list_elems, map_get, List, Map, Val};
+use super::funcs::{self, concat_strs, no_overload, str_arg};
+use super::value::{compare, equal, list_elems, map_get, List, Map, Str, Val};
 use super::{Env, EvalError, Params, Program};
+use smallvec::SmallVec;
 
 type R<'a> = Result<Val<'a>, EvalError>;
 
 pub(crate) fn eval<'a>(p: &Program, env: &Env<'_, 'a>) -> R<'a> {
-    // Slots on the stack unless the expression nests comprehensions deeply.
-    let mut inline: [Val<'a>; 8] = Default::default();
-    let mut heap = Vec::new();
-    let slots: &mut [Val<'a>] = if p.slots <= inline.len() {
-        &mut inline[..p.slots]
-    } else {
-        heap.resize(p.slots, Val::Null);
-        &mut heap
-    };
+    // Slots and memos on the stack, sized for the program, unless it needs many.
+    match p.slots.max(p.memos) {
+        0 => run::<0>(p, env),
+        1..=2 => run::<2>(p, env),
+        3..=4 => run::<4>(p, env),
+        5..=8 => run::<8>(p, env),
+        _ => run_with(
+            p,
+            env,
+            &mut vec![Val::Null; p.slots],
+            &mut vec![None; p.memos],
+        ),
+    }
+}
+
+fn run<'a, const N: usize>(p: &Program, env: &Env<'_, 'a>) -> R<'a> {
+    let mut slots: [Val<'a>; N] = std::array::from_fn(|_| Val::Null);
+    let mut memos: [Option<Val<'a>>; N] = std::array::from_fn(|_| None);
+    let (s, m) = (p.slots.min(N), p.memos.min(N));
+    run_with(p, env, &mut slots[..s], &mut memos[..m])
+}
+
+fn run_with<'a>(
+    p: &Program,
+    env: &Env<'_, 'a>,
+    slots: &mut [Val<'a>],
+    memos: &mut [Option<Val<'a>>],
+) -> R<'a> {
+    // `object` and `item` made scalars if they are `Node`s of scalars, once.
+    let bound = |v: &Val<'a>, used: bool| if used { v.clone().normal() } else { Val::Null };
     let mut m = Machine {
+        object: bound(&env.object, p.uses.object),
+        item: bound(&env.item, p.uses.item),
         env,
         slots,
+        memos,
         cert: None,
     };
     m.ev(&p.root)
@@ -33,7 +58,10 @@ pub(crate) fn eval<'a>(p: &Program, env: &Env<'_, 'a>) -> R<'a> {
 
 struct Machine<'r, 'e, 'a> {
     env: &'r Env<'e, 'a>,
+    object: Val<'a>,
+    item: Val<'a>,
     slots: &'r mut [Val<'a>],
+    memos: &'r mut [Option<Val<'a>>],
     /// The last certificate parsed and its result: a rule often calls `cert()` several times
     /// on the same value, and parsing one costs microseconds.
     cert: Option<(Val<'a>, Val<'a>)>,
@@ -83,8 +111,8 @@ impl<'a> Machine<'_, '_, 'a> {
     fn ev(&mut self, ex: &Ex) -> R<'a> {
         match ex {
             Ex::Const(v) => Ok(v.clone()),
-            Ex::Object => Ok(self.env.object.clone().normal()),
-            Ex::Item => Ok(self.env.item.clone().normal()),
+            Ex::Object => Ok(self.object.clone()),
+            Ex::Item => Ok(self.item.clone()),
             Ex::Now => Ok(Val::Timestamp(self.env.now)),
             Ex::Params => Ok(params(self.env.params)),
             Ex::Param(p) => Ok(match p {
@@ -121,6 +149,36 @@ impl<'a> Machine<'_, '_, 'a> {
             Ex::Select(x, f) => {
                 let v = self.ev(x)?;
                 select(&v, f)
+            }
+            Ex::Path(x, fs) => {
+                let mut v = self.ev(x)?;
+                let mut fs = fs.iter();
+                // Within a document, step from node to node.
+                if let Val::Node(r) = v {
+                    let mut cur = r;
+                    for f in fs.by_ref() {
+                        match cur.get(f) {
+                            Some(next) => cur = next,
+                            None => return select(&Val::node(cur), f),
+                        }
+                    }
+                    return Ok(Val::node(cur));
+                }
+                for f in fs {
+                    v = select(&v, f)?;
+                }
+                Ok(v)
+            }
+            Ex::AddN(xs) => self.add_n(xs),
+            Ex::Memo(i, x) => {
+                if let Some(Some(v)) = self.memos.get(*i) {
+                    return Ok(v.clone());
+                }
+                let v = self.ev(x)?;
+                if let Some(m) = self.memos.get_mut(*i) {
+                    *m = Some(v.clone());
+                }
+                Ok(v)
             }
             Ex::Has(x, f) => {
                 let v = self.ev(x)?;
@@ -191,6 +249,40 @@ impl<'a> Machine<'_, '_, 'a> {
             (Err(e), _) | (_, Err(e)) => Err(e),
             (Ok(x), Ok(y)) => Err(no_overload(if or { "_||_" } else { "_&&_" }, &[&x, &y])),
         }
+    }
+
+    /// `a + b + c...`: all strings or all lists are concatenated at once; anything else
+    /// adds left to right as nested `+` would (same results, same first error).
+    fn add_n(&mut self, xs: &[Ex]) -> R<'a> {
+        let mut parts: SmallVec<[Val<'a>; 6]> = SmallVec::new();
+        let mut rest = xs.iter();
+        let mut uniform = true;
+        for x in rest.by_ref() {
+            let v = self.ev(x)?;
+            let same = match parts.first() {
+                None => matches!(v, Val::Str(_)) || v.is_list(),
+                Some(Val::Str(_)) => matches!(v, Val::Str(_)),
+                Some(_) => v.is_list(),
+            };
+            parts.push(v);
+            if !same {
+                uniform = false;
+                break;
+            }
+        }
+        if uniform {
+            return concat(&parts).ok_or_else(internal);
+        }
+        let mut it = parts.into_iter();
+        let mut acc = it.next().ok_or_else(internal)?;
+        for v in it {
+            acc = binary(Op::Add, &acc, &v)?;
+        }
+        for x in rest {
+            let v = self.operand(x)?;
+            acc = binary(Op::Add, &acc, &v)?;
+        }
+        Ok(acc)
     }
 
     fn call(&mut self, f: Fun, args: &[Ex]) -> R<'a> {
@@ -529,10 +621,7 @@ fn add<'a>(a: &Val<'a>, b: &Val<'a>) -> Option<R<'a>> {
         } else if x.is_empty() {
             b.clone()
         } else {
-            let mut s = String::with_capacity(x.len() + y.len());
-            s.push_str(x);
-            s.push_str(y);
-            Val::string(s)
+            Val::Str(Str::Shared(concat_strs(&[x, y])))
         }),
         (Val::Bytes(x), Val::Bytes(y)) => {
             Ok(Val::Bytes(x.iter().chain(y.iter()).copied().collect()))
@@ -578,4 +667,32 @@ fn sub<'a>(a: &Val<'a>, b: &Val<'a>) -> Option<R<'a>> {
             .ok_or_else(|| EvalError::new("duration overflow")),
         _ => return None,
     })
+}
+
+/// Strings or lists joined (all of one of them, as [`Machine::add_n`] collects them); a part
+/// is returned as is when the others are empty. `None` for other values.
+fn concat<'a>(parts: &[Val<'a>]) -> Option<Val<'a>> {
+    let non_empty: SmallVec<[&Val<'a>; 6]> = parts
+        .iter()
+        .filter(|v| match v {
+            Val::Str(s) => !s.is_empty(),
+            _ => v.container_len() != Some(0),
+        })
+        .collect();
+    match (parts.first()?, &non_empty[..]) {
+        (first, []) => Some(first.clone()),
+        (_, [one]) => Some((*one).clone()),
+        (Val::Str(_), many) => {
+            let strs: SmallVec<[&str; 6]> = many.iter().filter_map(|v| v.as_str()).collect();
+            Some(Val::Str(Str::Shared(concat_strs(&strs))))
+        }
+        (_, many) => {
+            let n = many.iter().filter_map(|v| v.container_len()).sum();
+            let mut out = Vec::with_capacity(n);
+            for v in many {
+                out.extend(list_elems(v)?);
+            }
+            Some(Val::List(List::from_vec(out)))
+        }
+    }
 }

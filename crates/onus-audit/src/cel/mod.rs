@@ -43,12 +43,16 @@ pub struct Program {
     root: compile::Ex,
     /// Comprehension variables (and accumulators) live at once, at most.
     slots: usize,
+    /// Values computed once per evaluation (see [`compile::Ex::Memo`]).
+    memos: usize,
+    uses: compile::Uses,
 }
 
 impl std::fmt::Debug for Program {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Program")
             .field("slots", &self.slots)
+            .field("memos", &self.memos)
             .finish_non_exhaustive()
     }
 }

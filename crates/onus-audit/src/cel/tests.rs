@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::*;
 
+mod bench;
 mod checks;
 
 /// A world over documents, indexed as the engine will: lists per kind and per (kind,
@@ -507,6 +508,8 @@ fn general_comprehensions() {
         let mut c = compile::Compiler::for_tests();
         let root = c.expr(&ast).unwrap();
         let p = Program {
+            memos: c.memos,
+            uses: compile::Uses::of(&root),
             root,
             slots: c.max_slots,
         };
@@ -859,4 +862,94 @@ fn world_helpers() {
         run("namespacesWith(['Pod', 'Node'])").unwrap_err(),
         "kinds `Pod`, `Node` are not all kept: declare them in the check's `kinds`"
     );
+}
+
+#[test]
+fn chains_of_additions() {
+    assert_eq!(ev("1 + 2 + 3 + 4"), "10");
+    assert_eq!(ev("'a' + 'b' + 'c'"), "\"abc\"");
+    assert_eq!(ev("'' + '' + 'x' + ''"), "\"x\"");
+    assert_eq!(ev("[1] + [] + [2, 3] + [[4]]"), "[1, 2, 3, [4]]");
+    assert_eq!(ev("[] + [] + []"), "[]");
+    assert_eq!(
+        ev("duration('1h') + duration('1m') + duration('1s') == duration('3661s')"),
+        "true"
+    );
+    let long = "x".repeat(300);
+    assert_eq!(ev(&format!("size('{long}' + '-' + '{long}')")), "601");
+    assert_eq!(
+        on(
+            "object.a + '/' + object.b + '/' + object.c",
+            json!({"a": "é", "b": "", "c": "z"})
+        ),
+        "\"é//z\""
+    );
+    assert_eq!(
+        on("object.l + [3] + object.l", json!({"l": [1, 2]})),
+        "[1, 2, 3, 1, 2]"
+    );
+    assert!(err("'a' + 'b' + 1").contains("no such overload: _+_(string, int)"));
+    assert!(err("'a' + 1 + 'b'").contains("no such overload: _+_(string, int)"));
+    assert!(err("[1] + [2] + 'c' + 1/0").contains("no such overload: _+_(list, string)"));
+    // Left to right, as written: the overflow happens before the subtraction.
+    assert!(err("9223372036854775807 + 1 + -1").contains("overflow"));
+    assert_eq!(ev("9223372036854775807 + (1 + -1)"), "9223372036854775807");
+}
+
+#[test]
+fn invariant_parts_of_loops() {
+    let o = json!({"spec": {"list": [1, 2, 3]}, "kind": "K"});
+    // Parts reading an outer loop's variable are not computed once.
+    assert_eq!(
+        ev("[1, 2].map(x, [10, 20].map(y, x + y))"),
+        "[[11, 21], [12, 22]]"
+    );
+    assert_eq!(ev("[1, 2].map(x, [3].map(y, x))"), "[[1], [2]]");
+    assert_eq!(ev("[1, 2].map(x, [1, 2].filter(y, y > 1))"), "[[2], [2]]");
+    assert_eq!(
+        ev("[[1], [2]].map(l, l.exists(y, y == 2))"),
+        "[false, true]"
+    );
+    assert_eq!(
+        on("[1, 2].map(x, size(object.spec.list) + x)", o.clone()),
+        "[4, 5]"
+    );
+    assert_eq!(
+        on(
+            "object.spec.list.map(x, object.spec.list.filter(y, y > x))",
+            o.clone()
+        ),
+        "[[2, 3], [3], []]"
+    );
+    assert_eq!(
+        on("[1, 2].exists(x, object.kind == 'K' && x == 2)", o.clone()),
+        "true"
+    );
+    // An invariant part that fails fails at every iteration.
+    assert_eq!(
+        eval_with("[1, 2].map(x, object.missing)", Some(&o), &[]),
+        Err("no such key: missing".into())
+    );
+    assert_eq!(
+        on("[1, 2].exists(x, x == 2 || object.missing)", o.clone()),
+        "true"
+    );
+    let p = Program::compile("[1, 2].map(x, [3].map(y, object.kind + string(y)))").unwrap();
+    assert!(p.memos >= 1, "{p:?}");
+    assert_eq!(
+        on(
+            "[1, 2].map(x, [3].map(y, object.kind + string(y)))",
+            o.clone()
+        ),
+        "[[\"K3\"], [\"K3\"]]"
+    );
+    // Selections in a row, on documents and built maps, with the failing step named.
+    assert_eq!(ev("{'a': {'b': {'c': 1}}}.a.b.c"), "1");
+    assert_eq!(
+        eval_with("object.spec.nope.deeper", Some(&o), &[]),
+        Err("no such key: nope".into())
+    );
+    assert!(eval_with("object.spec.list.x", Some(&o), &[])
+        .unwrap_err()
+        .contains("cannot select field `x` of a list"));
 }

@@ -65,7 +65,7 @@ pub(crate) fn audit_inventory(c: &Check, inv: &Inventory, now: &str, latest: &st
         let obj = object.clone().unwrap_or(Val::Null);
         let default_id = match &object {
             None => c.id.clone(),
-            Some(o) => funcs::object_ref(o),
+            Some(o) => funcs::object_ref(o).to_string(),
         };
         let env = Env {
             object: obj.clone(),
