@@ -29,6 +29,7 @@
 mod compile;
 mod funcs;
 mod interp;
+mod reads;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -36,6 +37,7 @@ mod value;
 use chrono::{DateTime, FixedOffset};
 use onus_inventory::doc::Ref;
 
+pub use reads::{reads, Reads};
 pub use value::{equal, List, Map, Str, Val};
 
 /// A compiled expression. `Send + Sync`: compile once, evaluate from any thread.

@@ -10,6 +10,7 @@ use super::*;
 
 mod bench;
 mod checks;
+mod reads;
 
 /// A world over documents, indexed as the engine will: lists per kind and per (kind,
 /// namespace), borrowed for `'a`.

@@ -7,7 +7,7 @@ use onus_inventory::Inventory;
 
 use super::{at, Index, CERT, W};
 use crate::catalog::{self, Check, Scope};
-use crate::cel::{funcs, parse_version, Env, Params, Program, Val};
+use crate::cel::{funcs, parse_version, reads, Env, Params, Program, Val};
 
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
@@ -33,17 +33,65 @@ pub(crate) fn audit(c: &Check, yaml: &str, now: &str, latest: &str) -> Outcome {
 }
 
 pub(crate) fn audit_inventory(c: &Check, inv: &Inventory, now: &str, latest: &str) -> Outcome {
+    audit_as(c, &Compiled::of(c), inv, now, latest, false)
+}
+
+/// A check's expressions, compiled.
+pub(crate) struct Compiled {
+    when: Option<Program>,
+    items: Option<Program>,
+    item_id: Option<Program>,
+    rule: Program,
+}
+
+impl Compiled {
+    pub(crate) fn of(c: &Check) -> Compiled {
+        let prog = |s: &Option<String>| s.as_deref().map(|s| Program::compile(s).unwrap());
+        Compiled {
+            when: prog(&c.when),
+            items: prog(&c.items),
+            item_id: prog(&c.item_id),
+            rule: Program::compile(&c.rule).unwrap(),
+        }
+    }
+}
+
+/// With `project`, objects are first cut down to what [`reads`] says the check reads: the
+/// world's objects to their kind's need, judged objects to the object's need.
+pub(crate) fn audit_as(
+    c: &Check,
+    p: &Compiled,
+    inv: &Inventory,
+    now: &str,
+    latest: &str,
+    project: bool,
+) -> Outcome {
+    let (when, items, item_id, rule) = (&p.when, &p.items, &p.item_id, &p.rule);
     let docs: Vec<Doc> = inv
         .objects()
         .iter()
         .map(|o| Doc::from_json(&o.value))
         .collect();
-    let mut ix = Index::new(&docs);
+    let (world_docs, judged_docs) = if project {
+        let r = reads(when.as_ref(), items.as_ref(), item_id.as_ref(), rule);
+        assert!(!r.dynamic_kinds, "{}", c.id);
+        let base = reads(None, None, None, &Program::compile("true").unwrap()).object;
+        let world = docs
+            .iter()
+            .zip(inv.objects())
+            .map(|(d, o)| Doc::project(d.root(), r.kinds.get(&o.kind).unwrap_or(&base)))
+            .collect();
+        let judged = docs
+            .iter()
+            .map(|d| Doc::project(d.root(), &r.object))
+            .collect();
+        (world, judged)
+    } else {
+        (docs.clone(), docs)
+    };
+    let mut ix = Index::new(&world_docs);
     ix.kept = Some(c.kinds.iter().cloned().collect());
     let world = W(&ix);
-    let prog = |s: &Option<String>| s.as_deref().map(|s| Program::compile(s).unwrap());
-    let (when, items, item_id) = (prog(&c.when), prog(&c.items), prog(&c.item_id));
-    let rule = Program::compile(&c.rule).unwrap();
     let (major, minor) = parse_version(latest).unwrap();
     let params = Params {
         k8s_latest: latest.into(),
@@ -57,7 +105,7 @@ pub(crate) fn audit_inventory(c: &Check, inv: &Inventory, now: &str, latest: &st
             .subjects
             .iter()
             .flat_map(|k| inv.indices_of_kind(k).iter())
-            .map(|&i| Some(Val::node(docs[i].root())))
+            .map(|&i| Some(Val::node(judged_docs[i].root())))
             .collect(),
     };
     let mut out = Outcome::default();
@@ -183,9 +231,7 @@ fn every_builtin_check_compiles() {
     }
 }
 
-#[test]
-fn network_default_deny() {
-    let y = r#"
+const NETWORK: &str = r#"
 kind: Deployment
 apiVersion: apps/v1
 metadata: {name: web, namespace: shop}
@@ -217,6 +263,10 @@ apiVersion: networking.k8s.io/v1
 metadata: {name: partial, namespace: jobs}
 spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Ingress]}
 "#;
+
+#[test]
+fn network_default_deny() {
+    let y = NETWORK;
     let r = run("network.default-deny", y);
     assert_eq!(r.checked, 2);
     assert_eq!(r.failures, pairs(&[("jobs", "no-default-deny-ingress")]));
@@ -235,9 +285,7 @@ spec:
     excludedNamespaces: [scratch]
 "#;
 
-#[test]
-fn backup_pvc_covered() {
-    let pvcs = r#"
+const PVCS: &str = r#"
 ---
 kind: PersistentVolumeClaim
 apiVersion: v1
@@ -247,6 +295,10 @@ kind: PersistentVolumeClaim
 apiVersion: v1
 metadata: {name: cache, namespace: other}
 "#;
+
+#[test]
+fn backup_pvc_covered() {
+    let pvcs = PVCS;
     let id = "backup.pvc-covered";
     let r = run(id, &format!("{SCHEDULE}{pvcs}"));
     assert_eq!(
@@ -270,9 +322,7 @@ metadata: {name: cache, namespace: other}
     assert_eq!(r.checked, 0);
 }
 
-#[test]
-fn backup_recent() {
-    let backups = r#"
+const BACKUPS: &str = r#"
 ---
 kind: Backup
 apiVersion: velero.io/v1
@@ -284,6 +334,10 @@ apiVersion: velero.io/v1
 metadata: {name: daily-2, namespace: velero, labels: {velero.io/schedule-name: daily}}
 status: {phase: PartiallyFailed, completionTimestamp: "2025-06-02T02:10:00Z"}
 "#;
+
+#[test]
+fn backup_recent() {
+    let backups = BACKUPS;
     let y = format!("{SCHEDULE}{backups}");
     let id = "backup.recent";
     assert_eq!(run_at(id, &y, "2025-06-01T12:00:00Z").failures, vec![]);
@@ -487,9 +541,7 @@ fn images_pinned() {
     assert_eq!(r.checked, 6);
 }
 
-#[test]
-fn access_cluster_admin() {
-    let y = r#"
+const ACCESS: &str = r#"
 kind: ClusterRoleBinding
 apiVersion: rbac.authorization.k8s.io/v1
 metadata: {name: cluster-admin}
@@ -511,6 +563,10 @@ metadata: {name: view-all}
 roleRef: {kind: ClusterRole, name: view}
 subjects: [{kind: Group, name: "system:authenticated"}]
 "#;
+
+#[test]
+fn access_cluster_admin() {
+    let y = ACCESS;
     let id = "access.cluster-admin";
     let r = run(id, y);
     assert_eq!(r.checked, 2);
@@ -620,9 +676,7 @@ fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}\n")).collect()
 }
 
-#[test]
-fn version_supported() {
-    let y = r#"
+const NODES: &str = r#"
 kind: Node
 apiVersion: v1
 metadata: {name: node-a}
@@ -638,6 +692,10 @@ apiVersion: v1
 metadata: {name: node-c}
 status: {nodeInfo: {}}
 "#;
+
+#[test]
+fn version_supported() {
+    let y = NODES;
     let at = |latest: &str| {
         audit(
             &check("version.supported"),
@@ -657,19 +715,7 @@ status: {nodeInfo: {}}
     assert_eq!(ids(&at("1.35")), vec!["node-a", "node-b", "node-c"]);
 }
 
-#[test]
-fn provider_promises() {
-    let checks = [
-        "provider.volume-snapshot-class",
-        "provider.ingress-class",
-        "provider.autoscaling-api",
-        "provider.default-storage-class",
-    ];
-    for id in checks {
-        let r = run(id, "kind: Node\napiVersion: v1\nmetadata: {name: n}\n");
-        assert_eq!((r.checked, ids(&r)), (1, vec!["cluster"]), "{id}");
-    }
-    let y = r#"
+const PROVIDERS: &str = r#"
 kind: VolumeSnapshotClass
 apiVersion: snapshot.storage.k8s.io/v1
 metadata: {name: csi-snap}
@@ -689,6 +735,20 @@ kind: StorageClass
 apiVersion: storage.k8s.io/v1
 metadata: {name: csi-cinder-high-speed, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}
 "#;
+
+#[test]
+fn provider_promises() {
+    let checks = [
+        "provider.volume-snapshot-class",
+        "provider.ingress-class",
+        "provider.autoscaling-api",
+        "provider.default-storage-class",
+    ];
+    for id in checks {
+        let r = run(id, "kind: Node\napiVersion: v1\nmetadata: {name: n}\n");
+        assert_eq!((r.checked, ids(&r)), (1, vec!["cluster"]), "{id}");
+    }
+    let y = PROVIDERS;
     for id in checks {
         assert_eq!(run(id, y).failures, vec![], "{id}");
     }
@@ -699,4 +759,90 @@ metadata: {name: csi-cinder-high-speed, annotations: {storageclass.kubernetes.io
     );
     let hpa = format!("{down}---\nkind: HorizontalPodAutoscaler\napiVersion: autoscaling/v2\nmetadata: {{name: h, namespace: n}}\n");
     assert_eq!(run("provider.autoscaling-api", &hpa).failures, vec![]);
+}
+
+/// Every fixture above with its variants, and the instants the tests judge them at.
+pub(crate) fn fixtures() -> Vec<(String, &'static str)> {
+    let t = "2025-06-01T12:00:00Z";
+    let mut out: Vec<(String, &'static str)> = vec![
+        (NETWORK.into(), t),
+        (
+            NETWORK.replace("policyTypes: [Egress]", "policyTypes: [Egress, Ingress]"),
+            t,
+        ),
+        (format!("{SCHEDULE}{PVCS}"), t),
+        (
+            format!(
+                "{}{PVCS}",
+                SCHEDULE.replace("includedNamespaces: [shop]", "includedNamespaces: ['*']")
+            ),
+            t,
+        ),
+        (
+            format!(
+                "{}{PVCS}",
+                SCHEDULE
+                    .replace("includedNamespaces: [shop]", "includedNamespaces: []")
+                    .replace("[scratch]", "[other]")
+            ),
+            t,
+        ),
+        (PVCS.into(), t),
+        (WORKLOADS.into(), t),
+        (
+            WORKLOADS.replace(
+                "matchLabels: {app: web}}",
+                "matchLabels: {app: web, tier: back}}",
+            ),
+            t,
+        ),
+        (
+            WORKLOADS.replace("selector: {matchLabels: {app: web}}", "selector: {}"),
+            t,
+        ),
+        (ACCESS.into(), t),
+        (
+            ACCESS.replace("system:masters", "system:serviceaccounts"),
+            t,
+        ),
+        (NODES.into(), t),
+        (
+            "kind: Node\napiVersion: v1\nmetadata: {name: n}\n".into(),
+            t,
+        ),
+        (PROVIDERS.into(), t),
+        (
+            PROVIDERS.replace("status: \"True\"", "status: \"False\""),
+            t,
+        ),
+    ];
+    for now in [
+        "2025-06-01T01:00:00Z",
+        "2025-06-01T12:00:00Z",
+        "2025-06-02T04:10:00Z",
+        "2025-06-02T12:00:00Z",
+    ] {
+        out.push((format!("{SCHEDULE}{BACKUPS}"), now));
+        out.push((
+            format!(
+                "{SCHEDULE}{}",
+                BACKUPS.replace("schedule-name: daily}", "schedule-name: weekly}")
+            ),
+            now,
+        ));
+    }
+    for now in [
+        "2030-01-01T00:00:00Z",
+        "2036-11-04T20:16:22Z",
+        "2036-11-10T00:00:00Z",
+        "2036-11-18T20:16:23Z",
+    ] {
+        out.push((ingress("kubernetes.io/tls"), now));
+        out.push((ingress("Opaque"), now));
+        out.push((
+            ingress("kubernetes.io/tls").replacen(CERT, "bm90IGEgY2VydA==", 1),
+            now,
+        ));
+    }
+    out
 }
