@@ -11,6 +11,7 @@
 
 pub mod attest;
 pub mod catalog;
+pub mod cel;
 pub mod eval;
 pub mod findings;
 pub mod helpers;
