@@ -1,14 +1,43 @@
 #!/usr/bin/env python3
 """Generates a synthetic cluster export of N objects (multi-document YAML) for benchmarks.
 
-usage: gen.py N OUT.yaml   (a mix of Deployments, Services, ConfigMaps, PVCs, Pods, Ingresses
-across N/50 namespaces, some failing checks, some passing)
+usage: gen.py N OUT.yaml [--list]   (a mix of Deployments, Services, ConfigMaps, PVCs, Pods,
+Ingresses across N/50 namespaces, some failing checks, some passing). With --list, the same
+objects as one `kind: List` document, the way `kubectl get -A -o yaml` prints them.
 """
+import io
 import sys
 
 n, out = int(sys.argv[1]), sys.argv[2]
+as_list = "--list" in sys.argv[3:]
+
+
+class ListWriter:
+    """Writes each object (given as one YAML document) as an item of a kubectl List."""
+
+    def __init__(self, f):
+        self.f, self.buf = f, io.StringIO()
+        f.write("apiVersion: v1\nitems:\n")
+
+    def write(self, text):
+        if text == "---\n":
+            self.flush()
+        else:
+            self.buf.write(text)
+
+    def flush(self):
+        lines = self.buf.getvalue().splitlines()
+        for i, line in enumerate(lines):
+            self.f.write(("- " if i == 0 else "  ") + line + "\n")
+        self.buf = io.StringIO()
+
+    def close(self):
+        self.flush()
+        self.f.write('kind: List\nmetadata:\n  resourceVersion: ""\n')
+
 kinds = ["Deployment", "Service", "ConfigMap", "PersistentVolumeClaim", "Pod", "NetworkPolicy", "Ingress", "StatefulSet"]
-with open(out, "w") as f:
+with open(out, "w") as raw:
+    f = ListWriter(raw) if as_list else raw
     for i in range(n):
         k = kinds[i % len(kinds)]
         ns = f"team-{i // 50}"
@@ -100,3 +129,5 @@ spec:
   tls: [{{hosts: [{name}.example.com], secretName: {name}-tls}}]
   rules: [{{host: {name}.example.com}}]
 """)
+    if as_list:
+        f.close()

@@ -216,7 +216,7 @@ pub fn parse_check(file: &str, text: &str) -> Result<Check, CatalogError> {
         ("when", check.when.as_ref()),
     ] {
         if let Some(src) = src {
-            cel::Program::compile(src).map_err(|e| CatalogError::Cel {
+            crate::cel::Program::compile(src).map_err(|e| CatalogError::Cel {
                 file: file.into(),
                 id: check.id.clone(),
                 field,

@@ -322,7 +322,7 @@ pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Repo
         now: input.now.to_rfc3339(),
         k8s_latest: input.k8s_latest.to_string(),
         inputs: input.inventory.files().to_vec(),
-        objects: input.inventory.len(),
+        objects: input.inventory.seen(),
         checks,
         parties,
         problems,
@@ -342,7 +342,6 @@ fn join_titles(a: &Text, b: &Text) -> Text {
 mod tests {
     use super::*;
     use onus_model::{load_str, Options, Vocabulary, BUILTIN};
-    use std::sync::Arc;
 
     fn model(id: &str) -> Model {
         let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id).unwrap();
@@ -360,8 +359,8 @@ mod tests {
             .into_iter()
             .filter(|c| c.id == "tls.ingress-cert")
             .collect();
-        let results = crate::eval::run(
-            Arc::new(inv.clone()),
+        let results = crate::engine::run(
+            &inv,
             &checks,
             &crate::result::RunOptions {
                 now,

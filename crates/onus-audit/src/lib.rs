@@ -1,8 +1,8 @@
 //! Verification of a shared-responsibility model against a cluster's state.
 //!
 //! Checks are data ([`catalog`]): each has an id, texts per language, a severity, the topics
-//! it gives evidence for, the kinds it reads and its logic in CEL. [`eval::run`] evaluates them
-//! over an [`onus_inventory::Inventory`]; [`join`] attaches the results to a model's duties
+//! it gives evidence for, the kinds it reads and its logic in CEL. [`engine`] evaluates them
+//! over cluster exports as they are read, or over an [`onus_inventory::Inventory`]; [`join`] attaches the results to a model's duties
 //! through topics (so the party a result concerns always comes from the model, never from the
 //! check) and applies [`attest`]ations for what no machine can see.
 //!
@@ -12,13 +12,13 @@
 pub mod attest;
 pub mod catalog;
 pub mod cel;
-pub mod eval;
+pub mod engine;
 pub mod findings;
 pub mod helpers;
 pub mod join;
 pub mod result;
 
 pub use catalog::{CatalogError, Check, Scope, Severity};
-pub use eval::run;
+pub use engine::{audit_paths, run};
 pub use findings::{Finding, FindingRef, Findings};
 pub use result::{CheckResult, CheckStatus, RunOptions, DEFAULT_K8S_LATEST};

@@ -16,7 +16,7 @@ fn audit_at(yaml: &str, now: &str) -> Vec<CheckResult> {
         threads: 1,
         ..RunOptions::default()
     };
-    run(Arc::new(inv), &catalog::builtin().unwrap(), &opts)
+    run(&inv, &catalog::builtin().unwrap(), &opts)
 }
 
 fn check(yaml: &str, id: &str) -> CheckResult {
@@ -493,7 +493,7 @@ status: {nodeInfo: {kubeletVersion: v1.31.9}}
             threads: 1,
             ..RunOptions::default()
         };
-        run(inv.clone(), &checks, &opts)
+        run(&inv, &checks, &opts)
             .into_iter()
             .find(|r| r.id == "version.supported")
             .unwrap()

@@ -252,6 +252,11 @@ impl Inventory {
     pub fn add_value(&mut self, value: Value, origin: Origin) {
         let mut b = doc::DocBuilder::default();
         b.json(&value);
+        // The items of a `List` take `seq`, `seq + 1`...: the next value starts after them.
+        let items = value
+            .get("items")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len) as u64;
         drop(value);
         let opts = ReadOptions::keep_all();
         let mut sink = parse::Sink::new((), &opts.keep);
@@ -260,7 +265,7 @@ impl Inventory {
         let file = origin.file.to_string();
         let out = split::Output {
             workers: vec![sink],
-            end: seq + 1,
+            end: seq + 1 + items,
         };
         self.absorb(out, vec![file]);
     }

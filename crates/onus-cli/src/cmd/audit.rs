@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use onus_audit::{catalog, join, CheckStatus, RunOptions, Severity};
 use onus_inventory::Inventory;
@@ -118,7 +117,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             )
         })?,
     };
-    if onus_audit::eval::parse_version(&a.k8s_latest).is_none() {
+    if onus_audit::cel::parse_version(&a.k8s_latest).is_none() {
         return Err(CliError::usage(
             format!("--k8s-latest `{}` is not a version", a.k8s_latest),
             Some("write MAJOR.MINOR, e.g. 1.34".into()),
@@ -153,11 +152,16 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         eprintln!("{} objects", inv.seen());
         return Ok(ExitCode::SUCCESS);
     }
-    let inv = if a.live {
+    let opts = RunOptions {
+        now,
+        k8s_latest: a.k8s_latest.clone(),
+        threads: 0,
+    };
+    let (results, inv) = if a.live {
         let snap = live::fetch(&a.cluster, &live::kinds(&checks))?;
         let mut inv = Inventory::default();
         snap.add_to(&mut inv);
-        inv
+        (onus_audit::run(&inv, &checks, &opts), inv)
     } else {
         if a.cluster.kubeconfig.is_some() || a.cluster.context.is_some() {
             return Err(CliError::usage(
@@ -165,12 +169,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 Some("add --live to audit the cluster itself".into()),
             ));
         }
-        Inventory::from_paths(&a.inputs).map_err(|e| CliError::usage(e.to_string(), None))?
+        // Checks run while the exports are read (docs/audit.md, "How an audit runs").
+        onus_audit::audit_paths(&a.inputs, &checks, &opts)
+            .map_err(|e| CliError::usage(e.to_string(), None))?
     };
-    if a.parse_only {
-        eprintln!("{} objects", inv.seen());
-        return Ok(ExitCode::SUCCESS);
-    }
     if !inv.problems().is_empty() {
         for p in inv.problems() {
             eprintln!("warning: {p}");
@@ -183,13 +185,6 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             return Ok(ExitCode::from(EXIT_USAGE));
         }
     }
-    let inv = Arc::new(inv);
-    let opts = RunOptions {
-        now,
-        k8s_latest: a.k8s_latest.clone(),
-        threads: 0,
-    };
-    let results = onus_audit::run(inv.clone(), &checks, &opts);
     let attestations_file = a.attestations.as_ref().map(|p| p.display().to_string());
     let report = join::join(
         &model,

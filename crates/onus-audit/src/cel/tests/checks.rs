@@ -67,11 +67,7 @@ pub(crate) fn audit_as(
     project: bool,
 ) -> Outcome {
     let (when, items, item_id, rule) = (&p.when, &p.items, &p.item_id, &p.rule);
-    let docs: Vec<Doc> = inv
-        .objects()
-        .iter()
-        .map(|o| Doc::from_json(&o.value))
-        .collect();
+    let docs: Vec<Doc> = inv.objects().iter().map(|o| o.doc.clone()).collect();
     let (world_docs, judged_docs) = if project {
         let r = reads(when.as_ref(), items.as_ref(), item_id.as_ref(), rule);
         assert!(!r.dynamic_kinds, "{}", c.id);
@@ -79,7 +75,7 @@ pub(crate) fn audit_as(
         let world = docs
             .iter()
             .zip(inv.objects())
-            .map(|(d, o)| Doc::project(d.root(), r.kinds.get(&o.kind).unwrap_or(&base)))
+            .map(|(d, o)| Doc::project(d.root(), r.kinds.get(&*o.kind).unwrap_or(&base)))
             .collect();
         let judged = docs
             .iter()

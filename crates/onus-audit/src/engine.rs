@@ -1,0 +1,593 @@
+//! Running checks over a cluster's objects.
+//!
+//! A check that reads only the object it judges is evaluated **while the exports are read**,
+//! on the worker that parsed the object, which then drops it: most objects are never kept.
+//! A check that reads across objects (`objects`, `objectsIn`, `lookup`, `namespacesWith`) or
+//! judges the cluster as a whole is evaluated once reading is done, over the objects kept for
+//! it, and each kept object holds only the fields such checks read (found by static analysis
+//! of their CEL, [`crate::cel::reads`]). That is what keeps an audit's memory near the size
+//! of its input and its time near the time to parse it (docs/benchmarks.md).
+//!
+//! The same engine runs over an inventory already in memory (live clusters, tests): every
+//! object goes through the streaming path, then the cross-object checks run over it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use onus_inventory::doc::{Need, Ref};
+use onus_inventory::{Inventory, InventoryError, Keep, Origin, ReadOptions, Seen, Visitor};
+
+use crate::catalog::{Check, Scope};
+use crate::cel::{self, Env, Params, Program, Reads, Val, World};
+use crate::findings::Findings;
+use crate::result::{CheckResult, CheckStatus, RunOptions};
+
+/// A check's expressions, compiled.
+struct Compiled {
+    when: Option<Program>,
+    items: Option<Program>,
+    item_id: Option<Program>,
+    rule: Program,
+}
+
+fn compile(c: &Check) -> Result<Compiled, String> {
+    let one = |field: &str, src: &str| {
+        Program::compile(src).map_err(|e| format!("`{field}` is not valid CEL: {e}"))
+    };
+    let opt = |field: &str, src: &Option<String>| src.as_deref().map(|s| one(field, s)).transpose();
+    Ok(Compiled {
+        when: opt("when", &c.when)?,
+        items: opt("items", &c.items)?,
+        item_id: opt("item_id", &c.item_id)?,
+        rule: one("rule", &c.rule)?,
+    })
+}
+
+/// One check, ready to run.
+struct Plan {
+    check: Check,
+    prog: Result<Compiled, String>,
+    /// Evaluated after reading, over kept objects (cross-object or cluster scope); otherwise
+    /// while reading.
+    deferred: bool,
+}
+
+/// Checks compiled and sorted into those that run while reading and those that run after.
+pub struct Engine {
+    plans: Vec<Plan>,
+    /// Streaming checks by the kinds they judge.
+    streaming: HashMap<String, Vec<usize>>,
+    /// What to keep of each kind for the deferred checks.
+    keep: Arc<HashMap<String, Arc<Need>>>,
+    /// Every kind is kept whole (an inventory already in memory): lookups of any kind work.
+    all_kept: bool,
+    params: Params,
+    opts: RunOptions,
+}
+
+/// What every kept object keeps, whatever the checks read: its identity.
+fn identity() -> Need {
+    let mut n = Need::default();
+    for path in [
+        &["kind"][..],
+        &["apiVersion"],
+        &["metadata", "name"],
+        &["metadata", "namespace"],
+    ] {
+        n.at_path(path).whole = true;
+    }
+    n
+}
+
+impl Engine {
+    pub fn new(checks: &[Check], opts: &RunOptions) -> Engine {
+        let mut plans = Vec::new();
+        let mut streaming: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut keep: HashMap<String, Need> = HashMap::new();
+        for (i, c) in checks.iter().enumerate() {
+            let prog = compile(c);
+            let reads = match &prog {
+                Ok(p) => cel::reads(
+                    p.when.as_ref(),
+                    p.items.as_ref(),
+                    p.item_id.as_ref(),
+                    &p.rule,
+                ),
+                Err(_) => Reads::default(),
+            };
+            let deferred = c.scope == Scope::Cluster || reads.cross;
+            if prog.is_ok() {
+                if deferred {
+                    let mut add = |kind: &str, need: &Need| {
+                        keep.entry(kind.to_string())
+                            .or_insert_with(identity)
+                            .merge(need);
+                    };
+                    if c.scope == Scope::Object {
+                        for k in &c.subjects {
+                            add(k, &reads.object);
+                        }
+                    }
+                    for (k, n) in &reads.kinds {
+                        add(k, n);
+                    }
+                    if reads.dynamic_kinds {
+                        for k in &c.kinds {
+                            add(k, &Need::whole());
+                        }
+                    }
+                } else {
+                    for k in &c.subjects {
+                        streaming.entry(k.clone()).or_default().push(i);
+                    }
+                }
+            }
+            plans.push(Plan {
+                check: c.clone(),
+                prog,
+                deferred,
+            });
+        }
+        let (maj, min) = cel::parse_version(&opts.k8s_latest).unwrap_or((1, 0));
+        Engine {
+            plans,
+            streaming,
+            keep: Arc::new(keep.into_iter().map(|(k, n)| (k, Arc::new(n))).collect()),
+            all_kept: false,
+            params: Params {
+                k8s_latest: opts.k8s_latest.clone(),
+                k8s_latest_major: maj,
+                k8s_latest_minor: min,
+            },
+            opts: opts.clone(),
+        }
+    }
+
+    /// Which objects the reader keeps, and what of them.
+    pub fn keep(&self) -> Keep {
+        let keep = self.keep.clone();
+        Arc::new(move |kind: &str| keep.get(kind).cloned())
+    }
+
+    /// What each kind keeps (for tests and `--explain`-style output).
+    pub fn kept_kinds(&self) -> impl Iterator<Item = (&str, &Need)> {
+        self.keep.iter().map(|(k, n)| (k.as_str(), &**n))
+    }
+
+    /// A visitor for one reader worker: evaluates the streaming checks on every object.
+    pub fn collector(&self) -> Collector<'_> {
+        Collector {
+            engine: self,
+            parts: (0..self.plans.len()).map(|_| Part::default()).collect(),
+        }
+    }
+
+    /// Runs the deferred checks over the kept objects and assembles every check's result, in
+    /// catalog order, findings in input order.
+    pub fn finish(&self, inv: &Inventory, collectors: Vec<Collector<'_>>) -> Vec<CheckResult> {
+        let mut parts: Vec<Vec<Part>> = (0..self.plans.len()).map(|_| Vec::new()).collect();
+        for c in collectors {
+            for (i, p) in c.parts.into_iter().enumerate() {
+                parts[i].push(p);
+            }
+        }
+        let index = Index::new(inv, self.all_kept, &self.keep);
+        let deferred: Vec<usize> = (0..self.plans.len())
+            .filter(|&i| self.plans[i].deferred && self.plans[i].prog.is_ok())
+            .collect();
+        let threads = threads(self.opts.threads).clamp(1, deferred.len().max(1));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: Vec<(usize, Part)> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (index, next, deferred) = (&index, &next, &deferred);
+                    s.spawn(move || {
+                        let mut out = Vec::new();
+                        loop {
+                            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(&i) = deferred.get(n) else { break };
+                            out.push((i, self.run_deferred(i, index)));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            hs.into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (i, p) in done {
+            parts[i].push(p);
+        }
+        self.plans
+            .iter()
+            .zip(parts)
+            .map(|(plan, parts)| assemble(plan, parts))
+            .collect()
+    }
+
+    fn run_deferred(&self, i: usize, index: &Index<'_>) -> Part {
+        let plan = &self.plans[i];
+        let mut part = Part::default();
+        let world = IndexWorld(index);
+        match plan.check.scope {
+            Scope::Cluster => self.judge(plan, None, None, 0, &world, &mut part),
+            Scope::Object => {
+                for k in &plan.check.subjects {
+                    for o in index.inv.of_kind(k) {
+                        let root = o.doc.root();
+                        self.judge(plan, Some(root), Some(&o.origin), o.seq, &world, &mut part);
+                    }
+                }
+            }
+        }
+        part
+    }
+
+    /// Judges one object (or the cluster, `object: None`) by one check.
+    fn judge<'a>(
+        &self,
+        plan: &Plan,
+        object: Option<Ref<'a>>,
+        origin: Option<&Origin>,
+        seq: u64,
+        world: &dyn World<'a>,
+        part: &mut Part,
+    ) {
+        let Ok(prog) = &plan.prog else { return };
+        let c = &plan.check;
+        let rank = object
+            .and_then(|o| o.get("kind"))
+            .and_then(|k| k.as_str())
+            .and_then(|k| c.subjects.iter().position(|s| s == k))
+            .unwrap_or(0) as u32;
+        let mut env = Env {
+            object: object.map_or(Val::Null, Val::node),
+            item: Val::Null,
+            now: self.opts.now,
+            params: &self.params,
+            world,
+        };
+        let default_id = match object {
+            None => c.id.clone(),
+            Some(o) => object_ref(o),
+        };
+        let file = origin.map(|o| &o.file);
+        let line = origin.map(|o| o.line);
+        let mut sub = 0u32;
+        let error = |part: &mut Part, sub: &mut u32, id: &str, reason: String| {
+            part.errors.push(id, &reason, file, line);
+            part.error_keys.push((rank, seq, *sub));
+            *sub += 1;
+        };
+        if let Some(when) = &prog.when {
+            match when.eval(&env) {
+                Ok(v) => match v.as_bool() {
+                    Some(true) => {}
+                    Some(false) => return,
+                    None => {
+                        return error(
+                            part,
+                            &mut sub,
+                            &default_id,
+                            format!("`when` returned {v}, not a boolean"),
+                        )
+                    }
+                },
+                Err(e) => return error(part, &mut sub, &default_id, format!("`when`: {e}")),
+            }
+        }
+        // `None`: the object itself is the only item.
+        let items: Vec<Option<Val<'a>>> = match &prog.items {
+            None => vec![None],
+            Some(p) => match p.eval(&env) {
+                Ok(v) if v.is_null() => Vec::new(),
+                Ok(v) => match v.list_items() {
+                    Some(items) => items.into_iter().map(Some).collect(),
+                    None => {
+                        return error(
+                            part,
+                            &mut sub,
+                            &default_id,
+                            format!("`items` returned {v}, not a list"),
+                        )
+                    }
+                },
+                Err(e) => return error(part, &mut sub, &default_id, format!("`items`: {e}")),
+            },
+        };
+        for item in items {
+            env.item = match &item {
+                Some(v) => v.clone(),
+                None => env.object.clone(),
+            };
+            let id = match &prog.item_id {
+                None => match item.as_ref().and_then(Val::as_str) {
+                    Some(x) if c.scope == Scope::Cluster => x.to_string(),
+                    _ => default_id.clone(),
+                },
+                Some(p) => match p.eval(&env) {
+                    Ok(v) => match v.as_str() {
+                        Some(x) => x.to_string(),
+                        None => v.to_string(),
+                    },
+                    Err(e) => {
+                        error(part, &mut sub, &default_id, format!("`item_id`: {e}"));
+                        continue;
+                    }
+                },
+            };
+            part.checked += 1;
+            let reason: Option<String> = match prog.rule.eval(&env) {
+                Ok(v) => {
+                    if let Some(b) = v.as_bool() {
+                        (!b).then(|| c.reason.clone())
+                    } else if let Some(s) = v.as_str() {
+                        (!s.is_empty()).then(|| s.to_string())
+                    } else if let Some(list) = v.list_items() {
+                        (!list.is_empty()).then(|| {
+                            list.iter()
+                                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
+                    } else {
+                        error(
+                            part,
+                            &mut sub,
+                            &id,
+                            format!("`rule` returned {v}, not a boolean, string or list"),
+                        );
+                        continue;
+                    }
+                }
+                Err(e) => {
+                    error(part, &mut sub, &id, format!("`rule`: {e}"));
+                    continue;
+                }
+            };
+            if let Some(reason) = reason {
+                part.failures.push(&id, &reason, file, line);
+                part.failure_keys.push((rank, seq, sub));
+                sub += 1;
+            }
+        }
+    }
+}
+
+/// `namespace/Kind/name`, or `Kind/name` for cluster-scoped objects.
+fn object_ref(o: Ref<'_>) -> String {
+    let kind = o.get("kind").and_then(|r| r.as_str()).unwrap_or("");
+    let name = o
+        .path(&["metadata", "name"])
+        .and_then(|r| r.as_str())
+        .unwrap_or("");
+    match o.path(&["metadata", "namespace"]).and_then(|r| r.as_str()) {
+        Some(ns) => format!("{ns}/{kind}/{name}"),
+        None => format!("{kind}/{name}"),
+    }
+}
+
+fn threads(n: usize) -> usize {
+    if n == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        n
+    }
+}
+
+type Key = (u32, u64, u32);
+
+/// One worker's share of a check's results.
+#[derive(Default)]
+struct Part {
+    checked: usize,
+    failures: Findings,
+    /// Place of each failure in the result: the object's kind's place in the check's
+    /// `subjects`, the object's `seq`, the order within the object. By kind first, so that a
+    /// live cluster (listed kind by kind) and its export report in the same order.
+    failure_keys: Vec<Key>,
+    errors: Findings,
+    error_keys: Vec<Key>,
+}
+
+fn assemble(plan: &Plan, parts: Vec<Part>) -> CheckResult {
+    let c = &plan.check;
+    let mut r = CheckResult {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        remediation: c.remediation.clone(),
+        severity: c.severity,
+        topics: c.topics.clone(),
+        layers: c.layers.clone(),
+        status: CheckStatus::NotApplicable,
+        checked: parts.iter().map(|p| p.checked).sum(),
+        failures: Findings::default(),
+        errors: Findings::default(),
+    };
+    let (mut failures, mut errors) = (Vec::new(), Vec::new());
+    for p in parts {
+        failures.push((p.failures, p.failure_keys));
+        errors.push((p.errors, p.error_keys));
+    }
+    r.failures = Findings::merge_sorted(failures);
+    r.errors = Findings::merge_sorted(errors);
+    if let Err(e) = &plan.prog {
+        let source: Arc<str> = Arc::from(c.source.as_str());
+        r.errors
+            .push(&c.id, &format!("invalid CEL: {e}"), Some(&source), None);
+    }
+    r.status = if !r.failures.is_empty() {
+        CheckStatus::Fail
+    } else if !r.errors.is_empty() {
+        CheckStatus::Error
+    } else if r.checked == 0 {
+        CheckStatus::NotApplicable
+    } else {
+        CheckStatus::Pass
+    };
+    r
+}
+
+/// A reader worker's visitor: runs the streaming checks on each object as it is read.
+pub struct Collector<'e> {
+    engine: &'e Engine,
+    parts: Vec<Part>,
+}
+
+impl Visitor for Collector<'_> {
+    fn object(&mut self, o: &Seen<'_>) {
+        let Some(plans) = self.engine.streaming.get(o.kind) else {
+            return;
+        };
+        for &i in plans {
+            self.engine.judge(
+                &self.engine.plans[i],
+                Some(o.doc.root()),
+                Some(o.origin),
+                o.seq,
+                &NoWorld,
+                &mut self.parts[i],
+            );
+        }
+    }
+}
+
+/// The world of a streaming check: it reads no other object.
+struct NoWorld;
+
+impl<'a> World<'a> for NoWorld {
+    fn objects(&self, _: &str) -> Option<&'a [Ref<'a>]> {
+        None
+    }
+    fn objects_in(&self, _: &str, _: &str) -> Option<&'a [Ref<'a>]> {
+        None
+    }
+    fn lookup(&self, _: &str, _: &str, _: &str) -> Option<Option<Ref<'a>>> {
+        None
+    }
+    fn namespaces_with(&self, _: &[&str]) -> Option<Vec<String>> {
+        None
+    }
+}
+
+/// The kept objects, indexed for the cross-object helpers.
+struct Index<'a> {
+    inv: &'a Inventory,
+    all_kept: bool,
+    keep: &'a HashMap<String, Arc<Need>>,
+    by_kind: HashMap<&'a str, Vec<Ref<'a>>>,
+    /// Kind, then namespace.
+    by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<Ref<'a>>>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(inv: &'a Inventory, all_kept: bool, keep: &'a HashMap<String, Arc<Need>>) -> Self {
+        let mut by_kind: HashMap<&str, Vec<Ref<'_>>> = HashMap::new();
+        let mut by_kind_ns: HashMap<&str, HashMap<&str, Vec<Ref<'_>>>> = HashMap::new();
+        for o in inv.objects() {
+            by_kind.entry(&*o.kind).or_default().push(o.doc.root());
+            if let Some(ns) = &o.namespace {
+                by_kind_ns
+                    .entry(&*o.kind)
+                    .or_default()
+                    .entry(&**ns)
+                    .or_default()
+                    .push(o.doc.root());
+            }
+        }
+        Index {
+            inv,
+            all_kept,
+            keep,
+            by_kind,
+            by_kind_ns,
+        }
+    }
+
+    fn kept(&self, kind: &str) -> bool {
+        self.all_kept || self.keep.contains_key(kind)
+    }
+}
+
+struct IndexWorld<'i, 'a>(&'i Index<'a>);
+
+impl<'i, 'a: 'i> World<'i> for IndexWorld<'i, 'a> {
+    fn objects(&self, kind: &str) -> Option<&'i [Ref<'i>]> {
+        if !self.0.kept(kind) {
+            return None;
+        }
+        Some(self.0.by_kind.get(kind).map_or(&[], Vec::as_slice))
+    }
+    fn objects_in(&self, kind: &str, namespace: &str) -> Option<&'i [Ref<'i>]> {
+        if !self.0.kept(kind) {
+            return None;
+        }
+        Some(
+            self.0
+                .by_kind_ns
+                .get(kind)
+                .and_then(|m| m.get(namespace))
+                .map_or(&[], Vec::as_slice),
+        )
+    }
+    fn lookup(&self, kind: &str, namespace: &str, name: &str) -> Option<Option<Ref<'i>>> {
+        let list = if namespace.is_empty() {
+            self.objects(kind)?
+        } else {
+            self.objects_in(kind, namespace)?
+        };
+        Some(
+            list.iter()
+                .find(|o| o.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some(name))
+                .copied(),
+        )
+    }
+    fn namespaces_with(&self, kinds: &[&str]) -> Option<Vec<String>> {
+        let mut set = std::collections::BTreeSet::new();
+        for k in kinds {
+            set.extend(self.0.inv.namespaces_of(k));
+        }
+        Some(set.into_iter().map(str::to_string).collect())
+    }
+}
+
+/// Reads exports (files and folders) streaming and runs every check over them; returns the
+/// results in catalog order and the inventory of kept objects (with the problems found, the
+/// files read and how many objects were seen).
+pub fn audit_paths(
+    paths: &[PathBuf],
+    checks: &[Check],
+    opts: &RunOptions,
+) -> Result<(Vec<CheckResult>, Inventory), InventoryError> {
+    let engine = Engine::new(checks, opts);
+    let read = ReadOptions {
+        threads: opts.threads,
+        keep: engine.keep(),
+        ..ReadOptions::default()
+    };
+    let (inv, collectors) = onus_inventory::read(paths, &read, &|| engine.collector())?;
+    let results = engine.finish(&inv, collectors);
+    Ok((results, inv))
+}
+
+/// Runs every check over an inventory already in memory (a live cluster, tests), results in
+/// catalog order.
+pub fn run(inv: &Inventory, checks: &[Check], opts: &RunOptions) -> Vec<CheckResult> {
+    let mut engine = Engine::new(checks, opts);
+    engine.all_kept = true;
+    let mut c = engine.collector();
+    for o in inv.objects() {
+        c.object(&Seen {
+            kind: &o.kind,
+            api_version: &o.api_version,
+            namespace: o.namespace.as_deref(),
+            name: &o.name,
+            doc: &o.doc,
+            origin: &o.origin,
+            seq: o.seq,
+        });
+    }
+    engine.finish(inv, vec![c])
+}
