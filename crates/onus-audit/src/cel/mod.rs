@@ -1,12 +1,12 @@
-//! onus's CEL evaluator: checks' expressions compiled once, evaluated over [`Doc`] objects
-//! without copying them.
+//! onus's CEL evaluator: checks' expressions compiled once, evaluated over
+//! [`Doc`](onus_inventory::doc::Doc) objects without copying them.
 //!
 //! Why not the `cel` crate's interpreter: cel 0.15 converts values between its own types and
 //! the host's at every function call and variable binding, and each conversion deep-copies the
 //! value (a whole Kubernetes object, or every object of a kind for `objects(kind)`). Measured
 //! on 100,000 objects, an audit cost 10 s of CPU of which YAML parsing was 4 s: evaluation
 //! dominated. Here values borrow the documents ([`Val::Node`], strings as `&'a str`): reading
-//! `object.metadata.name` or `dig(podSpec(object), "containers", [])` walks the flat [`Doc`]
+//! `object.metadata.name` or `dig(podSpec(object), "containers", [])` walks the flat `Doc`
 //! and allocates nothing. Only values the expression builds (`filter`, `map`, `+` of lists,
 //! string concatenation, `image()`...) allocate.
 //!
@@ -16,7 +16,8 @@
 //! variables as numbered slots) and functions looked up once, so that unknown functions,
 //! wrong arities, bad regular expressions or durations are errors at load time, not per
 //! object. The usual macro shapes (`exists`, `all`, `exists_one`, `filter`, `map`) are
-//! recognised and run as loops of their own.
+//! recognised and run as loops of their own; the parts of a loop's body that do not depend
+//! on its variable are computed once per evaluation.
 //!
 //! [`reads`] tells, by static analysis of a check's expressions, which parts of the judged
 //! object and of the objects reached through `objects`/`objectsIn`/`lookup` are read, so that
@@ -24,7 +25,14 @@
 //!
 //! Semantics are CEL's where checks use them (heterogeneous numeric equality and ordering,
 //! error-absorbing `&&`/`||`, `exists`/`all` absorbing errors when another element decides);
-//! onus's helpers behave as `docs/audit.md` documents them.
+//! onus's helpers behave as `docs/audit.md` documents them. Not supported (compile errors):
+//! optional syntax (`x.?f`, `[?i]`), message literals, timezone arguments of timestamp
+//! accessors, string functions other than `startsWith`, `endsWith`, `contains`, `matches`,
+//! `lowerAscii`, `upperAscii`, `trim`, `split`, `join`.
+//!
+//! For the engine: a failed evaluation is an [`EvalError`] (never a panic); the cross-object
+//! helpers ask the [`World`], whose lists must live as long as the documents (`'a`), and a
+//! `None` from it becomes the error "kind `X` is not kept: declare it in the check's `kinds`".
 
 mod compile;
 mod funcs;
@@ -148,6 +156,12 @@ impl<'a> World<'a> for NoWorld {
     fn namespaces_with(&self, _: &[&str]) -> Option<Vec<String>> {
         None
     }
+}
+
+/// `ref(o)` as the rules see it: `namespace/Kind/name`, or `Kind/name` without a namespace
+/// (the default id of an object's finding).
+pub fn object_ref(o: &Val<'_>) -> String {
+    funcs::object_ref(o).to_string()
 }
 
 /// `1.34`, `v1.30.2-eks-1` → (major, minor); `None` when it is not a version (what

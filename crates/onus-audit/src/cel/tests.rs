@@ -163,6 +163,28 @@ fn compile_err(src: &str) -> CompileError {
 }
 
 #[test]
+fn programs_and_values_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Program>();
+    send_sync::<Val<'static>>();
+    send_sync::<CompileError>();
+    send_sync::<EvalError>();
+}
+
+#[test]
+fn substrings_borrow_when_they_can() {
+    let doc = Doc::from_json(&json!({"s": "  nginx:1.27  "}));
+    let Some(Val::Str(s)) = Val::node(doc.root()).get("s") else {
+        panic!()
+    };
+    assert!(matches!(s.sub(s.trim()), Str::Borrowed("nginx:1.27")));
+    let shared = Str::Shared("abc".into());
+    assert!(matches!(shared.sub(&shared[1..]), Str::Shared(x) if &*x == "bc"));
+    // A string that is not a part of this one is copied.
+    assert!(matches!(s.sub("elsewhere"), Str::Shared(x) if &*x == "elsewhere"));
+}
+
+#[test]
 fn literals() {
     assert_eq!(ev("1"), "1");
     assert_eq!(ev("-7"), "-7");
@@ -634,6 +656,9 @@ fn object_helpers() {
         on("ref(object) + ' ' + nsOf(object)", cj.clone()),
         "\"n/CronJob/c n\""
     );
+    let d = Doc::from_json(&cj);
+    assert_eq!(object_ref(&Val::node(d.root())), "n/CronJob/c");
+    assert_eq!(object_ref(&Val::Null), "/");
     let pod = json!({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}});
     assert_eq!(on("podSpec(object)", pod.clone()), "{\"containers\": []}");
     assert_eq!(

@@ -61,7 +61,8 @@ impl<'a> Str<'a> {
             Str::Borrowed(s) => {
                 // `part` is a slice of `s`: find it again by offset to keep the lifetime `'a`.
                 let start = (part.as_ptr() as usize).wrapping_sub(s.as_ptr() as usize);
-                match s.get(start..start + part.len()) {
+                let end = start.saturating_add(part.len());
+                match s.get(start..end) {
                     Some(p) if p.as_ptr() == part.as_ptr() => Str::Borrowed(p),
                     _ => Str::Shared(part.into()),
                 }

@@ -105,6 +105,20 @@ fn cost_per_evaluation() {
         total += time(&format!("{id} rule"), &c.rule, object.clone(), item, &world);
     }
     eprintln!("total of the rules: {total:.0} ns");
+    // The cost of one more budget in the namespace (the rule is quadratic in its size).
+    let many: Vec<Doc> = (0..100)
+        .map(|i| Doc::from_json(&pdb(&format!("other-{i}"))))
+        .collect();
+    let ix = Index::new(&many);
+    let c = check("continuity.replicas-pdb");
+    let t = time(
+        "continuity.replicas-pdb rule, 100 budgets",
+        &c.rule,
+        object,
+        None,
+        &W(&ix),
+    );
+    eprintln!("per budget: {:.0} ns", t / 100.0);
 }
 
 #[test]
