@@ -56,10 +56,13 @@ struct Plan {
 /// Checks compiled and sorted into those that run while reading and those that run after.
 pub struct Engine {
     plans: Vec<Plan>,
-    /// Streaming checks by the kinds they judge.
-    streaming: HashMap<String, Vec<usize>>,
+    /// Streaming checks by the kinds they judge, with the kind's place in their `subjects`.
+    streaming: HashMap<String, Vec<(usize, u32)>>,
     /// What to keep of each kind for the deferred checks.
     keep: Arc<HashMap<String, Arc<Need>>>,
+    /// Kinds the deferred checks look up (`objects`, `objectsIn`, `lookup`): the only ones
+    /// indexed for the helpers (kinds only judged are walked through the inventory).
+    looked_up: std::collections::HashSet<String>,
     /// Every kind is kept whole (an inventory already in memory): lookups of any kind work.
     all_kept: bool,
     params: Params,
@@ -83,8 +86,9 @@ fn identity() -> Need {
 impl Engine {
     pub fn new(checks: &[Check], opts: &RunOptions) -> Engine {
         let mut plans = Vec::new();
-        let mut streaming: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut streaming: HashMap<String, Vec<(usize, u32)>> = HashMap::new();
         let mut keep: HashMap<String, Need> = HashMap::new();
+        let mut looked_up = std::collections::HashSet::new();
         for (i, c) in checks.iter().enumerate() {
             let prog = compile(c);
             let reads = match &prog {
@@ -111,15 +115,20 @@ impl Engine {
                     }
                     for (k, n) in &reads.kinds {
                         add(k, n);
+                        looked_up.insert(k.clone());
                     }
                     if reads.dynamic_kinds {
                         for k in &c.kinds {
                             add(k, &Need::whole());
+                            looked_up.insert(k.clone());
                         }
                     }
                 } else {
-                    for k in &c.subjects {
-                        streaming.entry(k.clone()).or_default().push(i);
+                    for (rank, k) in c.subjects.iter().enumerate() {
+                        streaming
+                            .entry(k.clone())
+                            .or_default()
+                            .push((i, rank as u32));
                     }
                 }
             }
@@ -134,6 +143,7 @@ impl Engine {
             plans,
             streaming,
             keep: Arc::new(keep.into_iter().map(|(k, n)| (k, Arc::new(n))).collect()),
+            looked_up,
             all_kept: false,
             params: Params {
                 k8s_latest: opts.k8s_latest.clone(),
@@ -172,7 +182,7 @@ impl Engine {
                 parts[i].push(p);
             }
         }
-        let index = Index::new(inv, self.all_kept, &self.keep);
+        let index = Index::new(inv, self.all_kept, &self.looked_up);
         let deferred: Vec<usize> = (0..self.plans.len())
             .filter(|&i| self.plans[i].deferred && self.plans[i].prog.is_ok())
             .collect();
@@ -212,12 +222,20 @@ impl Engine {
         let mut part = Part::default();
         let world = IndexWorld(index);
         match plan.check.scope {
-            Scope::Cluster => self.judge(plan, None, None, 0, &world, &mut part),
+            Scope::Cluster => self.judge(plan, None, 0, None, 0, &world, &mut part),
             Scope::Object => {
-                for k in &plan.check.subjects {
+                for (rank, k) in plan.check.subjects.iter().enumerate() {
                     for o in index.inv.of_kind(k) {
-                        let root = o.doc.root();
-                        self.judge(plan, Some(root), Some(&o.origin), o.seq, &world, &mut part);
+                        let (root, rank) = (o.doc.root(), rank as u32);
+                        self.judge(
+                            plan,
+                            Some(root),
+                            rank,
+                            Some(&o.origin),
+                            o.seq,
+                            &world,
+                            &mut part,
+                        );
                     }
                 }
             }
@@ -225,11 +243,17 @@ impl Engine {
         part
     }
 
-    /// Judges one object (or the cluster, `object: None`) by one check.
+    /// Judges one object (or the cluster, `object: None`) by one check. `rank` is the
+    /// object's kind's place in the check's `subjects` (findings are ordered by it).
+    ///
+    /// Ids are computed only for items that are reported: most items pass, and an id is a
+    /// string built per item (`ns/Kind/name/container`).
+    #[allow(clippy::too_many_arguments)]
     fn judge<'a>(
         &self,
         plan: &Plan,
         object: Option<Ref<'a>>,
+        rank: u32,
         origin: Option<&Origin>,
         seq: u64,
         world: &dyn World<'a>,
@@ -237,11 +261,6 @@ impl Engine {
     ) {
         let Ok(prog) = &plan.prog else { return };
         let c = &plan.check;
-        let rank = object
-            .and_then(|o| o.get("kind"))
-            .and_then(|k| k.as_str())
-            .and_then(|k| c.subjects.iter().position(|s| s == k))
-            .unwrap_or(0) as u32;
         let mut env = Env {
             object: object.map_or(Val::Null, Val::node),
             item: Val::Null,
@@ -249,16 +268,16 @@ impl Engine {
             params: &self.params,
             world,
         };
-        let default_id = match object {
+        let default_id = |env: &Env<'_, 'a>| match object {
             None => c.id.clone(),
-            Some(o) => object_ref(o),
+            Some(_) => cel::object_ref(&env.object),
         };
         let file = origin.map(|o| &o.file);
         let line = origin.map(|o| o.line);
         let mut sub = 0u32;
         let error = |part: &mut Part, sub: &mut u32, id: &str, reason: String| {
             part.errors.push(id, &reason, file, line);
-            part.error_keys.push((rank, seq, *sub));
+            part.error_keys.push(key(rank, seq, *sub));
             *sub += 1;
         };
         if let Some(when) = &prog.when {
@@ -267,15 +286,11 @@ impl Engine {
                     Some(true) => {}
                     Some(false) => return,
                     None => {
-                        return error(
-                            part,
-                            &mut sub,
-                            &default_id,
-                            format!("`when` returned {v}, not a boolean"),
-                        )
+                        let msg = format!("`when` returned {v}, not a boolean");
+                        return error(part, &mut sub, &default_id(&env), msg);
                     }
                 },
-                Err(e) => return error(part, &mut sub, &default_id, format!("`when`: {e}")),
+                Err(e) => return error(part, &mut sub, &default_id(&env), format!("`when`: {e}")),
             }
         }
         // `None`: the object itself is the only item.
@@ -286,15 +301,11 @@ impl Engine {
                 Ok(v) => match v.list_items() {
                     Some(items) => items.into_iter().map(Some).collect(),
                     None => {
-                        return error(
-                            part,
-                            &mut sub,
-                            &default_id,
-                            format!("`items` returned {v}, not a list"),
-                        )
+                        let msg = format!("`items` returned {v}, not a list");
+                        return error(part, &mut sub, &default_id(&env), msg);
                     }
                 },
-                Err(e) => return error(part, &mut sub, &default_id, format!("`items`: {e}")),
+                Err(e) => return error(part, &mut sub, &default_id(&env), format!("`items`: {e}")),
             },
         };
         for item in items {
@@ -302,10 +313,36 @@ impl Engine {
                 Some(v) => v.clone(),
                 None => env.object.clone(),
             };
+            part.checked += 1;
+            let verdict = prog.rule.eval(&env);
+            let reason: Result<Option<String>, String> = match &verdict {
+                Ok(v) => {
+                    if let Some(b) = v.as_bool() {
+                        Ok((!b).then(|| c.reason.clone()))
+                    } else if let Some(s) = v.as_str() {
+                        Ok((!s.is_empty()).then(|| s.to_string()))
+                    } else if let Some(list) = v.list_items() {
+                        Ok((!list.is_empty()).then(|| {
+                            list.iter()
+                                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        }))
+                    } else {
+                        Err(format!(
+                            "`rule` returned {v}, not a boolean, string or list"
+                        ))
+                    }
+                }
+                Err(e) => Err(format!("`rule`: {e}")),
+            };
+            if matches!(reason, Ok(None)) {
+                continue;
+            }
             let id = match &prog.item_id {
                 None => match item.as_ref().and_then(Val::as_str) {
                     Some(x) if c.scope == Scope::Cluster => x.to_string(),
-                    _ => default_id.clone(),
+                    _ => default_id(&env),
                 },
                 Some(p) => match p.eval(&env) {
                     Ok(v) => match v.as_str() {
@@ -313,59 +350,21 @@ impl Engine {
                         None => v.to_string(),
                     },
                     Err(e) => {
-                        error(part, &mut sub, &default_id, format!("`item_id`: {e}"));
+                        error(part, &mut sub, &default_id(&env), format!("`item_id`: {e}"));
                         continue;
                     }
                 },
             };
-            part.checked += 1;
-            let reason: Option<String> = match prog.rule.eval(&env) {
-                Ok(v) => {
-                    if let Some(b) = v.as_bool() {
-                        (!b).then(|| c.reason.clone())
-                    } else if let Some(s) = v.as_str() {
-                        (!s.is_empty()).then(|| s.to_string())
-                    } else if let Some(list) = v.list_items() {
-                        (!list.is_empty()).then(|| {
-                            list.iter()
-                                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        })
-                    } else {
-                        error(
-                            part,
-                            &mut sub,
-                            &id,
-                            format!("`rule` returned {v}, not a boolean, string or list"),
-                        );
-                        continue;
-                    }
+            match reason {
+                Ok(Some(reason)) => {
+                    part.failures.push(&id, &reason, file, line);
+                    part.failure_keys.push(key(rank, seq, sub));
+                    sub += 1;
                 }
-                Err(e) => {
-                    error(part, &mut sub, &id, format!("`rule`: {e}"));
-                    continue;
-                }
-            };
-            if let Some(reason) = reason {
-                part.failures.push(&id, &reason, file, line);
-                part.failure_keys.push((rank, seq, sub));
-                sub += 1;
+                Err(msg) => error(part, &mut sub, &id, msg),
+                Ok(None) => {}
             }
         }
-    }
-}
-
-/// `namespace/Kind/name`, or `Kind/name` for cluster-scoped objects.
-fn object_ref(o: Ref<'_>) -> String {
-    let kind = o.get("kind").and_then(|r| r.as_str()).unwrap_or("");
-    let name = o
-        .path(&["metadata", "name"])
-        .and_then(|r| r.as_str())
-        .unwrap_or("");
-    match o.path(&["metadata", "namespace"]).and_then(|r| r.as_str()) {
-        Some(ns) => format!("{ns}/{kind}/{name}"),
-        None => format!("{kind}/{name}"),
     }
 }
 
@@ -377,7 +376,14 @@ fn threads(n: usize) -> usize {
     }
 }
 
-type Key = (u32, u64, u32);
+/// A finding's place, packed: the kind's rank (8 bits), the object's `seq` (40 bits: inputs
+/// up to a terabyte) and the order within the object (16 bits). One word per finding instead
+/// of a tuple of three: a large audit has a hundred thousand findings.
+type Key = u64;
+
+fn key(rank: u32, seq: u64, sub: u32) -> Key {
+    (u64::from(rank.min(0xff)) << 56) | ((seq & 0xff_ffff_ffff) << 16) | u64::from(sub.min(0xffff))
+}
 
 /// One worker's share of a check's results.
 #[derive(Default)]
@@ -441,10 +447,11 @@ impl Visitor for Collector<'_> {
         let Some(plans) = self.engine.streaming.get(o.kind) else {
             return;
         };
-        for &i in plans {
+        for &(i, rank) in plans {
             self.engine.judge(
                 &self.engine.plans[i],
                 Some(o.doc.root()),
+                rank,
                 Some(o.origin),
                 o.seq,
                 &NoWorld,
@@ -476,17 +483,24 @@ impl<'a> World<'a> for NoWorld {
 struct Index<'a> {
     inv: &'a Inventory,
     all_kept: bool,
-    keep: &'a HashMap<String, Arc<Need>>,
+    looked_up: &'a std::collections::HashSet<String>,
     by_kind: HashMap<&'a str, Vec<Ref<'a>>>,
     /// Kind, then namespace.
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<Ref<'a>>>>,
 }
 
 impl<'a> Index<'a> {
-    fn new(inv: &'a Inventory, all_kept: bool, keep: &'a HashMap<String, Arc<Need>>) -> Self {
+    fn new(
+        inv: &'a Inventory,
+        all_kept: bool,
+        looked_up: &'a std::collections::HashSet<String>,
+    ) -> Self {
         let mut by_kind: HashMap<&str, Vec<Ref<'_>>> = HashMap::new();
         let mut by_kind_ns: HashMap<&str, HashMap<&str, Vec<Ref<'_>>>> = HashMap::new();
         for o in inv.objects() {
+            if !all_kept && !looked_up.contains(&*o.kind) {
+                continue;
+            }
             by_kind.entry(&*o.kind).or_default().push(o.doc.root());
             if let Some(ns) = &o.namespace {
                 by_kind_ns
@@ -500,14 +514,15 @@ impl<'a> Index<'a> {
         Index {
             inv,
             all_kept,
-            keep,
+            looked_up,
             by_kind,
             by_kind_ns,
         }
     }
 
+    /// Whether the helpers can answer for this kind (it was kept and indexed).
     fn kept(&self, kind: &str) -> bool {
-        self.all_kept || self.keep.contains_key(kind)
+        self.all_kept || self.looked_up.contains(kind)
     }
 }
 

@@ -168,6 +168,11 @@ impl Findings {
             .collect();
         order.sort_by_key(|&(k, p, i)| (k, p, i));
         let mut out = Findings::default();
+        // Exact sizes: a large audit has a hundred thousand findings, and doubling growth
+        // would leave up to half of that unused.
+        out.entries.reserve_exact(order.len());
+        out.text
+            .reserve_exact(parts.iter().map(|(f, _)| f.text.len()).sum());
         for (_, p, i) in order {
             let (part, _) = &parts[p];
             if let Some(e) = part.entries.get(i) {
@@ -178,6 +183,7 @@ impl Findings {
                 out.push(f.id, f.reason, file, f.line);
             }
         }
+        out.text.shrink_to_fit();
         out
     }
 }

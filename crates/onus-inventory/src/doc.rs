@@ -332,7 +332,43 @@ impl<'a> Ref<'a> {
 
     /// A mapping's value for `key`.
     pub fn get(&self, key: &str) -> Option<Ref<'a>> {
-        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+        // The hottest read of an audit: walks the packed nodes directly, comparing a key's
+        // length before its bytes and skipping each value's subtree by its recorded end.
+        let nodes = &self.doc.nodes;
+        let p = *nodes.get(self.i as usize)?;
+        if p.tag() != T_MAP {
+            return None;
+        }
+        let (len, end) = {
+            let pl = p.payload();
+            ((pl >> 32) as u32, pl as u32)
+        };
+        let want = key.as_bytes();
+        let text = self.doc.text.as_bytes();
+        let mut i = self.i + 1;
+        for _ in 0..len {
+            if i >= end {
+                return None;
+            }
+            let k = *nodes.get(i as usize)?;
+            let v = i + 1;
+            if k.tag() == T_STR {
+                let pl = k.payload();
+                let (at, n) = (pl as u32 as usize, (pl >> 32) as usize);
+                if n == want.len() && text.get(at..at + n) == Some(want) {
+                    return Some(Ref {
+                        doc: self.doc,
+                        i: v,
+                    });
+                }
+            }
+            let vp = *nodes.get(v as usize)?;
+            i = match vp.tag() {
+                T_LIST | T_MAP => vp.payload() as u32,
+                _ => v + 1,
+            };
+        }
+        None
     }
 
     /// A list's element.
