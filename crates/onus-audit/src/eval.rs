@@ -126,9 +126,9 @@ impl Store {
                 };
                 let list = Value::List(Arc::new(
                     idx.iter()
-                        .map(|&i| match self.values[i].get() {
+                        .map(|&i| match self.values[i as usize].get() {
                             Some(v) => v.clone(),
-                            None => to_cel(&self.inv.objects()[i].doc.to_json()),
+                            None => to_cel(&self.json(i as usize)),
                         })
                         .collect(),
                 ));
@@ -138,10 +138,15 @@ impl Store {
         )
     }
 
+    /// The `i`th object as JSON.
+    fn json(&self, i: usize) -> serde_json::Value {
+        self.inv
+            .object(i)
+            .map_or(serde_json::Value::Null, |o| o.doc.to_json())
+    }
+
     fn value(&self, i: usize) -> Value {
-        self.values[i]
-            .get_or_init(|| to_cel(&self.inv.objects()[i].doc.to_json()))
-            .clone()
+        self.values[i].get_or_init(|| to_cel(&self.json(i))).clone()
     }
 
     fn val(&self, i: usize) -> &dyn Val {
@@ -149,7 +154,7 @@ impl Store {
             .get_or_init(|| {
                 let v = match self.values[i].get() {
                     Some(v) => v.clone(),
-                    None => to_cel(&self.inv.objects()[i].doc.to_json()),
+                    None => to_cel(&self.json(i)),
                 };
                 Box::<dyn Val>::try_from(v).unwrap_or_else(|_| Box::new(CelNull))
             })
@@ -165,7 +170,9 @@ impl Store {
             Some(ns) => self.inv.indices_of_kind_in(kind, ns),
             None => self.inv.indices_of_kind(kind),
         };
-        let v = Value::List(Arc::new(idx.iter().map(|&i| self.value(i)).collect()));
+        let v = Value::List(Arc::new(
+            idx.iter().map(|&i| self.value(i as usize)).collect(),
+        ));
         if let Ok(mut l) = self.lists.lock() {
             l.insert(key, v.clone());
         }
@@ -302,13 +309,18 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
             } else {
                 s.inv.indices_of_kind_in(&kind, &ns)
             };
-            let Some(&i) = idx.iter().find(|&&i| *s.inv.objects()[i].name == *name) else {
+            let found = idx.iter().find(|&&i| {
+                s.inv
+                    .object(i as usize)
+                    .is_some_and(|o| o.name == name.as_str())
+            });
+            let Some(&i) = found else {
                 return Ok(CowVal::Owned(Value::Null.try_into()?));
             };
             if let Some(v) = lend(ftx, "", || format!("{OBJECT}{i}")) {
                 return Ok(v);
             }
-            Ok(CowVal::Owned(s.value(i).try_into()?))
+            Ok(CowVal::Owned(s.value(i as usize).try_into()?))
         }),
     );
     let s = store.clone();
@@ -323,8 +335,8 @@ fn context<'a>(store: &Arc<Store>, opts: &RunOptions, params: Value) -> Context<
             };
             let mut set = BTreeSet::new();
             for k in kinds.iter() {
-                for &i in s.inv.indices_of_kind(&str_arg(k, "namespacesWith")?) {
-                    if let Some(ns) = &s.inv.objects()[i].namespace {
+                for o in s.inv.of_kind(&str_arg(k, "namespacesWith")?) {
+                    if let Some(ns) = o.namespace {
                         set.insert(ns.to_string());
                     }
                 }
@@ -691,7 +703,10 @@ fn run_check(ctx: &Context, store: &Store, c: &Check) -> CheckResult {
         Scope::Object => {
             for kind in &c.subjects {
                 for &i in store.inv.indices_of_kind(kind) {
-                    let o = &store.inv.objects()[i];
+                    let i = i as usize;
+                    let Some(o) = store.inv.object(i) else {
+                        continue;
+                    };
                     let origin = Some((o.origin.file.to_string(), o.origin.line));
                     judge_object(ctx, &prog, c, origin, store, Some(store.val(i)), &mut r);
                 }
