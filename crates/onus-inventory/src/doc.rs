@@ -3,8 +3,10 @@
 //! Why not `serde_json::Value`: an audit reads hundreds of thousands of small objects, and a
 //! `Value` tree costs an allocation per node and per string (about 9 KB per object with
 //! `preserve_order`), which made memory 40× the input. A `Doc` is two buffers: nodes in
-//! document order (16 bytes each, containers record where their subtree ends) and one string
-//! holding every scalar and key. Building one costs no allocation per node; a reader reuses
+//! document order (8 bytes each, containers record where their subtree ends) and one string
+//! holding every scalar and key (plus a few words for floats). A `Doc` may hold several
+//! values one after another ([`Doc::node`]): the inventory keeps objects in such arenas, built
+//! by an interning [`DocBuilder`] that stores repeated keys and short strings once. Building one costs no allocation per node; a reader reuses
 //! the buffers from object to object; reading it is a walk over a slice. Mappings keep their
 //! keys in document order and are searched linearly: Kubernetes objects have small mappings.
 //!

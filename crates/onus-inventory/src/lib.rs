@@ -5,7 +5,9 @@
 //! or `-o json` prints (a `List` with `items`), multi-document YAML streams, single objects,
 //! folders of such files (searched recursively) and gzip-compressed files; the live path
 //! (`onus-kube`) builds the same inventory from API responses with [`Inventory::add_value`].
-//! Each object is a [`doc::Doc`]: one flat value tree, not a `serde_json::Value`.
+//! Each object is read into a [`doc::Doc`] (one flat value tree, not a `serde_json::Value`);
+//! kept objects are stored together in arenas and read through [`ObjectRef`] views (see
+//! [`Inventory`]).
 //!
 //! # Streaming
 //!
