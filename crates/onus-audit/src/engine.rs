@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use onus_inventory::doc::{Need, Ref};
-use onus_inventory::{Inventory, InventoryError, Keep, Origin, ReadOptions, Seen, Visitor};
+use onus_inventory::{Inventory, InventoryError, Keep, OriginRef, ReadOptions, Seen, Visitor};
 
 use crate::catalog::{Check, Scope};
 use crate::cel::{self, Env, Params, Program, Reads, Val, World};
@@ -226,12 +226,11 @@ impl Engine {
             Scope::Object => {
                 for (rank, k) in plan.check.subjects.iter().enumerate() {
                     for o in index.inv.of_kind(k) {
-                        let (root, rank) = (o.doc.root(), rank as u32);
                         self.judge(
                             plan,
-                            Some(root),
-                            rank,
-                            Some(&o.origin),
+                            Some(o.doc),
+                            rank as u32,
+                            Some(o.origin),
                             o.seq,
                             &world,
                             &mut part,
@@ -254,7 +253,7 @@ impl Engine {
         plan: &Plan,
         object: Option<Ref<'a>>,
         rank: u32,
-        origin: Option<&Origin>,
+        origin: Option<OriginRef<'_>>,
         seq: u64,
         world: &dyn World<'a>,
         part: &mut Part,
@@ -272,7 +271,7 @@ impl Engine {
             None => c.id.clone(),
             Some(_) => cel::object_ref(&env.object),
         };
-        let file = origin.map(|o| &o.file);
+        let file = origin.map(|o| o.file);
         let line = origin.map(|o| o.line);
         let mut sub = 0u32;
         let error = |part: &mut Part, sub: &mut u32, id: &str, reason: String| {
@@ -444,16 +443,27 @@ pub struct Collector<'e> {
 
 impl Visitor for Collector<'_> {
     fn object(&mut self, o: &Seen<'_>) {
-        let Some(plans) = self.engine.streaming.get(o.kind) else {
+        let origin = OriginRef {
+            file: &o.origin.file,
+            line: o.origin.line,
+        };
+        self.judge_streaming(o.kind, o.doc.root(), origin, o.seq);
+    }
+}
+
+impl Collector<'_> {
+    /// Runs the streaming checks that judge this object's kind.
+    fn judge_streaming(&mut self, kind: &str, doc: Ref<'_>, origin: OriginRef<'_>, seq: u64) {
+        let Some(plans) = self.engine.streaming.get(kind) else {
             return;
         };
         for &(i, rank) in plans {
             self.engine.judge(
                 &self.engine.plans[i],
-                Some(o.doc.root()),
+                Some(doc),
                 rank,
-                Some(o.origin),
-                o.seq,
+                Some(origin),
+                seq,
                 &NoWorld,
                 &mut self.parts[i],
             );
@@ -501,14 +511,14 @@ impl<'a> Index<'a> {
             if !all_kept && !looked_up.contains(&*o.kind) {
                 continue;
             }
-            by_kind.entry(&*o.kind).or_default().push(o.doc.root());
+            by_kind.entry(o.kind).or_default().push(o.doc);
             if let Some(ns) = &o.namespace {
                 by_kind_ns
                     .entry(&*o.kind)
                     .or_default()
                     .entry(&**ns)
                     .or_default()
-                    .push(o.doc.root());
+                    .push(o.doc);
             }
         }
         Index {
@@ -594,15 +604,7 @@ pub fn run(inv: &Inventory, checks: &[Check], opts: &RunOptions) -> Vec<CheckRes
     engine.all_kept = true;
     let mut c = engine.collector();
     for o in inv.objects() {
-        c.object(&Seen {
-            kind: &o.kind,
-            api_version: &o.api_version,
-            namespace: o.namespace.as_deref(),
-            name: &o.name,
-            doc: &o.doc,
-            origin: &o.origin,
-            seq: o.seq,
-        });
+        c.judge_streaming(o.kind, o.doc, o.origin, o.seq);
     }
     engine.finish(inv, vec![c])
 }

@@ -3,8 +3,10 @@
 //! Why not `serde_json::Value`: an audit reads hundreds of thousands of small objects, and a
 //! `Value` tree costs an allocation per node and per string (about 9 KB per object with
 //! `preserve_order`), which made memory 40× the input. A `Doc` is two buffers: nodes in
-//! document order (16 bytes each, containers record where their subtree ends) and one string
-//! holding every scalar and key. Building one costs no allocation per node; a reader reuses
+//! document order (8 bytes each, containers record where their subtree ends) and one string
+//! holding every scalar and key (plus a few words for floats). A `Doc` may hold several
+//! values one after another ([`Doc::node`]): the inventory keeps objects in such arenas, built
+//! by an interning [`DocBuilder`] that stores repeated keys and short strings once. Building one costs no allocation per node; a reader reuses
 //! the buffers from object to object; reading it is a walk over a slice. Mappings keep their
 //! keys in document order and are searched linearly: Kubernetes objects have small mappings.
 //!
@@ -21,7 +23,7 @@
 //! assert_eq!(root.path(&["spec", "replicas"]).and_then(|r| r.as_i64()), Some(3));
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -165,9 +167,24 @@ impl PartialEq for Ref<'_> {
 }
 
 impl Doc {
-    /// The root node. An empty `Doc` (never built) reads as `null`.
+    /// The root node (the first one). An empty `Doc` (never built) reads as `null`.
     pub fn root(&self) -> Ref<'_> {
         Ref { doc: self, i: 0 }
+    }
+
+    /// The node at index `i`: a `Doc` may hold several values one after another (an arena
+    /// of kept objects), each a root found by its index ([`DocBuilder::len`] before it was
+    /// added). Out of range reads as `null`.
+    pub fn node(&self, i: usize) -> Ref<'_> {
+        Ref {
+            doc: self,
+            i: u32::try_from(i).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Bytes of text (scalars and keys).
+    pub fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// Bytes held (nodes and text), for memory accounting.
@@ -237,6 +254,11 @@ impl<'a> Ref<'a> {
 
     pub fn doc(&self) -> &'a Doc {
         self.doc
+    }
+
+    /// This node's index in its [`Doc`] (see [`Doc::node`]).
+    pub fn index(&self) -> usize {
+        self.i as usize
     }
 
     pub fn kind(&self) -> Kind {
@@ -494,22 +516,67 @@ pub enum BuildError {
 }
 
 /// Builds a [`Doc`] node by node, in document order. Inside a mapping, call [`DocBuilder::key`]
-/// before each value. `clear` reuses the buffers for the next document.
+/// before each value. `clear` reuses the buffers for the next document. Several values may
+/// be built one after another (an arena): each starts at [`DocBuilder::len`].
 #[derive(Debug, Default)]
 pub struct DocBuilder {
     doc: Doc,
     /// Open containers: node index and number of children so far.
     open: Vec<(u32, u32)>,
     error: Option<BuildError>,
+    /// When interning (see [`DocBuilder::interning`]): where each short key or string
+    /// already is in the text.
+    interned: Option<HashMap<Box<str>, (u32, u32)>>,
+    /// Whether short string values are interned too, not only keys.
+    intern_strings: bool,
 }
 
+/// Strings longer than this are never interned.
+const INTERN_MAX_LEN: usize = 32;
+/// Distinct strings interned per document at most (bounds the builder's table).
+const INTERN_MAX_COUNT: usize = 4096;
+
 impl DocBuilder {
+    /// A builder that stores each mapping key, and with `strings` each string value, once
+    /// (up to 32 bytes and 4,096 distinct strings per document): later occurrences point at
+    /// the first one's text. Readers see no difference. Meant for arenas of kept objects,
+    /// where keys (and kinds, apiVersions, namespaces) repeat from object to object.
+    pub fn interning(strings: bool) -> DocBuilder {
+        DocBuilder {
+            interned: Some(HashMap::new()),
+            intern_strings: strings,
+            ..DocBuilder::default()
+        }
+    }
+
     pub fn clear(&mut self) {
         self.doc.nodes.clear();
         self.doc.wide.clear();
         self.doc.text.clear();
         self.open.clear();
         self.error = None;
+        if let Some(m) = &mut self.interned {
+            m.clear();
+        }
+    }
+
+    /// The node at `i` of what is built so far (see [`Doc::node`]); a container still open
+    /// reads as empty.
+    pub fn node(&self, i: usize) -> Ref<'_> {
+        self.doc.node(i)
+    }
+
+    /// Bytes of text so far.
+    pub fn text_len(&self) -> usize {
+        self.doc.text.len()
+    }
+
+    /// The document built so far, copied without spare capacity, and the builder cleared
+    /// (keeping its buffers for the next one).
+    pub fn take_compact(&mut self) -> Result<Doc, BuildError> {
+        let doc = self.peek()?.clone();
+        self.clear();
+        Ok(doc)
     }
 
     /// Number of nodes so far.
@@ -562,12 +629,32 @@ impl DocBuilder {
         self.push(Node::Float(f));
     }
     pub fn str(&mut self, s: &str) {
-        let n = self.text(s);
+        let n = match self.intern_strings {
+            true => self.interned_text(s),
+            false => self.text(s),
+        };
         self.push(n);
     }
     /// A mapping key (a string node that the next value belongs to).
     pub fn key(&mut self, k: &str) {
-        self.str(k);
+        let n = self.interned_text(k);
+        self.push(n);
+    }
+
+    fn interned_text(&mut self, s: &str) -> Node {
+        if s.len() > INTERN_MAX_LEN || self.interned.is_none() {
+            return self.text(s);
+        }
+        if let Some(&(at, len)) = self.interned.as_ref().and_then(|m| m.get(s)) {
+            return Node::Str { at, len };
+        }
+        let n = self.text(s);
+        if let (Node::Str { at, len }, Some(m)) = (n, &mut self.interned) {
+            if m.len() < INTERN_MAX_COUNT {
+                m.insert(s.into(), (at, len));
+            }
+        }
+        n
     }
     /// A plain YAML scalar, resolved as onus-yaml resolves it (`3.10` stays a string).
     pub fn plain(&mut self, s: &str) {
@@ -889,5 +976,51 @@ mod tests {
         let c = Doc::from_json(&json!({"w": 1, "x": [1, {"y": "q"}]}));
         assert_eq!(a.root(), b.root());
         assert_ne!(a.root(), c.root());
+    }
+
+    #[test]
+    fn arenas_hold_several_roots_and_interning_is_invisible() {
+        let long = "k".repeat(40);
+        let values = [
+            json!({"kind": "Pod", "metadata": {"name": "a", "namespace": "n"}}),
+            json!({"kind": "Pod", "metadata": {"name": "b", "namespace": "n"}, "x": [1.5, null, true]}),
+            json!({long.clone(): long.clone(), "kind": "Pod"}),
+            json!("Pod"),
+            json!({"many": (0..5000).map(|i| (format!("k{i}"), json!(i))).collect::<serde_json::Map<_, _>>()}),
+            json!({"k4999": "after the table is full", "kind": "Pod"}),
+        ];
+        let mut plain = DocBuilder::default();
+        let mut keys = DocBuilder::interning(false);
+        let mut strings = DocBuilder::interning(true);
+        let mut roots = Vec::new();
+        for v in &values {
+            roots.push(plain.len());
+            assert_eq!(keys.len(), plain.len());
+            assert_eq!(strings.len(), plain.len());
+            plain.json(v);
+            keys.json(v);
+            strings.json(v);
+        }
+        let (plain, keys, strings) = (
+            plain.take_compact().unwrap(),
+            keys.take_compact().unwrap(),
+            strings.take_compact().unwrap(),
+        );
+        for (v, &at) in values.iter().zip(&roots) {
+            for d in [&plain, &keys, &strings] {
+                let r = d.node(at);
+                assert_eq!(r.index(), at);
+                assert_eq!(&r.to_json(), v);
+                assert_eq!(r, plain.node(at));
+            }
+        }
+        assert_eq!(plain.root().to_json(), values[0]);
+        assert!(plain.node(1 << 40).is_null());
+        assert!(keys.text_len() < plain.text_len());
+        assert!(strings.text_len() < keys.text_len());
+        assert_eq!(
+            plain.heap_size(),
+            plain.node_count() * 8 + plain.text_len() + 8
+        );
     }
 }

@@ -570,11 +570,11 @@ mod tests {
         let mut inv = onus_inventory::Inventory::default();
         inv.add_text("snap.yaml", &y).unwrap();
         assert_eq!(inv.len(), 1);
-        assert_eq!(&*inv.objects()[0].name, "3.10");
+        assert_eq!(inv.object(0).unwrap().name, "3.10");
         let mut live = onus_inventory::Inventory::default();
         snap.add_to(&mut live);
         assert_eq!(
-            live.objects()[0].origin.file.as_ref(),
+            live.object(0).unwrap().origin.file.as_ref(),
             "live:prod/v1/Namespace"
         );
     }

@@ -67,7 +67,7 @@ pub(crate) fn audit_as(
     project: bool,
 ) -> Outcome {
     let (when, items, item_id, rule) = (&p.when, &p.items, &p.item_id, &p.rule);
-    let docs: Vec<Doc> = inv.objects().iter().map(|o| o.doc.clone()).collect();
+    let docs: Vec<Doc> = inv.objects().map(|o| Doc::copy_of(o.doc)).collect();
     let (world_docs, judged_docs) = if project {
         let r = reads(when.as_ref(), items.as_ref(), item_id.as_ref(), rule);
         assert!(!r.dynamic_kinds, "{}", c.id);
@@ -75,7 +75,7 @@ pub(crate) fn audit_as(
         let world = docs
             .iter()
             .zip(inv.objects())
-            .map(|(d, o)| Doc::project(d.root(), r.kinds.get(&*o.kind).unwrap_or(&base)))
+            .map(|(d, o)| Doc::project(d.root(), r.kinds.get(o.kind).unwrap_or(&base)))
             .collect();
         let judged = docs
             .iter()
@@ -101,7 +101,7 @@ pub(crate) fn audit_as(
             .subjects
             .iter()
             .flat_map(|k| inv.indices_of_kind(k).iter())
-            .map(|&i| Some(Val::node(judged_docs[i].root())))
+            .map(|&i| Some(Val::node(judged_docs[i as usize].root())))
             .collect(),
     };
     let mut out = Outcome::default();
