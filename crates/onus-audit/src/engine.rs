@@ -508,13 +508,13 @@ impl<'a> Index<'a> {
         let mut by_kind: HashMap<&str, Vec<Ref<'_>>> = HashMap::new();
         let mut by_kind_ns: HashMap<&str, HashMap<&str, Vec<Ref<'_>>>> = HashMap::new();
         for o in inv.objects() {
-            if !all_kept && !looked_up.contains(&*o.kind) {
+            if !all_kept && !looked_up.contains(o.kind) {
                 continue;
             }
             by_kind.entry(o.kind).or_default().push(o.doc);
             if let Some(ns) = &o.namespace {
                 by_kind_ns
-                    .entry(&*o.kind)
+                    .entry(o.kind)
                     .or_default()
                     .entry(&**ns)
                     .or_default()
