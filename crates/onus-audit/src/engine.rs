@@ -69,18 +69,22 @@ pub struct Engine {
     opts: RunOptions,
 }
 
-/// What every kept object keeps, whatever the checks read: its identity.
-fn identity() -> Need {
-    let mut n = Need::default();
-    for path in [
-        &["kind"][..],
-        &["apiVersion"],
-        &["metadata", "name"],
-        &["metadata", "namespace"],
-    ] {
-        n.at_path(path).whole = true;
+/// Who an object is, from the inventory (not from its document, which may be projected to
+/// less): for default item ids (`namespace/Kind/name`).
+#[derive(Clone, Copy)]
+struct Ident<'o> {
+    kind: &'o str,
+    namespace: Option<&'o str>,
+    name: &'o str,
+}
+
+impl Ident<'_> {
+    fn id(&self) -> String {
+        match self.namespace {
+            Some(ns) => format!("{ns}/{}/{}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
     }
-    n
 }
 
 impl Engine {
@@ -104,9 +108,7 @@ impl Engine {
             if prog.is_ok() {
                 if deferred {
                     let mut add = |kind: &str, need: &Need| {
-                        keep.entry(kind.to_string())
-                            .or_insert_with(identity)
-                            .merge(need);
+                        keep.entry(kind.to_string()).or_default().merge(need);
                     };
                     if c.scope == Scope::Object {
                         for k in &c.subjects {
@@ -226,9 +228,14 @@ impl Engine {
             Scope::Object => {
                 for (rank, k) in plan.check.subjects.iter().enumerate() {
                     for o in index.inv.of_kind(k) {
+                        let who = Ident {
+                            kind: o.kind,
+                            namespace: o.namespace,
+                            name: o.name,
+                        };
                         self.judge(
                             plan,
-                            Some(o.doc),
+                            Some((o.doc, who)),
                             rank as u32,
                             Some(o.origin),
                             o.seq,
@@ -251,7 +258,7 @@ impl Engine {
     fn judge<'a>(
         &self,
         plan: &Plan,
-        object: Option<Ref<'a>>,
+        object: Option<(Ref<'a>, Ident<'_>)>,
         rank: u32,
         origin: Option<OriginRef<'_>>,
         seq: u64,
@@ -261,15 +268,15 @@ impl Engine {
         let Ok(prog) = &plan.prog else { return };
         let c = &plan.check;
         let mut env = Env {
-            object: object.map_or(Val::Null, Val::node),
+            object: object.map_or(Val::Null, |(o, _)| Val::node(o)),
             item: Val::Null,
             now: self.opts.now,
             params: &self.params,
             world,
         };
-        let default_id = |env: &Env<'_, 'a>| match object {
+        let default_id = |_: &Env<'_, 'a>| match &object {
             None => c.id.clone(),
-            Some(_) => cel::object_ref(&env.object),
+            Some((_, who)) => who.id(),
         };
         let file = origin.map(|o| o.file);
         let line = origin.map(|o| o.line);
@@ -447,20 +454,25 @@ impl Visitor for Collector<'_> {
             file: &o.origin.file,
             line: o.origin.line,
         };
-        self.judge_streaming(o.kind, o.doc.root(), origin, o.seq);
+        let who = Ident {
+            kind: o.kind,
+            namespace: o.namespace,
+            name: o.name,
+        };
+        self.judge_streaming(who, o.doc.root(), origin, o.seq);
     }
 }
 
 impl Collector<'_> {
     /// Runs the streaming checks that judge this object's kind.
-    fn judge_streaming(&mut self, kind: &str, doc: Ref<'_>, origin: OriginRef<'_>, seq: u64) {
-        let Some(plans) = self.engine.streaming.get(kind) else {
+    fn judge_streaming(&mut self, who: Ident<'_>, doc: Ref<'_>, origin: OriginRef<'_>, seq: u64) {
+        let Some(plans) = self.engine.streaming.get(who.kind) else {
             return;
         };
         for &(i, rank) in plans {
             self.engine.judge(
                 &self.engine.plans[i],
-                Some(doc),
+                Some((doc, who)),
                 rank,
                 Some(origin),
                 seq,
@@ -558,16 +570,17 @@ impl<'i, 'a: 'i> World<'i> for IndexWorld<'i, 'a> {
         )
     }
     fn lookup(&self, kind: &str, namespace: &str, name: &str) -> Option<Option<Ref<'i>>> {
-        let list = if namespace.is_empty() {
-            self.objects(kind)?
+        if !self.0.kept(kind) {
+            return None;
+        }
+        // By the inventory's names: a kept document may not hold its own name.
+        let inv = self.0.inv;
+        let found = if namespace.is_empty() {
+            inv.of_kind(kind).find(|o| o.name == name)
         } else {
-            self.objects_in(kind, namespace)?
+            inv.of_kind_in(kind, namespace).find(|o| o.name == name)
         };
-        Some(
-            list.iter()
-                .find(|o| o.path(&["metadata", "name"]).and_then(|n| n.as_str()) == Some(name))
-                .copied(),
-        )
+        Some(found.map(|o| o.doc))
     }
     fn namespaces_with(&self, kinds: &[&str]) -> Option<Vec<String>> {
         let mut set = std::collections::BTreeSet::new();
@@ -604,7 +617,12 @@ pub fn run(inv: &Inventory, checks: &[Check], opts: &RunOptions) -> Vec<CheckRes
     engine.all_kept = true;
     let mut c = engine.collector();
     for o in inv.objects() {
-        c.judge_streaming(o.kind, o.doc, o.origin, o.seq);
+        let who = Ident {
+            kind: o.kind,
+            namespace: o.namespace,
+            name: o.name,
+        };
+        c.judge_streaming(who, o.doc, o.origin, o.seq);
     }
     engine.finish(inv, vec![c])
 }

@@ -25,7 +25,7 @@ use crate::parse::{Chunk, Form, Sink, Worker};
 use crate::{InventoryError, ReadOptions, Visitor};
 
 /// Default target size of a chunk, in bytes.
-pub const CHUNK_BYTES: usize = 512 * 1024;
+pub const CHUNK_BYTES: usize = 128 * 1024;
 
 /// Gzip files are decompressed again for each look-ahead: at most this many per file (beyond,
 /// a `List` whose `kind` follows its items is read as one document).

@@ -67,19 +67,9 @@ pub fn reads(
     }
     let a = an.ex(&rule.root);
     an.whole(&a);
-    let mut r = an.reads;
-    // What the engine reads itself: to index, name and report objects.
-    for need in std::iter::once(&mut r.object).chain(r.kinds.values_mut()) {
-        for path in [
-            &["kind"][..],
-            &["apiVersion"],
-            &["metadata", "name"],
-            &["metadata", "namespace"],
-        ] {
-            need.at_path(path).merge(&Need::whole());
-        }
-    }
-    r
+    // Only what the expressions read: the engine knows each kept object's kind, name and
+    // namespace from the inventory, without reading its document.
+    an.reads
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

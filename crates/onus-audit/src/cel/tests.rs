@@ -17,6 +17,11 @@ mod reads;
 pub(super) struct Index<'a> {
     by_kind: BTreeMap<String, Vec<Ref<'a>>>,
     by_ns: BTreeMap<(String, String), Vec<Ref<'a>>>,
+    /// Each listed object's name, as the engine knows it from the inventory (a projected
+    /// document may not hold it).
+    names: Vec<(Ref<'a>, String)>,
+    /// Namespaces per kind, of every object (kept or not).
+    namespaces: BTreeMap<String, BTreeSet<String>>,
     /// Kinds kept (all when `None`).
     kept: Option<BTreeSet<String>>,
 }
@@ -27,19 +32,37 @@ fn str_at<'a>(r: Ref<'a>, path: &[&str]) -> Option<&'a str> {
 
 impl<'a> Index<'a> {
     pub(super) fn new(docs: &'a [Doc]) -> Index<'a> {
+        Index::with_ids(docs, docs)
+    }
+
+    /// `docs` as the world sees them (perhaps projected), identified by the same objects
+    /// whole in `ids` (kind, namespace, name), as the engine identifies them by the inventory.
+    pub(super) fn with_ids(docs: &'a [Doc], ids: &[Doc]) -> Index<'a> {
         let mut by_kind: BTreeMap<String, Vec<Ref<'a>>> = BTreeMap::new();
         let mut by_ns: BTreeMap<(String, String), Vec<Ref<'a>>> = BTreeMap::new();
-        for d in docs {
-            let r = d.root();
-            let kind = str_at(r, &["kind"]).unwrap_or("").to_string();
+        let mut names = Vec::new();
+        let mut namespaces: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (d, id) in docs.iter().zip(ids) {
+            let (r, who) = (d.root(), id.root());
+            let kind = str_at(who, &["kind"]).unwrap_or("").to_string();
             by_kind.entry(kind.clone()).or_default().push(r);
-            if let Some(ns) = str_at(r, &["metadata", "namespace"]) {
+            names.push((
+                r,
+                str_at(who, &["metadata", "name"]).unwrap_or("").to_string(),
+            ));
+            if let Some(ns) = str_at(who, &["metadata", "namespace"]) {
+                namespaces
+                    .entry(kind.clone())
+                    .or_default()
+                    .insert(ns.to_string());
                 by_ns.entry((kind, ns.to_string())).or_default().push(r);
             }
         }
         Index {
             by_kind,
             by_ns,
+            names,
+            namespaces,
             kept: None,
         }
     }
@@ -78,21 +101,22 @@ impl<'a> World<'a> for W<'a> {
         } else {
             self.objects_in(kind, namespace)?
         };
-        Some(
-            list.iter()
-                .copied()
-                .find(|r| str_at(*r, &["metadata", "name"]) == Some(name)),
-        )
+        let named = |r: &Ref<'a>| {
+            self.0
+                .names
+                .iter()
+                .any(|(x, n)| std::ptr::eq(x.doc(), r.doc()) && x.index() == r.index() && n == name)
+        };
+        Some(list.iter().copied().find(named))
     }
 
     fn namespaces_with(&self, kinds: &[&str]) -> Option<Vec<String>> {
         let mut out = BTreeSet::new();
         for k in kinds {
-            for r in self.objects(k)? {
-                if let Some(ns) = str_at(*r, &["metadata", "namespace"]) {
-                    out.insert(ns.to_string());
-                }
+            if !self.0.kept(k) {
+                return None;
             }
+            out.extend(self.0.namespaces.get(*k).into_iter().flatten().cloned());
         }
         Some(out.into_iter().collect())
     }

@@ -68,6 +68,7 @@ pub(crate) fn audit_as(
 ) -> Outcome {
     let (when, items, item_id, rule) = (&p.when, &p.items, &p.item_id, &p.rule);
     let docs: Vec<Doc> = inv.objects().map(|o| Doc::copy_of(o.doc)).collect();
+    let docs_whole = docs.clone();
     let (world_docs, judged_docs) = if project {
         let r = reads(when.as_ref(), items.as_ref(), item_id.as_ref(), rule);
         assert!(!r.dynamic_kinds, "{}", c.id);
@@ -85,7 +86,7 @@ pub(crate) fn audit_as(
     } else {
         (docs.clone(), docs)
     };
-    let mut ix = Index::new(&world_docs);
+    let mut ix = Index::with_ids(&world_docs, &docs_whole);
     ix.kept = Some(c.kinds.iter().cloned().collect());
     let world = W(&ix);
     let (major, minor) = parse_version(latest).unwrap();
@@ -95,21 +96,22 @@ pub(crate) fn audit_as(
         k8s_latest_minor: minor,
     };
     let now = at(now);
-    let objects: Vec<Option<Val<'_>>> = match c.scope {
+    let objects: Vec<Option<(usize, Val<'_>)>> = match c.scope {
         Scope::Cluster => vec![None],
         Scope::Object => c
             .subjects
             .iter()
             .flat_map(|k| inv.indices_of_kind(k).iter())
-            .map(|&i| Some(Val::node(judged_docs[i as usize].root())))
+            .map(|&i| Some((i as usize, Val::node(judged_docs[i as usize].root()))))
             .collect(),
     };
     let mut out = Outcome::default();
     for object in objects {
-        let obj = object.clone().unwrap_or(Val::Null);
+        let obj = object.as_ref().map_or(Val::Null, |(_, o)| o.clone());
+        // The engine names objects from the inventory, not from their (projected) documents.
         let default_id = match &object {
             None => c.id.clone(),
-            Some(o) => funcs::object_ref(o).to_string(),
+            Some((i, _)) => funcs::object_ref(&Val::node(docs_whole[*i].root())).to_string(),
         };
         let env = Env {
             object: obj.clone(),
