@@ -53,6 +53,16 @@ struct Plan {
     deferred: bool,
 }
 
+/// Objects per unit of work of a deferred check.
+const UNIT_OBJECTS: usize = 4096;
+
+/// A unit of deferred work: a cluster-scope check, or a range of the positions of one subject
+/// kind (`Inventory::indices_of_kind`) for an object-scope check.
+enum Unit {
+    Cluster(usize),
+    Objects(usize, usize, std::ops::Range<usize>),
+}
+
 /// Checks compiled and sorted into those that run while reading and those that run after.
 pub struct Engine {
     plans: Vec<Plan>,
@@ -185,21 +195,38 @@ impl Engine {
             }
         }
         let index = Index::new(inv, self.all_kept, &self.looked_up);
-        let deferred: Vec<usize> = (0..self.plans.len())
-            .filter(|&i| self.plans[i].deferred && self.plans[i].prog.is_ok())
-            .collect();
-        let threads = threads(self.opts.threads).clamp(1, deferred.len().max(1));
+        // Work units: a cluster-scope check whole, or a slice of an object-scope check's
+        // subjects, so that one large check (every Deployment) does not run on one core.
+        let mut units: Vec<Unit> = Vec::new();
+        for (i, plan) in self.plans.iter().enumerate() {
+            if !plan.deferred || plan.prog.is_err() {
+                continue;
+            }
+            match plan.check.scope {
+                Scope::Cluster => units.push(Unit::Cluster(i)),
+                Scope::Object => {
+                    for (rank, k) in plan.check.subjects.iter().enumerate() {
+                        let n = inv.indices_of_kind(k).len();
+                        for start in (0..n).step_by(UNIT_OBJECTS) {
+                            let end = (start + UNIT_OBJECTS).min(n);
+                            units.push(Unit::Objects(i, rank, start..end));
+                        }
+                    }
+                }
+            }
+        }
+        let threads = threads(self.opts.threads).clamp(1, units.len().max(1));
         let next = std::sync::atomic::AtomicUsize::new(0);
         let done: Vec<(usize, Part)> = std::thread::scope(|s| {
             let hs: Vec<_> = (0..threads)
                 .map(|_| {
-                    let (index, next, deferred) = (&index, &next, &deferred);
+                    let (index, next, units) = (&index, &next, &units);
                     s.spawn(move || {
                         let mut out = Vec::new();
                         loop {
                             let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(&i) = deferred.get(n) else { break };
-                            out.push((i, self.run_deferred(i, index)));
+                            let Some(u) = units.get(n) else { break };
+                            out.push(self.run_unit(u, index));
                         }
                         out
                     })
@@ -219,34 +246,43 @@ impl Engine {
             .collect()
     }
 
-    fn run_deferred(&self, i: usize, index: &Index<'_>) -> Part {
-        let plan = &self.plans[i];
+    /// Runs one unit of a deferred check; returns the check's index and its part.
+    fn run_unit(&self, unit: &Unit, index: &Index<'_>) -> (usize, Part) {
         let mut part = Part::default();
         let world = IndexWorld(index);
-        match plan.check.scope {
-            Scope::Cluster => self.judge(plan, None, 0, None, 0, &world, &mut part),
-            Scope::Object => {
-                for (rank, k) in plan.check.subjects.iter().enumerate() {
-                    for o in index.inv.of_kind(k) {
-                        let who = Ident {
-                            kind: o.kind,
-                            namespace: o.namespace,
-                            name: o.name,
-                        };
-                        self.judge(
-                            plan,
-                            Some((o.doc, who)),
-                            rank as u32,
-                            Some(o.origin),
-                            o.seq,
-                            &world,
-                            &mut part,
-                        );
-                    }
+        match unit {
+            Unit::Cluster(i) => {
+                self.judge(&self.plans[*i], None, 0, None, 0, &world, &mut part);
+                (*i, part)
+            }
+            Unit::Objects(i, rank, range) => {
+                let plan = &self.plans[*i];
+                let kind = &plan.check.subjects[*rank];
+                let positions = index.inv.indices_of_kind(kind);
+                for &p in positions.get(range.clone()).unwrap_or_default() {
+                    let Some(o) = index.inv.object(p as usize) else {
+                        continue;
+                    };
+                    let who = Ident {
+                        kind: o.kind,
+                        namespace: o.namespace,
+                        name: o.name,
+                    };
+                    let origin = Some(o.origin);
+                    let rank = *rank as u32;
+                    self.judge(
+                        plan,
+                        Some((o.doc, who)),
+                        rank,
+                        origin,
+                        o.seq,
+                        &world,
+                        &mut part,
+                    );
                 }
+                (*i, part)
             }
         }
-        part
     }
 
     /// Judges one object (or the cluster, `object: None`) by one check. `rank` is the
