@@ -68,7 +68,7 @@ fn name(f: Fun) -> &'static str {
     }
 }
 
-/// A string argument of an onus helper, or the error eval.rs gave.
+/// A string argument of an onus helper, or an error naming the helper.
 pub(crate) fn str_arg<'v>(f: &str, v: &'v Val<'_>) -> Result<&'v str, EvalError> {
     v.as_str()
         .ok_or_else(|| EvalError::new(format!("{f}: expected a string, found {v}")))
