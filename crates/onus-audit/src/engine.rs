@@ -19,7 +19,7 @@ use onus_inventory::doc::{Need, Ref};
 use onus_inventory::{Inventory, InventoryError, Keep, OriginRef, ReadOptions, Seen, Visitor};
 
 use crate::catalog::{Check, Scope};
-use crate::cel::{self, Env, Params, Program, Reads, Val, World};
+use crate::cel::{self, Env, NoWorld, Params, Program, Reads, Val, World};
 use crate::findings::Findings;
 use crate::result::{CheckResult, CheckStatus, RunOptions};
 
@@ -516,24 +516,6 @@ impl Collector<'_> {
                 &mut self.parts[i],
             );
         }
-    }
-}
-
-/// The world of a streaming check: it reads no other object.
-struct NoWorld;
-
-impl<'a> World<'a> for NoWorld {
-    fn objects(&self, _: &str) -> Option<&'a [Ref<'a>]> {
-        None
-    }
-    fn objects_in(&self, _: &str, _: &str) -> Option<&'a [Ref<'a>]> {
-        None
-    }
-    fn lookup(&self, _: &str, _: &str, _: &str) -> Option<Option<Ref<'a>>> {
-        None
-    }
-    fn namespaces_with(&self, _: &[&str]) -> Option<Vec<String>> {
-        None
     }
 }
 
