@@ -644,3 +644,46 @@ pub fn run(inv: &Inventory, checks: &[Check], opts: &RunOptions) -> Vec<CheckRes
     }
     engine.finish(inv, vec![c])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The built-in catalog keeps only kinds that cross-object checks judge or look up, and
+    /// of those only what they read; the rest is judged while read and dropped.
+    #[test]
+    fn builtin_catalog_keeps_little() {
+        let e = Engine::new(&crate::catalog::builtin().unwrap(), &RunOptions::default());
+        let kept: std::collections::BTreeMap<&str, &Need> = e.kept_kinds().collect();
+        for k in [
+            "Pod",
+            "ConfigMap",
+            "Service",
+            "DaemonSet",
+            "Job",
+            "CronJob",
+            "Node",
+        ] {
+            assert!(!kept.contains_key(k), "{k} is kept");
+        }
+        for k in [
+            "PersistentVolumeClaim",
+            "Ingress",
+            "Secret",
+            "PodDisruptionBudget",
+        ] {
+            assert!(kept.contains_key(k), "{k} is not kept");
+        }
+        let deployment = kept["Deployment"];
+        assert!(!deployment.whole);
+        assert!(deployment.fields.contains_key("spec"));
+        assert!(!deployment.fields["spec"].fields.contains_key("selector"));
+        assert!(kept["Secret"].fields.contains_key("data"));
+        assert!(!kept["Secret"].fields.contains_key("metadata"));
+        assert_eq!(
+            e.streaming.get("Pod").map(Vec::len),
+            Some(3),
+            "resources, hostpath and images judge Pods while reading"
+        );
+    }
+}
