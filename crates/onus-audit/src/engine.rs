@@ -172,7 +172,7 @@ impl Engine {
         Arc::new(move |kind: &str| keep.get(kind).cloned())
     }
 
-    /// What each kind keeps (for tests and `--explain`-style output).
+    /// What is kept of each kind, for the deferred checks.
     pub fn kept_kinds(&self) -> impl Iterator<Item = (&str, &Need)> {
         self.keep.iter().map(|(k, n)| (k.as_str(), &**n))
     }
@@ -186,7 +186,7 @@ impl Engine {
     }
 
     /// Runs the deferred checks over the kept objects and assembles every check's result, in
-    /// catalog order, findings in input order.
+    /// catalog order, findings by subject kind (its place in `subjects`) then input order.
     pub fn finish(&self, inv: &Inventory, collectors: Vec<Collector<'_>>) -> Vec<CheckResult> {
         let mut parts: Vec<Vec<Part>> = (0..self.plans.len()).map(|_| Vec::new()).collect();
         for c in collectors {
