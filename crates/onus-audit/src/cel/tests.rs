@@ -9,7 +9,6 @@ use serde_json::json;
 use super::*;
 
 mod bench;
-mod checks;
 mod reads;
 
 /// A world over documents, indexed as the engine will: lists per kind and per (kind,
@@ -1002,4 +1001,13 @@ fn invariant_parts_of_loops() {
     assert!(eval_with("object.spec.list.x", Some(&o), &[])
         .unwrap_err()
         .contains("cannot select field `x` of a list"));
+}
+
+/// A built-in check by id.
+pub(super) fn check(id: &str) -> crate::catalog::Check {
+    crate::catalog::builtin()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
 }

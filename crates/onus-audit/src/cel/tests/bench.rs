@@ -8,7 +8,7 @@ use std::time::Instant;
 use onus_inventory::doc::Doc;
 use serde_json::json;
 
-use super::checks::check;
+use super::check;
 use super::{at, params, Index, W};
 use crate::cel::{Env, Program, Val};
 

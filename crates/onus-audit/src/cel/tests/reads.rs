@@ -2,7 +2,7 @@
 
 use onus_inventory::doc::Need;
 
-use super::checks::check;
+use super::check;
 use crate::catalog;
 use crate::cel::{reads, Program, Reads};
 
@@ -318,69 +318,4 @@ fn items_bind_item() {
         &p("item.c.d != null"),
     );
     assert_eq!(shown(&r).0, "{a, b, c{d?}}");
-}
-
-/// Objects cut down to what `reads` says give every built-in check the same results on every
-/// fixture: the analysis misses nothing those checks read.
-#[test]
-fn projection_changes_no_result() {
-    use super::checks::{audit_as, fixtures, Compiled};
-    use onus_inventory::Inventory;
-    let checks: Vec<_> = catalog::builtin()
-        .unwrap()
-        .into_iter()
-        .map(|c| {
-            let p = Compiled::of(&c);
-            (c, p)
-        })
-        .collect();
-    for (yaml, now) in fixtures() {
-        let mut inv = Inventory::default();
-        inv.add_text("f.yaml", &yaml).unwrap();
-        for (c, p) in &checks {
-            let full = audit_as(c, p, &inv, now, "1.34", false);
-            let cut = audit_as(c, p, &inv, now, "1.34", true);
-            assert_eq!(
-                (full.checked, &full.failures, &full.errors),
-                (cut.checked, &cut.failures, &cut.errors),
-                "{} at {now}",
-                c.id
-            );
-        }
-    }
-}
-
-/// The same, end to end through the engine: an audit streamed from a file (objects judged as
-/// read, kept objects projected to what `reads` says) gives exactly the results of the same
-/// objects audited whole in memory, for every fixture, chunked small and on two threads.
-#[test]
-fn streamed_audit_equals_whole_audit() {
-    use super::checks::fixtures;
-    use crate::result::RunOptions;
-    use onus_inventory::Inventory;
-    let checks = catalog::builtin().unwrap();
-    let dir = std::env::temp_dir().join(format!("onus-sound-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    for (n, (yaml, now)) in fixtures().into_iter().enumerate() {
-        let file = dir.join(format!("f{n}.yaml"));
-        std::fs::write(&file, &yaml).unwrap();
-        let opts = RunOptions {
-            now: chrono::DateTime::parse_from_rfc3339(now).unwrap(),
-            threads: 2,
-            ..RunOptions::default()
-        };
-        let mut inv = Inventory::default();
-        inv.add_text(&file.display().to_string(), &yaml).unwrap();
-        let whole = crate::engine::run(&inv, &checks, &opts);
-        let (streamed, _) = crate::engine::audit_paths(&[file], &checks, &opts).unwrap();
-        for (w, s) in whole.iter().zip(&streamed) {
-            assert_eq!(
-                (w.status, w.checked, &w.failures, &w.errors),
-                (s.status, s.checked, &s.failures, &s.errors),
-                "{} on fixture {n}",
-                w.id
-            );
-        }
-    }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
