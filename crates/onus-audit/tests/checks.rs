@@ -5,8 +5,8 @@ use std::sync::Arc;
 use onus_audit::{catalog, run, CheckResult, CheckStatus, RunOptions};
 use onus_inventory::Inventory;
 
-/// A self-signed certificate for shop.example.com, valid until 2036-11-18T20:16:23Z (public part only).
-const CERT: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJ2ekNDQVdhZ0F3SUJBZ0lVZXVIY0d1VERFempDNUhYVmdvaFpWSlZCU0Jnd0NnWUlLb1pJemowRUF3SXcKR3pFWk1CY0dBMVVFQXd3UWMyaHZjQzVsZUdGdGNHeGxMbU52YlRBZUZ3MHlOakV4TWpFeU1ERTJNak5hRncwegpOakV4TVRneU1ERTJNak5hTUJzeEdUQVhCZ05WQkFNTUVITm9iM0F1WlhoaGJYQnNaUzVqYjIwd1dUQVRCZ2NxCmhrak9QUUlCQmdncWhrak9QUU1CQndOQ0FBUjN3a3d6QVVTVk15WHR0eFg5enRjVFVNbXN0UjZCVzFELzdHNW8KZmRRYWJBQXhoSzRWQ3lURW4raGNBRW82d1B4WkFhNzcvR3U2QWUrdm9kVndHclQ2bzRHSE1JR0VNQjBHQTFVZApEZ1FXQkJRMjhoZEtFdDZsUXlXRkJDd1RmOGFBMDNoZUtEQWZCZ05WSFNNRUdEQVdnQlEyOGhkS0V0NmxReVdGCkJDd1RmOGFBMDNoZUtEQVBCZ05WSFJNQkFmOEVCVEFEQVFIL01ERUdBMVVkRVFRcU1DaUNFSE5vYjNBdVpYaGgKYlhCc1pTNWpiMjJDRkhkM2R5NXphRzl3TG1WNFlXMXdiR1V1WTI5dE1Bb0dDQ3FHU000OUJBTUNBMGNBTUVRQwpJQWZKeGxRakQxSGZLTG5UTy9xVURab0NYdGI5UGxMc205S0pITktVVWRJYUFpQWdhQ00ycTJLbS9aclpqd2Y2CmJLRldiUUd0RlVIMWtHcDc5Vm5iUk5VQkhRPT0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=";
+mod fixtures;
+use fixtures::{ingress, ACCESS, BACKUPS, CERT, NETWORK, PROVIDERS, PVCS, SCHEDULE, WORKLOADS};
 
 fn audit_at(yaml: &str, now: &str) -> Vec<CheckResult> {
     let mut inv = Inventory::default();
@@ -45,38 +45,7 @@ fn ids(r: &CheckResult) -> Vec<&str> {
 
 #[test]
 fn network_default_deny() {
-    let y = r#"
-kind: Deployment
-apiVersion: apps/v1
-metadata: {name: web, namespace: shop}
----
-kind: CronJob
-apiVersion: batch/v1
-metadata: {name: report, namespace: jobs}
----
-kind: Pod
-apiVersion: v1
-metadata: {name: dns, namespace: kube-system}
----
-kind: Service
-apiVersion: v1
-metadata: {name: svc, namespace: only-services}
----
-kind: NetworkPolicy
-apiVersion: networking.k8s.io/v1
-metadata: {name: deny, namespace: shop}
-spec: {podSelector: {}}
----
-kind: NetworkPolicy
-apiVersion: networking.k8s.io/v1
-metadata: {name: egress-only, namespace: jobs}
-spec: {podSelector: {}, policyTypes: [Egress]}
----
-kind: NetworkPolicy
-apiVersion: networking.k8s.io/v1
-metadata: {name: partial, namespace: jobs}
-spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Ingress]}
-"#;
+    let y = NETWORK;
     let r = check(y, "network.default-deny");
     assert_eq!(
         r.checked, 2,
@@ -90,29 +59,9 @@ spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Ingress]}
     assert_eq!(check(&ok, "network.default-deny").status, CheckStatus::Pass);
 }
 
-const SCHEDULE: &str = r#"
-kind: Schedule
-apiVersion: velero.io/v1
-metadata: {name: daily, namespace: velero}
-spec:
-  schedule: "0 2 * * *"
-  template:
-    includedNamespaces: [shop]
-    excludedNamespaces: [scratch]
-"#;
-
 #[test]
 fn backup_pvc_covered() {
-    let pvcs = r#"
----
-kind: PersistentVolumeClaim
-apiVersion: v1
-metadata: {name: data, namespace: shop}
----
-kind: PersistentVolumeClaim
-apiVersion: v1
-metadata: {name: cache, namespace: other}
-"#;
+    let pvcs = PVCS;
     let r = check(&format!("{SCHEDULE}{pvcs}"), "backup.pvc-covered");
     assert_eq!(
         failing(&r),
@@ -145,18 +94,7 @@ metadata: {name: cache, namespace: other}
 
 #[test]
 fn backup_recent() {
-    let backups = r#"
----
-kind: Backup
-apiVersion: velero.io/v1
-metadata: {name: daily-1, namespace: velero, labels: {velero.io/schedule-name: daily}}
-status: {phase: Completed, completionTimestamp: "2025-06-01T02:10:00Z"}
----
-kind: Backup
-apiVersion: velero.io/v1
-metadata: {name: daily-2, namespace: velero, labels: {velero.io/schedule-name: daily}}
-status: {phase: PartiallyFailed, completionTimestamp: "2025-06-02T02:10:00Z"}
-"#;
+    let backups = BACKUPS;
     let y = format!("{SCHEDULE}{backups}");
     assert_eq!(
         check_at(&y, "backup.recent", "2025-06-01T12:00:00Z").status,
@@ -187,78 +125,6 @@ status: {phase: PartiallyFailed, completionTimestamp: "2025-06-02T02:10:00Z"}
         CheckStatus::Fail
     );
 }
-
-const WORKLOADS: &str = r#"
-kind: Deployment
-apiVersion: apps/v1
-metadata: {name: web, namespace: shop}
-spec:
-  replicas: 3
-  template:
-    metadata: {labels: {app: web, tier: front}}
-    spec:
-      initContainers:
-      - {name: migrate, image: "shop/migrate:latest"}
-      containers:
-      - name: nginx
-        image: nginx:1.27.3
-        resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {memory: 128Mi}}
-        readinessProbe: {httpGet: {path: /, port: 80}}
-        livenessProbe: {httpGet: {path: /, port: 80}}
-      - name: sidecar
-        image: "registry.example:5000/tools/agent"
-        resources: {requests: {cpu: 1}}
----
-kind: StatefulSet
-apiVersion: apps/v1
-metadata: {name: db, namespace: shop}
-spec:
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers:
-      - name: postgres
-        image: "postgres@sha256:0123"
-        resources: {requests: {cpu: 1, memory: 1Gi}, limits: {memory: 1Gi}}
-        readinessProbe: {exec: {command: [pg_isready]}}
-      volumes:
-      - {name: data, hostPath: {path: /srv/db}}
----
-kind: CronJob
-apiVersion: batch/v1
-metadata: {name: report, namespace: jobs}
-spec:
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers:
-          - {name: run, image: "busybox:latest"}
-          volumes:
-          - {name: logs, hostPath: {path: /var/log}}
-          - {name: tmp, emptyDir: {}}
----
-kind: Pod
-apiVersion: v1
-metadata: {name: debug, namespace: shop}
-spec:
-  containers:
-  - {name: shell, image: alpine, resources: {requests: {cpu: 10m, memory: 8Mi}, limits: {memory: 8Mi}}}
----
-kind: Pod
-apiVersion: v1
-metadata: {name: web-abc, namespace: shop, ownerReferences: [{kind: ReplicaSet, name: web-1}]}
-spec:
-  containers:
-  - {name: nginx, image: "nginx:latest"}
-  volumes:
-  - {name: h, hostPath: {path: /}}
----
-kind: PodDisruptionBudget
-apiVersion: policy/v1
-metadata: {name: web, namespace: shop}
-spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
-"#;
 
 #[test]
 fn workload_resources() {
@@ -356,28 +222,7 @@ fn images_pinned() {
 
 #[test]
 fn access_cluster_admin() {
-    let y = r#"
-kind: ClusterRoleBinding
-apiVersion: rbac.authorization.k8s.io/v1
-metadata: {name: cluster-admin}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
-subjects: [{kind: Group, name: "system:masters"}]
----
-kind: ClusterRoleBinding
-apiVersion: rbac.authorization.k8s.io/v1
-metadata: {name: oops}
-roleRef: {kind: ClusterRole, name: cluster-admin}
-subjects:
-- {kind: Group, name: "system:authenticated"}
-- {kind: ServiceAccount, name: default, namespace: shop}
-- {kind: ServiceAccount, name: deployer, namespace: ci}
----
-kind: ClusterRoleBinding
-apiVersion: rbac.authorization.k8s.io/v1
-metadata: {name: view-all}
-roleRef: {kind: ClusterRole, name: view}
-subjects: [{kind: Group, name: "system:authenticated"}]
-"#;
+    let y = ACCESS;
     let r = check(y, "access.cluster-admin");
     assert_eq!(r.checked, 2);
     assert_eq!(
@@ -394,38 +239,6 @@ subjects: [{kind: Group, name: "system:authenticated"}]
             vec!["cluster-admin", "oops"]
         );
     }
-}
-
-fn ingress(secret_type: &str) -> String {
-    format!(
-        r#"
-kind: Ingress
-apiVersion: networking.k8s.io/v1
-metadata: {{name: shop, namespace: shop}}
-spec:
-  tls:
-  - {{hosts: [shop.example.com], secretName: shop-tls}}
-  - {{hosts: [api.example.com], secretName: api-tls}}
-  rules:
-  - host: shop.example.com
-  - host: admin.example.com
-  - http: {{}}
----
-kind: Secret
-apiVersion: v1
-metadata: {{name: shop-tls, namespace: shop}}
-type: {secret_type}
-data:
-  tls.crt: {CERT}
----
-kind: Secret
-apiVersion: v1
-metadata: {{name: api-tls, namespace: other}}
-type: kubernetes.io/tls
-data:
-  tls.crt: {CERT}
-"#
-    )
 }
 
 #[test]
@@ -526,26 +339,7 @@ fn provider_promises() {
             "{id}"
         );
     }
-    let y = r#"
-kind: VolumeSnapshotClass
-apiVersion: snapshot.storage.k8s.io/v1
-metadata: {name: csi-snap}
-driver: cinder.csi.openstack.org
-deletionPolicy: Delete
----
-kind: IngressClass
-apiVersion: networking.k8s.io/v1
-metadata: {name: nginx}
----
-kind: APIService
-apiVersion: apiregistration.k8s.io/v1
-metadata: {name: v2.autoscaling}
-status: {conditions: [{type: Available, status: "True"}]}
----
-kind: StorageClass
-apiVersion: storage.k8s.io/v1
-metadata: {name: csi-cinder-high-speed, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}
-"#;
+    let y = PROVIDERS;
     let all = audit_at(y, "2025-01-01T00:00:00Z");
     for id in [
         "provider.volume-snapshot-class",
