@@ -3,36 +3,27 @@
 use base64::Engine;
 use chrono::{DateTime, FixedOffset};
 
-/// A container image reference split into name, tag and digest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
+/// A container image reference split into name, tag and digest, borrowed from the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageRef<'a> {
     /// Registry and repository (`registry.example:5000/shop/web`).
-    pub name: String,
+    pub name: &'a str,
     /// The tag, empty when none (`latest` is returned as written).
-    pub tag: String,
+    pub tag: &'a str,
     /// The digest (`sha256:...`), empty when none.
-    pub digest: String,
+    pub digest: &'a str,
 }
 
-impl ImageRef {
-    pub fn parse(s: &str) -> ImageRef {
-        let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => (r, d.to_string()),
-            None => (s, String::new()),
-        };
+impl<'a> ImageRef<'a> {
+    pub fn parse(s: &'a str) -> ImageRef<'a> {
+        let (rest, digest) = s.split_once('@').unwrap_or((s, ""));
+        // A colon before the last slash is a registry's port, not a tag.
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-        match rest[last_slash..].rfind(':') {
-            Some(i) => ImageRef {
-                name: rest[..last_slash + i].to_string(),
-                tag: rest[last_slash + i + 1..].to_string(),
-                digest,
-            },
-            None => ImageRef {
-                name: rest.to_string(),
-                tag: String::new(),
-                digest,
-            },
-        }
+        let (name, tag) = match rest[last_slash..].rfind(':') {
+            Some(i) => (&rest[..last_slash + i], &rest[last_slash + i + 1..]),
+            None => (rest, ""),
+        };
+        ImageRef { name, tag, digest }
     }
 }
 
@@ -98,15 +89,9 @@ mod tests {
     #[test]
     fn image_references() {
         let r = ImageRef::parse("registry.example:5000/shop/web");
-        assert_eq!(
-            (r.name.as_str(), r.tag.as_str()),
-            ("registry.example:5000/shop/web", "")
-        );
+        assert_eq!((r.name, r.tag), ("registry.example:5000/shop/web", ""));
         let r = ImageRef::parse("nginx:1.27@sha256:abc");
-        assert_eq!(
-            (r.name.as_str(), r.tag.as_str(), r.digest.as_str()),
-            ("nginx", "1.27", "sha256:abc")
-        );
+        assert_eq!((r.name, r.tag, r.digest), ("nginx", "1.27", "sha256:abc"));
         assert_eq!(ImageRef::parse("redis:latest").tag, "latest");
     }
 

@@ -539,18 +539,13 @@ pub(crate) fn selects(selector: &Val<'_>, labels: &Val<'_>) -> bool {
     })
 }
 
-/// `image(s)`'s parts, as `crate::helpers::ImageRef::parse` splits them, borrowed from `s`.
+/// One of `image(s)`'s parts, borrowed from `s`.
 pub(crate) fn image_part(s: &str, part: ImagePart) -> &str {
-    let (rest, digest) = s.split_once('@').unwrap_or((s, ""));
-    let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
-    let (name, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (&rest[..last_slash + i], &rest[last_slash + i + 1..]),
-        None => (rest, ""),
-    };
+    let r = crate::helpers::ImageRef::parse(s);
     match part {
-        ImagePart::Name => name,
-        ImagePart::Tag => tag,
-        ImagePart::Digest => digest,
+        ImagePart::Name => r.name,
+        ImagePart::Tag => r.tag,
+        ImagePart::Digest => r.digest,
     }
 }
 
