@@ -310,7 +310,7 @@ impl Engine {
             params: &self.params,
             world,
         };
-        let default_id = |_: &Env<'_, 'a>| match &object {
+        let default_id = || match &object {
             None => c.id.clone(),
             Some((_, who)) => who.id(),
         };
@@ -329,10 +329,10 @@ impl Engine {
                     Some(false) => return,
                     None => {
                         let msg = format!("`when` returned {v}, not a boolean");
-                        return error(part, &mut sub, &default_id(&env), msg);
+                        return error(part, &mut sub, &default_id(), msg);
                     }
                 },
-                Err(e) => return error(part, &mut sub, &default_id(&env), format!("`when`: {e}")),
+                Err(e) => return error(part, &mut sub, &default_id(), format!("`when`: {e}")),
             }
         }
         // `None`: the object itself is the only item.
@@ -344,10 +344,10 @@ impl Engine {
                     Some(items) => items.into_iter().map(Some).collect(),
                     None => {
                         let msg = format!("`items` returned {v}, not a list");
-                        return error(part, &mut sub, &default_id(&env), msg);
+                        return error(part, &mut sub, &default_id(), msg);
                     }
                 },
-                Err(e) => return error(part, &mut sub, &default_id(&env), format!("`items`: {e}")),
+                Err(e) => return error(part, &mut sub, &default_id(), format!("`items`: {e}")),
             },
         };
         for item in items {
@@ -384,7 +384,7 @@ impl Engine {
             let id = match &prog.item_id {
                 None => match item.as_ref().and_then(Val::as_str) {
                     Some(x) if c.scope == Scope::Cluster => x.to_string(),
-                    _ => default_id(&env),
+                    _ => default_id(),
                 },
                 Some(p) => match p.eval(&env) {
                     Ok(v) => match v.as_str() {
@@ -392,7 +392,7 @@ impl Engine {
                         None => v.to_string(),
                     },
                     Err(e) => {
-                        error(part, &mut sub, &default_id(&env), format!("`item_id`: {e}"));
+                        error(part, &mut sub, &default_id(), format!("`item_id`: {e}"));
                         continue;
                     }
                 },

@@ -1,7 +1,8 @@
 //! Renderings of an audit report: terminal table, JSON, SARIF 2.1.0, JUnit XML and a
 //! self-contained HTML page.
 //!
-//! Every function takes the plain [`Report`] built by `onus-audit` and returns text; nothing
+//! Every function takes the plain [`Report`] built by `onus-audit` and returns text (JSON is
+//! written to a writer instead, being large); nothing
 //! here reads clusters, models or the clock. The JSON rendering is the report's serde form,
 //! documented in `docs/audit.md` and stable within `onus.audit/v1`.
 
@@ -10,14 +11,6 @@ use std::io::Write as _;
 
 use onus_audit::join::{DutyStatus, Report};
 use onus_audit::{CheckStatus, Severity};
-
-/// The report as pretty JSON (format `onus.audit/v1`).
-pub fn json(r: &Report) -> String {
-    let mut out = Vec::new();
-    // Writing into a Vec cannot fail, and a Report always serializes.
-    let _ = write_json(r, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
 
 /// Writes the report as pretty JSON (format `onus.audit/v1`) without building the text in
 /// memory first: a large cluster's report runs to tens of megabytes.

@@ -198,31 +198,28 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         },
     );
     let color = g.color && a.report_file.is_none();
-    if a.output == AuditFormat::Json {
-        // Streamed: the JSON of a large cluster's report is tens of megabytes.
-        let written = match &a.report_file {
-            Some(p) => {
-                std::fs::File::create(p).and_then(|mut f| onus_report::write_json(&report, &mut f))
-            }
-            None => onus_report::write_json(&report, &mut std::io::stdout().lock()),
-        };
-        match written {
-            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-            _ => {}
-        }
-        return Ok(exit_code(&report, a.fail_on));
-    }
+    // JSON is streamed to its destination (a large cluster's report is tens of megabytes);
+    // the other formats are rendered as one text.
     let text = match a.output {
-        AuditFormat::Table => onus_report::table(&report, &g.lang, color, a.max_items),
-        AuditFormat::Json => onus_report::json(&report),
-        AuditFormat::Sarif => onus_report::sarif(&report, &g.lang),
-        AuditFormat::Junit => onus_report::junit(&report, &g.lang),
-        AuditFormat::Html => onus_report::html(&report, &g.lang).map_err(CliError::Render)?,
-        AuditFormat::OscalAr => super::oscal::assessment_results(&model, &report, g),
+        AuditFormat::Json => None,
+        AuditFormat::Table => Some(onus_report::table(&report, &g.lang, color, a.max_items)),
+        AuditFormat::Sarif => Some(onus_report::sarif(&report, &g.lang)),
+        AuditFormat::Junit => Some(onus_report::junit(&report, &g.lang)),
+        AuditFormat::Html => Some(onus_report::html(&report, &g.lang).map_err(CliError::Render)?),
+        AuditFormat::OscalAr => Some(super::oscal::assessment_results(&model, &report, g)),
     };
-    match &a.report_file {
-        Some(p) => std::fs::write(p, text)?,
-        None => crate::output::print(&text)?,
+    let write = |out: &mut dyn std::io::Write| match &text {
+        None => onus_report::write_json(&report, out),
+        Some(t) => out.write_all(t.as_bytes()).and_then(|()| out.flush()),
+    };
+    let written = match &a.report_file {
+        Some(p) => std::fs::File::create(p).and_then(|mut f| write(&mut f)),
+        None => write(&mut std::io::stdout().lock()),
+    };
+    match written {
+        // A closed pipe (`onus audit ... | head`) ends quietly, as `output::print` does.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
     }
     Ok(exit_code(&report, a.fail_on))
 }
