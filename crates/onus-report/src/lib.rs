@@ -1,9 +1,9 @@
 //! Renderings of an audit report: terminal table, JSON, SARIF 2.1.0, JUnit XML and a
 //! self-contained HTML page.
 //!
-//! Every function takes the plain [`Report`] built by `onus-audit` and returns text (JSON is
-//! written to a writer instead, being large); nothing
-//! here reads clusters, models or the clock. The JSON rendering is the report's serde form,
+//! Every function takes the plain [`Report`] built by `onus-audit` and returns text, except
+//! JSON, which is written to a writer (it is large); nothing here reads clusters, models or
+//! the clock. The JSON rendering is the report's serde form,
 //! documented in `docs/audit.md` and stable within `onus.audit/v1`.
 
 use std::fmt::Write as _;
