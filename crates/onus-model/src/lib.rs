@@ -47,9 +47,54 @@ impl RoleScheme {
 }
 pub use vocabulary::{Topic, Vocabulary};
 
+/// Why [`Model::resolve_party`] found no single party.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartyError {
+    #[error("model `{model}` has no party `{name}` (its parties: {}; or name a kind: provider, customer)", known.join(", "))]
+    Unknown {
+        name: String,
+        model: String,
+        known: Vec<String>,
+    },
+    #[error("model `{model}` has several {kind} parties ({}): name one by its id", parties.join(", "))]
+    Ambiguous {
+        kind: String,
+        model: String,
+        parties: Vec<String>,
+    },
+}
+
 impl Model {
     pub fn party(&self, id: &str) -> Option<&Party> {
         self.parties.iter().find(|p| p.id == id)
+    }
+
+    /// The party a user names: its id (`byzaneo`), or its kind (`provider`, `customer`,
+    /// `third-party`) when exactly one party has that kind. Party ids differ between models
+    /// (`user` in h8lio, `customer` in ovhcloud-mks); kinds do not, so every command that takes
+    /// a party accepts both.
+    pub fn resolve_party(&self, name: &str) -> Result<&Party, PartyError> {
+        if let Some(p) = self.party(name) {
+            return Ok(p);
+        }
+        let of_kind: Vec<&Party> = self
+            .parties
+            .iter()
+            .filter(|p| p.kind.as_str() == name)
+            .collect();
+        match of_kind.as_slice() {
+            [one] => Ok(one),
+            [] => Err(PartyError::Unknown {
+                name: name.to_string(),
+                model: self.id.clone(),
+                known: self.parties.iter().map(|p| p.id.clone()).collect(),
+            }),
+            many => Err(PartyError::Ambiguous {
+                kind: name.to_string(),
+                model: self.id.clone(),
+                parties: many.iter().map(|p| p.id.clone()).collect(),
+            }),
+        }
     }
 
     pub fn section(&self, id: &str) -> Option<&Section> {
@@ -141,5 +186,40 @@ impl Model {
             o.insert("title".into(), "onus shared-responsibility model".into());
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod party_tests {
+    use super::*;
+
+    fn model(id: &str) -> Model {
+        let (_, text) = BUILTIN.iter().find(|(i, _)| *i == id).unwrap();
+        load_str(id, text, Vocabulary::builtin(), &Options::default())
+            .model
+            .unwrap()
+    }
+
+    #[test]
+    fn a_party_is_named_by_id_or_kind() {
+        let h = model("h8lio");
+        assert_eq!(h.resolve_party("user").unwrap().id, "user");
+        assert_eq!(h.resolve_party("customer").unwrap().id, "user");
+        assert_eq!(h.resolve_party("provider").unwrap().id, "byzaneo");
+        let err = h.resolve_party("ovhcloud").unwrap_err();
+        assert!(
+            err.to_string().contains("its parties: byzaneo, user")
+                || err.to_string().contains("its parties: user, byzaneo"),
+            "{err}"
+        );
+        let mut two = model("ovhcloud-mks");
+        let mut p = two.parties[1].clone();
+        p.id = "other".into();
+        two.parties.push(p);
+        assert!(matches!(
+            two.resolve_party("provider"),
+            Err(PartyError::Ambiguous { .. })
+        ));
+        assert_eq!(two.resolve_party("other").unwrap().id, "other");
     }
 }

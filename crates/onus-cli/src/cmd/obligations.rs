@@ -12,7 +12,8 @@ pub struct Args {
     /// The model.
     #[arg(short, long)]
     model: String,
-    /// The party whose duties to list (its id: `customer`, `ovhcloud`, `user`, `byzaneo`).
+    /// The party whose duties to list: its id (`customer`, `ovhcloud`, `user`, `byzaneo`) or
+    /// its kind (`provider`, `customer`).
     #[arg(short, long)]
     party: String,
     /// Role letters to keep, comma-separated (default: R,A).
@@ -28,13 +29,10 @@ pub struct Args {
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let m = g.model(&a.model)?;
-    if m.party(&a.party).is_none() {
-        let ids: Vec<&str> = m.parties.iter().map(|p| p.id.as_str()).collect();
-        return Err(CliError::usage(
-            format!("model `{}` has no party `{}`", m.id, a.party),
-            Some(format!("its parties are: {}", ids.join(", "))),
-        ));
-    }
+    let party = m
+        .resolve_party(&a.party)
+        .map_err(|e| CliError::usage(e.to_string(), None))?
+        .clone();
     let mut letters = Vec::new();
     for r in &a.role {
         for c in r.trim().chars() {
@@ -67,23 +65,20 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         letters,
         topics: a.topic.clone(),
     };
-    let rows: Vec<Row> = query::obligations(&m, &a.party, &filter)
+    let rows: Vec<Row> = query::obligations(&m, &party.id, &filter)
         .into_iter()
         .map(|o| match o {
             Obligation::Activity { activity, .. } => Row::activity(&m, activity, &style.lang),
             Obligation::Statement { statement } => Row::statement(&m, statement, &style.lang),
         })
         .collect();
-    let heading = format!("obligations of {} in {}", a.party, m.id);
+    let heading = format!("obligations of {} in {}", party.id, m.id);
     let text = match a.output {
         Format::Json | Format::Yaml => {
             return output::print_data(&rows, a.output).map(|()| ExitCode::SUCCESS)
         }
         Format::Table => {
-            let name = m
-                .party(&a.party)
-                .map(|p| p.name.best(&style.lang).to_string())
-                .unwrap_or_default();
+            let name = party.name.best(&style.lang);
             format!(
                 "{} — {name}: {} duties\n{}",
                 m.id,
