@@ -172,14 +172,7 @@ pub struct JoinInput<'a> {
 
 /// Builds the report: results attached to the model's duties, party by party.
 pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Report {
-    let duty_letters = model
-        .roles
-        .letters_of(&[Duty::Responsible, Duty::Accountable]);
-    let speaks = |r: &CheckResult, a: &onus_model::Activity| {
-        r.topics.iter().any(|t| a.topics.contains(t))
-            && (r.layers.is_empty() || a.layer.as_ref().is_none_or(|l| r.layers.contains(l)))
-    };
-    let mut problems: Vec<InputProblem> = input
+    let problems = input
         .inventory
         .problems()
         .iter()
@@ -189,6 +182,49 @@ pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Repo
             message: p.message.clone(),
         })
         .collect();
+    join_plain(
+        model,
+        results,
+        &PlainInput {
+            inputs: input.inventory.files().to_vec(),
+            objects: input.inventory.seen(),
+            problems,
+            attestations: input.attestations,
+            attestations_file: input.attestations_file,
+            now: input.now,
+            k8s_latest: input.k8s_latest,
+        },
+    )
+}
+
+/// What [`join_plain`] needs besides the model and the results: the inventory's facts as
+/// plain data, so that results read back from a stored `onus.audit/v1` report (the portal's
+/// uploads) are joined by the very code the CLI uses.
+///
+/// Added by the portal branch as the smallest adapter until `join` itself takes plain data.
+pub struct PlainInput<'a> {
+    /// The report's `inputs` (files read).
+    pub inputs: Vec<String>,
+    /// The report's `objects` (objects seen).
+    pub objects: usize,
+    /// Problems of the input, kept as they are.
+    pub problems: Vec<InputProblem>,
+    pub attestations: &'a [Attestation],
+    pub attestations_file: Option<&'a str>,
+    pub now: DateTime<FixedOffset>,
+    pub k8s_latest: &'a str,
+}
+
+/// [`join`] without an inventory: results attached to the model's duties, party by party.
+pub fn join_plain(model: &Model, results: Vec<CheckResult>, input: &PlainInput) -> Report {
+    let duty_letters = model
+        .roles
+        .letters_of(&[Duty::Responsible, Duty::Accountable]);
+    let speaks = |r: &CheckResult, a: &onus_model::Activity| {
+        r.topics.iter().any(|t| a.topics.contains(t))
+            && (r.layers.is_empty() || a.layer.as_ref().is_none_or(|l| r.layers.contains(l)))
+    };
+    let mut problems = input.problems.clone();
     for a in input.attestations {
         if model.activity(&a.activity).is_none() {
             problems.push(InputProblem {
@@ -321,8 +357,8 @@ pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Repo
         },
         now: input.now.to_rfc3339(),
         k8s_latest: input.k8s_latest.to_string(),
-        inputs: input.inventory.files().to_vec(),
-        objects: input.inventory.seen(),
+        inputs: input.inputs.clone(),
+        objects: input.objects,
         checks,
         parties,
         problems,
