@@ -56,6 +56,10 @@ enum Command {
     Import(cmd::import::Args),
     /// Write a model as CSV, XLSX, Markdown, HTML or OSCAL (SSP, customer SSP, component).
     Export(cmd::export::Args),
+    /// Run the portal where a provider and its customers meet (web UI and REST API).
+    Serve(cmd::serve::Args),
+    /// The portal's hash-chained log: `onus log verify --database ...`.
+    Log(cmd::log::Args),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +90,8 @@ fn main() -> ExitCode {
         Command::Compare(a) => cmd::compare::run(a, &g),
         Command::Import(a) => cmd::import::run(a, &g),
         Command::Export(a) => cmd::export::run(a, &g),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Log(a) => cmd::log::run(a),
     };
     match result {
         Ok(code) => code,

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -59,6 +60,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OrgKind {
     Provider,
@@ -84,6 +86,7 @@ impl OrgKind {
 
 /// An organisation as others may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgRef {
     pub id: String,
     pub slug: String,
@@ -93,6 +96,7 @@ pub struct OrgRef {
 
 /// Who is acting: a signed-in user, or an API token acting for its organisation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Principal {
     pub user_id: String,
     pub name: String,

@@ -14,6 +14,7 @@ use crate::db::Write;
 use crate::{new_id, Page, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileInfo {
     pub id: String,
     pub org_id: String,
@@ -26,6 +27,7 @@ pub struct FileInfo {
 
 /// An uploaded audit run (the `onus.audit/v1` report).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Audit {
     pub id: String,
     pub org_id: String,
@@ -60,6 +62,7 @@ pub struct NewAudit<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attestation {
     pub id: String,
     pub org_id: String,
@@ -110,6 +113,7 @@ pub type CountsOf<'a> = &'a (dyn Fn(&EvidenceSet) -> serde_json::Value + Sync);
 
 /// A point of the compliance chart.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusPoint {
     pub at: String,
     pub counts: serde_json::Value,
@@ -117,6 +121,7 @@ pub struct StatusPoint {
 
 /// A piece of evidence a customer shared with its provider.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SharedItem {
     pub customer: OrgRef,
     pub model_pk: String,

@@ -13,6 +13,7 @@ use crate::access::{OrgKind, OrgRef, Principal, Role};
 use crate::{new_id, random_token, sha256_hex, stamp, Page, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub org_id: Option<String>,
@@ -25,6 +26,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: String,
     pub org_id: String,
@@ -250,6 +252,9 @@ impl Store {
 
     /// One organisation by slug, if the principal may know of it (see [`Store::list_orgs`]).
     pub async fn org_by_slug(&self, p: &Principal, slug: &str) -> Result<OrgRef> {
+        if !valid_slug(slug) {
+            return Err(StoreError::NotFound("organisation"));
+        }
         let row = self
             .fetch_optional(
                 sqlx::query("SELECT id, slug, name, kind FROM orgs WHERE slug = $1").bind(slug),

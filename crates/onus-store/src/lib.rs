@@ -51,13 +51,29 @@ pub enum StoreError {
     },
     /// The database failed.
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     /// Migrations failed.
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// Stored data that does not read back (JSON columns).
     #[error("stored data: {0}")]
     Data(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // Text PostgreSQL cannot hold (a NUL character, invalid encoding) is the input's fault,
+        // not the server's: SQLite stores it, PostgreSQL refuses it with these codes.
+        if let sqlx::Error::Database(d) = &e {
+            if matches!(d.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::Invalid {
+                    field: "text",
+                    message: "text must not contain NUL characters".into(),
+                };
+            }
+        }
+        StoreError::Db(e)
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

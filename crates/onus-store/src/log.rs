@@ -46,6 +46,7 @@ pub(crate) fn entry_hash(prev: &str, e: &EntryFields) -> String {
 
 /// One entry, as stored.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     pub seq: i64,
     pub at: String,
@@ -80,6 +81,7 @@ fn entry_from(r: &AnyRow) -> Result<LogEntry> {
 
 /// What [`Store::verify_log`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     /// Entries read.
     pub entries: i64,
@@ -90,6 +92,7 @@ pub struct Verification {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// The entry concerned.
     pub seq: i64,
@@ -98,6 +101,7 @@ pub struct Problem {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProblemKind {
     /// Its content no longer matches its hash, or its link to the previous entry is broken.

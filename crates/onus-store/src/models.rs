@@ -16,6 +16,7 @@ use crate::{new_id, Result, Store, StoreError};
 
 /// A published model.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelInfo {
     /// The store's id of the model.
     pub pk: String,
@@ -30,6 +31,7 @@ pub struct ModelInfo {
 
 /// A published version (immutable).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionInfo {
     pub id: String,
     pub model_pk: String,
@@ -44,6 +46,7 @@ pub struct VersionInfo {
 
 /// A version with its YAML body and the findings of its validation.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionBody {
     #[serde(flatten)]
     pub info: VersionInfo,
@@ -84,6 +87,7 @@ pub struct NewVersion<'a> {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subscription {
     pub id: String,
     pub org: OrgRef,
@@ -101,6 +105,7 @@ pub struct Subscription {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notice {
     pub id: String,
     pub subscription_id: String,
@@ -115,6 +120,7 @@ pub struct Notice {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Obligation {
     pub id: String,
     pub org_id: String,
