@@ -1070,6 +1070,10 @@ impl Form {
     pub fn get(&self, k: &str) -> Option<&String> {
         self.fields.get(k).filter(|v| !v.trim().is_empty())
     }
+
+    pub fn set(&mut self, k: &str, v: String) {
+        self.fields.insert(k.to_string(), v);
+    }
 }
 
 pub(crate) async fn read_multipart(mut mp: Multipart) -> ApiResult<Form> {

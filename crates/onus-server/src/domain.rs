@@ -118,7 +118,12 @@ pub fn duties(model: &Model, kind: PartyKind) -> Result<Vec<Duty>, String> {
 /// moved onto the customer (a shift from the provider, a duty it gained, or a new activity
 /// where it holds one).
 pub fn notice(old: &Model, new: &Model) -> NoticeDiff {
-    let d = onus_interchange::diff::diff(old, new, &new.language);
+    notice_in(old, new, &new.language)
+}
+
+/// [`notice`] with texts in `lang` (pages recompute it in the reader's language).
+pub fn notice_in(old: &Model, new: &Model, lang: &str) -> NoticeDiff {
+    let d = onus_interchange::diff::diff(old, new, lang);
     let customer = |id: &str| {
         new.party(id)
             .or_else(|| old.party(id))
