@@ -28,7 +28,7 @@ pub mod vocabulary;
 
 pub use cadence::Cadence;
 pub use catalog::{Catalog, CatalogError, Location, BUILTIN};
-pub use diag::{Diagnostic, Origin, Severity, RULES};
+pub use diag::{Diagnostic, Origin, RuleClass, Severity, RULES};
 pub use load::{load_bytes, load_path, load_str, Loaded};
 pub use text::Text;
 pub use types::*;

@@ -88,6 +88,18 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    if let Some(l) = &m.source.license {
+        if let Err(e) = spdx::Expression::parse(l) {
+            out.push(
+                Diagnostic::new(
+                    "invalid-license",
+                    format!("`source.license` is `{l}`, not an SPDX license expression: {}", e.reason),
+                )
+                .at("/source/license")
+                .hint("write an SPDX id (`CC-BY-NC-SA-4.0`), an expression (`MIT OR Apache-2.0`) or `LicenseRef-<name>` for a document without a public licence"),
+            );
+        }
+    }
     if !langs.contains(&m.language.as_str()) {
         out.push(
             Diagnostic::new(
