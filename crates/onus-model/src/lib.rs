@@ -32,7 +32,7 @@ pub use diag::{Diagnostic, Origin, RuleClass, Severity, RULES};
 pub use load::{load_bytes, load_path, load_str, Loaded};
 pub use text::Text;
 pub use types::*;
-pub use validate::{is_date, Options};
+pub use validate::{check_license, is_date, Options};
 
 impl RoleScheme {
     /// The letters that carry any of `duties`, in scheme order (`[Responsible, Accountable]`

@@ -9,10 +9,12 @@
 //! three back into the same model.
 
 pub mod csv;
+pub mod fedramp;
 pub mod md;
 pub mod xlsx;
 
 pub use csv::to_csv;
+pub use fedramp::to_fedramp;
 pub use md::to_markdown;
 pub use xlsx::{to_xlsx, ExportError};
 
@@ -45,6 +47,16 @@ pub(crate) fn metadata_cells(m: &Model) -> Vec<String> {
     let mut out = vec![METADATA_KEY.to_string()];
     out.extend(chars.chunks(30_000).map(|c| c.iter().collect::<String>()));
     out
+}
+
+/// The source's licence and attribution as one line for people (`Source licence:
+/// CC-BY-NC-SA-4.0. © OVH SAS...`), when the model states them.
+pub(crate) fn license_line(m: &Model) -> Option<String> {
+    let l = m.source.license.as_deref()?;
+    Some(match &m.source.attribution {
+        Some(a) => format!("Source licence: {l}. {a}"),
+        None => format!("Source licence: {l}."),
+    })
 }
 
 /// The model's languages, `lang` first when the model has it.
@@ -82,6 +94,7 @@ pub(crate) enum Col {
     SourceRow,
     Notes(String),
     Footnotes(String),
+    Controls,
 }
 
 /// The columns of the flat layout for this model: `(header, column)`.
@@ -145,6 +158,9 @@ pub(crate) fn columns(m: &Model, lang: &str, with_section: bool) -> Vec<(String,
         for l in &langs {
             out.push((format!("Footnotes ({l})"), Col::Footnotes(l.clone())));
         }
+    }
+    if any(&|a| !a.controls.is_empty()) {
+        out.push(("Controls".into(), Col::Controls));
     }
     out
 }
@@ -211,5 +227,11 @@ pub(crate) fn cell(m: &Model, a: &Activity, col: &Col) -> String {
             .map(|f| format!("{}: {}", f.marker, f.text.get(l).unwrap_or("")))
             .collect::<Vec<_>>()
             .join("\n"),
+        Col::Controls => a
+            .controls
+            .iter()
+            .map(|c| format!("{}:{}", c.catalog, c.id))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }

@@ -92,7 +92,7 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
             Col::Text(_) | Col::Lead(_) => 60.0,
             Col::Notes(_) | Col::Footnotes(_) => 40.0,
             Col::SectionTitle(_) => 28.0,
-            Col::Topics | Col::Suggested => 30.0,
+            Col::Topics | Col::Suggested | Col::Controls => 30.0,
             Col::Party(_) => 12.0,
             Col::Id => 16.0,
             _ => 14.0,
@@ -142,6 +142,16 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
         &mut r,
     )?;
     kv("Source URL", m.source.url.as_deref().unwrap_or(""), &mut r)?;
+    kv(
+        "Source licence",
+        m.source.license.as_deref().unwrap_or(""),
+        &mut r,
+    )?;
+    kv(
+        "Attribution",
+        m.source.attribution.as_deref().unwrap_or(""),
+        &mut r,
+    )?;
     for p in &m.parties {
         kv(
             &format!("Party `{}`", p.id),

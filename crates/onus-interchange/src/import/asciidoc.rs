@@ -95,7 +95,7 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                     line: Some(line_no),
                 },
                 None,
-                Some(line),
+                None,
                 format!(
                     "`include::{rest}` is not followed; import the assembled page (or the included file itself)"
                 ),

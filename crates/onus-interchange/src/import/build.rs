@@ -11,7 +11,7 @@ use onus_model::{
     Section, SectionKind, Source, SourceRef, Text, Vocabulary,
 };
 
-use super::cells::{marker_key, parse_cell, parse_owners, Owner};
+use super::cells::{marker_key, parse_cell, parse_cell_owners, Owner, Owners};
 use super::columns::{classify, party_kind, Col};
 use super::form::{Doc, Loc, Row, Table};
 use super::topics::suggest_topics;
@@ -690,7 +690,7 @@ impl Builder {
         };
         // First pass: every party the cells name, in order of appearance, so that `Shared`
         // can stand for the provider and the customer wherever it comes.
-        let mut parsed: Vec<Vec<(usize, Vec<Owner>)>> = Vec::new();
+        let mut parsed: Vec<Vec<(usize, Owners)>> = Vec::new();
         for row in &t.rows[h.index + 1..] {
             let mut cells = Vec::new();
             for (i, col) in h.cols.iter().enumerate() {
@@ -698,9 +698,9 @@ impl Builder {
                     continue;
                 }
                 let v = row.cells.get(i).map(|s| s.trim()).unwrap_or("");
-                match parse_owners(v) {
+                match parse_cell_owners(v) {
                     Some(owners) => {
-                        for o in &owners {
+                        for o in &owners.owners {
                             if let Owner::Named(n) = o {
                                 self.party(n, n, &row.loc);
                             }
@@ -732,13 +732,9 @@ impl Builder {
         let mut area_section: HashMap<usize, String> = HashMap::new();
         for (i, col) in h.cols.iter().enumerate() {
             if let Col::Party(label) = col {
-                let id = unique(
-                    match &parent {
-                        Some(p) => format!("{p}-{}", slug(label)),
-                        None => slug(label),
-                    },
-                    |c| self.model.sections.iter().any(|s| s.id == c),
-                );
+                let id = unique(slug(label), |c| {
+                    self.model.sections.iter().any(|s| s.id == c)
+                });
                 self.model.sections.push(Section {
                     id: id.clone(),
                     number: None,
@@ -762,11 +758,11 @@ impl Builder {
                 continue;
             }
             for (i, owners) in cells {
-                if owners.is_empty() {
+                if owners.owners.is_empty() {
                     continue;
                 }
                 let mut roles = IndexMap::new();
-                for o in owners {
+                for o in owners.owners {
                     let ids = match o {
                         Owner::Named(n) => vec![self.party(&n, &n, &row.loc)],
                         Owner::Shared if shared.len() == 2 => shared.clone(),
@@ -795,6 +791,25 @@ impl Builder {
                     *c
                 };
                 let text = Text::new(&text_lang, item);
+                let mut footnotes = Vec::new();
+                for m in owners.markers {
+                    let def = t
+                        .footnotes
+                        .iter()
+                        .chain(&self.doc.footnotes)
+                        .find(|(d, _)| marker_key(d) == marker_key(&m))
+                        .map(|(_, x)| x.clone());
+                    if def.is_none() {
+                        self.doc.warn_at(&row.loc, Some(i), Some(&h.labels[i]), Some(&m), "footnote marker without a footnote text; kept with an empty text");
+                    }
+                    // The cell names its owners in words: the note is on the cell, not on
+                    // one party's letters.
+                    footnotes.push(Footnote {
+                        marker: m,
+                        party: None,
+                        text: Text::new(&self.lang, def.unwrap_or_default()),
+                    });
+                }
                 let a = Activity {
                     id: format!("{section}-r{n}"),
                     section: section.clone(),
@@ -810,7 +825,7 @@ impl Builder {
                         row: Some(n),
                         list: None,
                     }),
-                    footnotes: Vec::new(),
+                    footnotes,
                     notes: Vec::new(),
                     controls: Vec::new(),
                 };
@@ -872,18 +887,18 @@ impl Builder {
         if let Some(id) = self.party_labels.get(&k) {
             return id.clone();
         }
-        let kind = party_kind(label).unwrap_or_else(|| {
-            if self
-                .model
-                .parties
-                .iter()
-                .any(|p| p.kind == PartyKind::Provider)
-            {
-                PartyKind::ThirdParty
-            } else {
-                PartyKind::Provider
-            }
-        });
+        // The first provider-like party is the provider; later ones (OpenShift Dedicated's
+        // "Cloud provider" beside Red Hat) are third parties, so that `provider` names one.
+        let has_provider = self
+            .model
+            .parties
+            .iter()
+            .any(|p| p.kind == PartyKind::Provider);
+        let kind = match party_kind(label) {
+            Some(PartyKind::Provider) | None if has_provider => PartyKind::ThirdParty,
+            Some(k) => k,
+            None => PartyKind::Provider,
+        };
         let base = if kind == PartyKind::Customer
             && !self
                 .model
@@ -1119,7 +1134,9 @@ fn owners_in_words(t: &Table, h: &Header, letters: &[char]) -> bool {
             }
             match parse_cell(v, letters) {
                 Ok(c) if !c.letters.is_empty() => as_letters += 1,
-                _ if parse_owners(v).is_some_and(|o| !o.is_empty()) => as_owners += 1,
+                _ if parse_cell_owners(v).is_some_and(|o| !o.owners.is_empty()) => {
+                    as_owners += 1
+                }
                 _ => {}
             }
         }

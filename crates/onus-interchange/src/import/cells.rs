@@ -203,10 +203,46 @@ pub(crate) enum Owner {
     Shared,
 }
 
+/// Owners named in a cell, and the footnote markers after them (`Shared[^1]`, `Red Hat*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Owners {
+    pub owners: Vec<Owner>,
+    pub markers: Vec<String>,
+}
+
 /// Reads a cell that names who owns a duty in words: `Customer`, `Red Hat`, `Red Hat and
-/// customer`, `AWS / Red Hat`, `Shared`. `None` when the cell reads as something else (a
-/// sentence, role letters); `Some(vec![])` for an empty cell or `N/A`.
-pub(crate) fn parse_owners(raw: &str) -> Option<Vec<Owner>> {
+/// customer`, `AWS / Red Hat`, `Shared`, with footnote markers after them. `None` when the
+/// cell reads as something else (a sentence, role letters); no owner for an empty cell or
+/// `N/A`.
+pub(crate) fn parse_cell_owners(raw: &str) -> Option<Owners> {
+    let mut s = raw.trim().to_string();
+    let mut markers = Vec::new();
+    // Markers at the end: `[^1]`, `(1)`, `*`, `¹`.
+    loop {
+        let t = s.trim_end();
+        let cut = if t.ends_with(']') {
+            t.rfind('[')
+        } else if t.ends_with('*') {
+            Some(t.trim_end_matches('*').len())
+        } else if t.ends_with(|c| SUPERSCRIPTS.contains(c)) {
+            Some(t.trim_end_matches(|c| SUPERSCRIPTS.contains(c)).len())
+        } else {
+            None
+        };
+        let Some(i) = cut.filter(|&i| i > 0) else { break };
+        match parse_markers(&t[i..]) {
+            Some(m) if !m.is_empty() => {
+                markers.splice(0..0, m);
+                s = t[..i].to_string();
+            }
+            _ => break,
+        }
+    }
+    let owners = parse_owners(&s)?;
+    Some(Owners { owners, markers })
+}
+
+fn parse_owners(raw: &str) -> Option<Vec<Owner>> {
     let s = raw.trim().trim_matches(['*', '_', '`']).trim();
     let k = key(s);
     if s.is_empty() || matches!(k.as_str(), "n a" | "na" | "none" | "aucun" | "-") {
@@ -309,6 +345,17 @@ mod tests {
             Some(vec![Named("AWS".into()), Named("Red Hat".into())])
         );
         assert_eq!(parse_owners("Shared"), Some(vec![Shared]));
+        assert_eq!(
+            parse_cell_owners("Shared[^1]"),
+            Some(Owners {
+                owners: vec![Shared],
+                markers: vec!["1".into()]
+            })
+        );
+        assert_eq!(
+            parse_cell_owners("Red Hat*").map(|o| o.markers),
+            Some(vec!["*".into()])
+        );
         assert_eq!(parse_owners("N/A"), Some(vec![]));
         assert_eq!(
             parse_owners("Monitor the cluster and respond to alerts raised by the platform"),

@@ -44,8 +44,8 @@ pub(crate) const STATUS: &[&str] = &[
     "Not Applicable",
 ];
 
-pub(crate) const CRM_INHERIT: &str = "Can Be Inherited from CSP";
-pub(crate) const CRM_TEXT: &str = "Specific Inheritance and Customer Agency/CSP Responsibilities";
+pub const CRM_INHERIT: &str = "Can Be Inherited from CSP";
+pub const CRM_TEXT: &str = "Specific Inheritance and Customer Agency/CSP Responsibilities";
 
 /// How origination becomes roles; the model's `roles.note` says it.
 pub const ORIGINATION_NOTE: &str = "Roles come from the CIS worksheet's control origination, not from RACI letters: a Service Provider origination (Corporate, System Specific, Hybrid) gives the service provider R and A; Configured or Provided by Customer gives the customer R and A; Shared gives both R and A (rule multiple-accountable reports these rows); Inherited from a pre-existing FedRAMP Authorization gives the leveraged authorization R and A. A row with no origination takes its roles from the CRM: Can Be Inherited from CSP Yes gives the service provider R and A, Partial both, No the customer. The CRM's responsibilities text is the activity's text; the implementation status, origination and CRM answer as published are notes.";
@@ -241,13 +241,17 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
                 }
                 continue;
             }
-            let Some(id) = oscal_id(published) else {
+            let Some(id) = oscal_id(published).filter(|id| {
+                FAMILIES
+                    .iter()
+                    .any(|(f, _)| id.get(..2).is_some_and(|x| x.eq_ignore_ascii_case(f)))
+            }) else {
                 doc.warn_at(
                     &at(sheet, *line),
                     Some(id_col),
                     Some("Control ID"),
                     Some(published),
-                    "not an SP 800-53 control id (`AC-2`, `AC-2(1)`, `AC-2 (a)`); skipped",
+                    "not an SP 800-53 control id of a known family (`AC-2`, `AC-2(1)`, `AC-2 (a)`); skipped",
                 );
                 continue;
             };

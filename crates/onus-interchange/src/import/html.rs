@@ -32,6 +32,13 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
             .filter(|l| !l.is_empty());
     }
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    // Each `tr`'s place among the page's `tr`s, which locates it in the source.
+    let tr_nth: HashMap<_, usize> = root
+        .descendent_elements()
+        .filter(|e| e.value().name() == "tr")
+        .enumerate()
+        .map(|(i, e)| (e.id(), i))
+        .collect();
     let mut last_table: Option<usize> = None;
     for el in root.descendent_elements() {
         let name = el.value().name();
@@ -85,7 +92,8 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                 last_table = None;
             }
             "table" if !inside(el, "table") => {
-                let rows = table_rows(el, &lines, &mut seen);
+                let line_of = |tr: ElementRef| tr_nth.get(&tr.id()).and_then(|&n| lines.line("tr", n));
+                let rows = table_rows(el, &line_of);
                 doc.tables.push(Table {
                     heading: doc.headings.len().checked_sub(1),
                     sheet: None,
@@ -131,21 +139,13 @@ fn inside(el: ElementRef, name: &str) -> bool {
 
 /// The rows of a table (not of tables nested in it), spans expanded: a cell spanning two
 /// columns is followed by an empty cell; one spanning rows is repeated below.
-fn table_rows<'a>(
-    table: ElementRef<'a>,
-    lines: &TagLines,
-    seen: &mut HashMap<&'a str, usize>,
-) -> Vec<Row> {
+fn table_rows(table: ElementRef, line_of: &dyn Fn(ElementRef) -> Option<usize>) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut carried: HashMap<usize, (usize, String)> = HashMap::new(); // col → (rows left, text)
-    // `tr`s of this table, in order; their place among all `tr`s of the page locates them.
-    let mut tr_index = seen.get("tr").copied().unwrap_or(0);
     for tr in table
         .descendent_elements()
         .filter(|e| e.value().name() == "tr")
     {
-        let nth = tr_index;
-        tr_index += 1;
         let owner = tr
             .ancestors()
             .filter_map(ElementRef::wrap)
@@ -184,11 +184,10 @@ fn table_rows<'a>(
             cells,
             Loc {
                 sheet: None,
-                line: lines.line("tr", nth),
+                line: line_of(tr),
             },
         ));
     }
-    seen.insert("tr", tr_index);
     rows
 }
 

@@ -1,0 +1,226 @@
+//! The model as FedRAMP's CIS/CRM workbook (appendix J of a FedRAMP SSP): a **CIS
+//! Worksheet** with one row per SP 800-53 control or statement, an `X` under its
+//! implementation status and control origination, and a **CRM Worksheet** saying whether a
+//! customer can inherit it and what the customer must do. [`crate::import::fedramp`] reads it
+//! back.
+//!
+//! Which controls: an activity's own `controls` of catalog `sp800-53` (a model imported from
+//! a CIS/CRM or a CAIQ keeps them), else the controls of its topics in the vocabulary (as the
+//! OSCAL export does). Per control, the origination comes from who holds R or A among the
+//! activities tied to it: the provider only gives *Service Provider System Specific*, the
+//! customer only *Provided by Customer*, both *Shared*, a third party *Inherited from
+//! pre-existing FedRAMP Authorization*; and the CRM answer *Yes*, *Partial* or *No*
+//! accordingly. A model imported from a CIS/CRM keeps its published status, origination
+//! and answer (they are in its notes), so the workbook comes back as published.
+
+use std::collections::BTreeMap;
+
+use onus_model::{Activity, Duty, Model, PartyKind, Vocabulary};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
+
+use super::xlsx::ExportError;
+use crate::import::fedramp::{fedramp_id, oscal_id, CRM_INHERIT, CRM_TEXT, ORIGINATION, STATUS};
+
+/// The CIS sheet's name.
+pub const CIS_SHEET: &str = "CIS Worksheet";
+/// The CRM sheet's name.
+pub const CRM_SHEET: &str = "CRM Worksheet";
+
+/// One control's row in both sheets.
+#[derive(Debug, Default)]
+struct ControlRow<'a> {
+    activities: Vec<&'a Activity>,
+}
+
+/// A control id's sort key: family, number, then the rest (`ac-2` < `ac-2.1` < `ac-2_smt.a`
+/// < `ac-10`).
+fn order(id: &str) -> (String, u32, String) {
+    let (fam, rest) = id.split_once('-').unwrap_or((id, ""));
+    let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (
+        fam.to_string(),
+        n.parse().unwrap_or(0),
+        rest[n.len()..].to_string(),
+    )
+}
+
+/// The notes a FedRAMP import left: `prefix: a; b`.
+fn noted<'a>(acts: &[&'a Activity], prefix: &str) -> Vec<&'a str> {
+    acts.iter()
+        .flat_map(|a| a.notes.iter())
+        .filter_map(|n| n.all().next())
+        .filter_map(|n| n.strip_prefix(prefix))
+        .flat_map(|v| v.split("; "))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+/// The model as a CIS/CRM workbook. `lang` is the language of the texts.
+pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, ExportError> {
+    let mut controls: BTreeMap<(String, u32, String), (String, ControlRow)> = BTreeMap::new();
+    for a in &m.activities {
+        let mut ids: Vec<String> = a
+            .controls
+            .iter()
+            .filter(|c| c.catalog == "sp800-53")
+            .map(|c| c.id.clone())
+            .collect();
+        if ids.is_empty() {
+            let topics = if a.topics.is_empty() {
+                &a.suggested_topics
+            } else {
+                &a.topics
+            };
+            for t in topics {
+                if let Some(topic) = vocab.topic(t) {
+                    ids.extend(topic.controls.iter().filter_map(|c| oscal_id(c)));
+                }
+            }
+        }
+        ids.dedup();
+        for id in ids {
+            controls
+                .entry(order(&id))
+                .or_insert_with(|| (id.clone(), ControlRow::default()))
+                .1
+                .activities
+                .push(a);
+        }
+    }
+    let kind_holds = |a: &Activity, kind: PartyKind| {
+        m.parties.iter().filter(|p| p.kind == kind).any(|p| {
+            m.holds(a, &p.id, Duty::Responsible) || m.holds(a, &p.id, Duty::Accountable)
+        })
+    };
+
+    let mut wb = Workbook::new();
+    let head = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin);
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin);
+    let mark = Format::new()
+        .set_align(FormatAlign::Center)
+        .set_border(FormatBorder::Thin);
+    let title = format!("{} — {}", m.title.best(lang), m.provider);
+    let licence = super::license_line(m).unwrap_or_default();
+
+    // CIS.
+    let mut cis = Worksheet::new();
+    cis.set_name(CIS_SHEET)?;
+    cis.write_string(0, 0, format!("Control Implementation Summary (CIS) Worksheet: {title}"))?;
+    cis.write_string(1, 0, &licence)?;
+    cis.write_string_with_format(2, 1, "Implementation Status", &head)?;
+    cis.write_string_with_format(2, 1 + STATUS.len() as u16, "Control Origination", &head)?;
+    let mut col = 0u16;
+    cis.write_string_with_format(3, col, "Control ID", &head)?;
+    for s in STATUS {
+        col += 1;
+        cis.write_string_with_format(3, col, *s, &head)?;
+    }
+    for (label, _, _) in ORIGINATION {
+        col += 1;
+        cis.write_string_with_format(3, col, *label, &head)?;
+    }
+    cis.set_column_width(0, 16.0)?;
+    for c in 1..=col {
+        cis.set_column_width(c, 14.0)?;
+    }
+    cis.set_freeze_panes(4, 1)?;
+
+    // CRM.
+    let mut crm = Worksheet::new();
+    crm.set_name(CRM_SHEET)?;
+    crm.write_string(0, 0, format!("Customer Responsibility Matrix (CRM) Worksheet: {title}"))?;
+    crm.write_string(1, 0, &licence)?;
+    crm.write_string_with_format(3, 0, "Control ID", &head)?;
+    crm.write_string_with_format(3, 1, CRM_INHERIT, &head)?;
+    crm.write_string_with_format(3, 2, CRM_TEXT, &head)?;
+    crm.set_column_width(0, 16.0)?;
+    crm.set_column_width(1, 16.0)?;
+    crm.set_column_width(2, 90.0)?;
+    crm.set_freeze_panes(4, 1)?;
+
+    for (r, (id, row)) in controls.values().enumerate() {
+        let r = r as u32 + 4;
+        let acts = &row.activities;
+        let fid = fedramp_id(id);
+        cis.write_string_with_format(r, 0, &fid, &wrap)?;
+        crm.write_string_with_format(r, 0, &fid, &wrap)?;
+        let (p, c, t) = (
+            acts.iter().any(|a| kind_holds(a, PartyKind::Provider)),
+            acts.iter().any(|a| kind_holds(a, PartyKind::Customer)),
+            acts.iter().any(|a| kind_holds(a, PartyKind::ThirdParty)),
+        );
+        // Status and origination: as published when the model came from a CIS, else derived.
+        let statuses = noted(acts, "Implementation status: ");
+        let mut origins = noted(acts, "Control origination: ");
+        if origins.is_empty() {
+            if p && c {
+                origins.push(ORIGINATION[5].0);
+            } else if p {
+                origins.push(ORIGINATION[1].0);
+            } else if c {
+                origins.push(ORIGINATION[4].0);
+            }
+            if t {
+                origins.push(ORIGINATION[6].0);
+            }
+        }
+        for (k, s) in STATUS.iter().enumerate() {
+            let on = statuses.contains(s);
+            cis.write_string_with_format(r, 1 + k as u16, if on { "X" } else { "" }, &mark)?;
+        }
+        for (k, (label, _, _)) in ORIGINATION.iter().enumerate() {
+            let on = origins.contains(label);
+            cis.write_string_with_format(
+                r,
+                1 + (STATUS.len() + k) as u16,
+                if on { "X" } else { "" },
+                &mark,
+            )?;
+        }
+        let inherit = noted(acts, &format!("{CRM_INHERIT}: "))
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| {
+                match (p || t, c) {
+                    (true, false) => "Yes",
+                    (true, true) => "Partial",
+                    (false, true) => "No",
+                    (false, false) => "",
+                }
+                .to_string()
+            });
+        crm.write_string_with_format(r, 1, &inherit, &wrap)?;
+        let text = if acts.len() == 1 && !acts[0].controls.is_empty() {
+            // One published row: its text as published.
+            acts[0].text.best(lang).to_string()
+        } else {
+            acts.iter()
+                .map(|a| {
+                    let who: Vec<String> = m
+                        .parties
+                        .iter()
+                        .filter(|q| {
+                            m.holds(a, &q.id, Duty::Responsible)
+                                || m.holds(a, &q.id, Duty::Accountable)
+                        })
+                        .map(|q| q.name.best(lang).to_string())
+                        .collect();
+                    format!("{}: {}", who.join(" and "), a.text.best(lang))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        crm.write_string_with_format(r, 2, &text, &wrap)?;
+    }
+    wb.push_worksheet(cis);
+    wb.push_worksheet(crm);
+    Ok(wb.save_to_buffer()?)
+}
