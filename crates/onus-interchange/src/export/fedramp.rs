@@ -149,9 +149,23 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
     for (r, (id, row)) in controls.values().enumerate() {
         let r = r as u32 + 4;
         let acts = &row.activities;
-        let fid = fedramp_id(id);
-        cis.write_string_with_format(r, 0, &fid, &wrap)?;
-        crm.write_string_with_format(r, 0, &fid, &wrap)?;
+        // The id as published when a CIS/CRM import kept it as the row's text, else FedRAMP's
+        // form of the OSCAL id.
+        let fid = acts
+            .iter()
+            .map(|a| a.text.best(lang))
+            .find(|t| oscal_id(t).as_deref() == Some(id.as_str()))
+            .map_or_else(|| fedramp_id(id), str::to_string);
+        // A model imported from a CIS/CRM keeps which sheet each row was on: a row only in the
+        // CIS (or only in the CRM) stays so.
+        let from_cis = !noted(acts, "Control origination: ").is_empty()
+            || !noted(acts, "Implementation status: ").is_empty();
+        let from_crm = !noted(acts, &format!("{CRM_INHERIT}: ")).is_empty();
+        let (in_cis, in_crm) = if from_cis || from_crm {
+            (from_cis, from_crm)
+        } else {
+            (true, true)
+        };
         let (p, c, t) = (
             acts.iter().any(|a| kind_holds(a, PartyKind::Provider)),
             acts.iter().any(|a| kind_holds(a, PartyKind::Customer)),
@@ -172,11 +186,23 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
                 origins.push(ORIGINATION[6].0);
             }
         }
+        if in_cis {
+            cis.write_string_with_format(r, 0, &fid, &wrap)?;
+        }
+        if in_crm {
+            crm.write_string_with_format(r, 0, &fid, &wrap)?;
+        }
         for (k, s) in STATUS.iter().enumerate() {
+            if !in_cis {
+                break;
+            }
             let on = statuses.contains(s);
             cis.write_string_with_format(r, 1 + k as u16, if on { "X" } else { "" }, &mark)?;
         }
         for (k, (label, _, _)) in ORIGINATION.iter().enumerate() {
+            if !in_cis {
+                break;
+            }
             let on = origins.contains(label);
             cis.write_string_with_format(
                 r,
@@ -197,6 +223,9 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
                 }
                 .to_string()
             });
+        if !in_crm {
+            continue;
+        }
         crm.write_string_with_format(r, 1, &inherit, &wrap)?;
         let text = if acts.len() == 1 && !acts[0].controls.is_empty() {
             // One published row: its text as published.

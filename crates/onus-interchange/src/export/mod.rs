@@ -191,7 +191,16 @@ pub(crate) fn cell(m: &Model, a: &Activity, col: &Col) -> String {
         Col::Party(p) => {
             let mut s = a.roles.get(p).cloned().unwrap_or_default();
             for f in a.footnotes.iter().filter(|f| f.party.as_deref() == Some(p)) {
-                s.push_str(&f.marker);
+                // Symbols and numbers follow the letters as published (`RA*`, `A1`); a word
+                // marker is written as a Markdown footnote reference (`RA[^implementation]`).
+                let symbol = crate::import::cells::parse_markers(&f.marker)
+                    .is_some_and(|m| m == [f.marker.clone()])
+                    && !f.marker.chars().any(char::is_alphabetic);
+                if symbol {
+                    s.push_str(&f.marker);
+                } else {
+                    s.push_str(&format!("[^{}]", f.marker));
+                }
             }
             s
         }

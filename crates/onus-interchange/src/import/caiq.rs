@@ -8,8 +8,9 @@
 //! a provider's own) and titles stand above the header row, so the sheet and the header are
 //! found by their column names. Each question becomes an activity in the section of its CCM
 //! domain, with the CCM control as a control of catalog `ccm-v4`; the ownership gives the
-//! roles (see [`OWNERSHIP_NOTE`]); the two descriptions become footnotes on the CSP's and the
-//! customer's cells; the answer and the ownership as published become notes.
+//! roles (see [`OWNERSHIP_NOTE`]); the two descriptions become footnotes (`implementation`,
+//! `responsibilities`) on the CSP's and the customer's cells; the answer and the ownership as
+//! published become notes.
 
 use onus_model::{ControlRef, PartyKind};
 
@@ -22,7 +23,7 @@ use crate::util::key;
 const REQUIRED: &[&str] = &["question id", "question", "ssrm control ownership"];
 
 /// How the six ownership values become roles; the model's `roles.note` says it.
-pub const OWNERSHIP_NOTE: &str = "Roles come from the CAIQ's \"SSRM Control Ownership\" column (CSA's Shared Security Responsibility Model), not from RACI letters: CSP-owned gives the CSP R and A; CSC-owned the customer R and A; Third-party outsourced the third party R and the CSP A (the CSP outsourced the control and answers for it); Shared CSP and CSC both R and A (rule multiple-accountable reports these rows: the CAIQ does not say who answers for the shared part); Shared CSP and third party the CSP R and A and the third party R; N/A no role (rule missing-accountable reports it). The CSP's implementation description and the customer's responsibilities are footnotes on their cells.";
+pub const OWNERSHIP_NOTE: &str = "Roles come from the CAIQ's \"SSRM Control Ownership\" column (CSA's Shared Security Responsibility Model), not from RACI letters: CSP-owned gives the CSP R and A; CSC-owned the customer R and A; Third-party outsourced the third party R and the CSP A (the CSP outsourced the control and answers for it); Shared CSP and CSC both R and A (rule multiple-accountable reports these rows: the CAIQ does not say who answers for the shared part); Shared CSP and third party the CSP R and A and the third party R; N/A no role (rule missing-accountable reports it). The \"CSP Implementation Description\" is a footnote `implementation` on the CSP's cell, the \"CSC Responsibilities\" a footnote `responsibilities` on the customer's cell.";
 
 /// Whether a workbook holds a CAIQ sheet.
 pub fn recognise(sheets: &[Sheet]) -> bool {
@@ -179,9 +180,10 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         if !own.is_empty() {
             row.extra.notes.push(format!("SSRM Control Ownership: {own}"));
         }
+        // Markers are words, so that the flat layout writes them as `[^implementation]`.
         for (party, marker, c) in [
-            ("CSP", "CSP Implementation Description", c_impl),
-            ("CSC", "CSC Responsibilities", c_csc),
+            ("CSP", "implementation", c_impl),
+            ("CSC", "responsibilities", c_csc),
         ] {
             let t = get(cells, c);
             if !t.is_empty() {

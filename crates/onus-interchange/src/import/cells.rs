@@ -65,7 +65,9 @@ pub(crate) fn parse_cell(raw: &str, letters: &[char]) -> Result<Cell, String> {
             )
         }
     })?;
-    if out.is_empty() && !markers.is_empty() {
+    // A note on an empty cell is written as a footnote reference (`[^implementation]`, as
+    // onus's export does); a bare `*` in an empty cell reads as no role.
+    if out.is_empty() && !markers.is_empty() && !s.starts_with("[^") {
         return Err("a footnote marker without a role".into());
     }
     Ok(Cell {
@@ -307,6 +309,7 @@ mod tests {
         assert!(cell("yes").is_err());
         assert!(cell("RR").is_err());
         assert!(cell("*").is_err());
+        assert_eq!(cell("[^note]").unwrap(), ("".into(), vec!["note".into()]));
     }
 
     #[test]
