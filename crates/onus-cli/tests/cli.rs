@@ -399,10 +399,7 @@ fn findings_about_the_matrix_never_stop_a_model_from_being_used() {
         .assert()
         .code(2);
     // The rule list says which rule is which.
-    let out = onus()
-        .args(["validate", "--list-rules"])
-        .output()
-        .unwrap();
+    let out = onus().args(["validate", "--list-rules"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for (rule, class) in [
         ("unknown-party", "unreadable"),

@@ -44,9 +44,15 @@ fn ovhcloud_public_cloud_cells_ai_ra_and_ri_are_kept_as_published() {
     assert!(got.warnings.is_empty(), "{:#?}", got.warnings);
     assert_eq!(m.activities.len(), 16);
     let a = m.activity("2.1-r1").unwrap();
-    assert_eq!((a.roles["customer"].as_str(), a.roles["ovhcloud"].as_str()), ("AI", "RA"));
+    assert_eq!(
+        (a.roles["customer"].as_str(), a.roles["ovhcloud"].as_str()),
+        ("AI", "RA")
+    );
     let a = m.activity("2.1-r2").unwrap();
-    assert_eq!((a.roles["customer"].as_str(), a.roles["ovhcloud"].as_str()), ("RI", "A"));
+    assert_eq!(
+        (a.roles["customer"].as_str(), a.roles["ovhcloud"].as_str()),
+        ("RI", "A")
+    );
     assert_eq!(m.activity("3.1.1-r3").unwrap().roles["customer"], "RI");
     assert_eq!(m.published.as_deref(), Some("2024-02-12"));
     let (rules, errors) = findings(m);
@@ -64,7 +70,10 @@ fn cloud_temple_star_list_items_are_the_footnotes_of_star_marked_cells() {
     assert_eq!(m.language, "fr");
     assert_eq!(
         kinds(m),
-        [("customer", PartyKind::Customer), ("cloud-temple", PartyKind::Provider)]
+        [
+            ("customer", PartyKind::Customer),
+            ("cloud-temple", PartyKind::Provider)
+        ]
     );
     let a = m.activity("mise-en-service-r3").unwrap();
     assert_eq!(a.roles["customer"], "RA");
@@ -79,7 +88,11 @@ fn cloud_temple_star_list_items_are_the_footnotes_of_star_marked_cells() {
     // The same `*` under the next table has that table's own text.
     let a = m.activity("exploitation-r2").unwrap();
     assert_eq!(a.footnotes[0].party.as_deref(), Some("cloud-temple"));
-    assert!(a.footnotes[0].text.get("fr").unwrap().starts_with("Selon le calendrier"));
+    assert!(a.footnotes[0]
+        .text
+        .get("fr")
+        .unwrap()
+        .starts_with("Selon le calendrier"));
     let (_, errors) = findings(m);
     assert!(errors.is_empty(), "{errors:#?}");
 }
@@ -98,7 +111,10 @@ fn rosa_owners_in_words_become_roles_with_three_parties() {
     );
     // 14 resources × 5 areas; attributes substituted in titles.
     assert_eq!(m.activities.len(), 70);
-    assert_eq!(m.title.get("en"), Some("Responsibility assignment matrix for ROSA"));
+    assert_eq!(
+        m.title.get("en"),
+        Some("Responsibility assignment matrix for ROSA")
+    );
     assert_eq!(m.published.as_deref(), Some("2024-05-02"));
     let areas: Vec<&str> = m
         .children(Some("overview-of-responsibilities-for-rosa"))
@@ -128,7 +144,10 @@ fn rosa_owners_in_words_become_roles_with_three_parties() {
     assert_eq!(hw.roles["aws"], "RA");
     // The mapping from words to letters is stated in the model.
     let note = m.roles.note.as_ref().unwrap().get("en").unwrap();
-    assert!(note.contains("Red Hat and customer") || note.contains("\"X and Y\""), "{note}");
+    assert!(
+        note.contains("Red Hat and customer") || note.contains("\"X and Y\""),
+        "{note}"
+    );
     // The `include::` is reported with its line, not silently dropped.
     assert_eq!(got.warnings.len(), 1, "{:#?}", got.warnings);
     assert_eq!(got.warnings[0].line, Some(45));
@@ -157,7 +176,10 @@ fn osd_shared_means_provider_and_customer_and_a_second_provider_is_a_third_party
         .find(|a| a.text.get("en") == Some("Logging"))
         .unwrap();
     assert_eq!(
-        (logging.roles["red-hat"].as_str(), logging.roles["customer"].as_str()),
+        (
+            logging.roles["red-hat"].as_str(),
+            logging.roles["customer"].as_str()
+        ),
         ("RA", "RA")
     );
     // The footnote of a cell that spans several lines of the source.
@@ -181,9 +203,15 @@ fn a_saved_html_page_reads_like_its_markdown() {
     let m = &got.model;
     assert_eq!(m.language, "en");
     assert_eq!(m.published.as_deref(), Some("2024-03-18"));
-    assert_eq!(m.roles.letters[0].definition.get("en"), Some("Is in charge of carrying out the process"));
+    assert_eq!(
+        m.roles.letters[0].definition.get("en"),
+        Some("Is in charge of carrying out the process")
+    );
     let a = m.activity("2.1-r2").unwrap();
-    assert_eq!((a.roles["customer"].as_str(), a.roles["ovhcloud"].as_str()), ("AI", "RA"));
+    assert_eq!(
+        (a.roles["customer"].as_str(), a.roles["ovhcloud"].as_str()),
+        ("AI", "RA")
+    );
     assert_eq!(a.footnotes[0].marker, "1");
     assert_eq!(a.footnotes[0].party.as_deref(), Some("ovhcloud"));
     assert_eq!(
@@ -234,13 +262,24 @@ fn caiq_ssrm_ownership_becomes_roles_per_ccm_question() {
     assert_eq!(a.controls[0].catalog, "ccm-v4");
     assert_eq!(a.controls[0].id, "BCR-08");
     assert_eq!(a.section, m.activity("BCR-08.2").unwrap().section);
-    let csc = a.footnotes.iter().find(|f| f.party.as_deref() == Some("csc")).unwrap();
+    let csc = a
+        .footnotes
+        .iter()
+        .find(|f| f.party.as_deref() == Some("csc"))
+        .unwrap();
     assert_eq!(csc.marker, "responsibilities");
-    assert!(a.notes.iter().any(|n| n.get("en") == Some("SSRM Control Ownership: Shared CSP and CSC")));
+    assert!(a
+        .notes
+        .iter()
+        .any(|n| n.get("en") == Some("SSRM Control Ownership: Shared CSP and CSC")));
     // Two rows could not be interpreted: each named by sheet and cell.
     let refs: Vec<String> = got.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(refs.len(), 2, "{refs:#?}");
-    assert!(refs[0].contains("[CAIQv4.0.3!D14]") && refs[0].contains("`Partly`"), "{}", refs[0]);
+    assert!(
+        refs[0].contains("[CAIQv4.0.3!D14]") && refs[0].contains("`Partly`"),
+        "{}",
+        refs[0]
+    );
     assert!(refs[1].contains("[CAIQv4.0.3!D15]"), "{}", refs[1]);
     let (rules, errors) = findings(m);
     assert!(errors.is_empty(), "{errors:#?}");
@@ -253,8 +292,7 @@ fn fedramp_cis_and_crm_join_per_control_statement_and_go_back_out() {
     let m = &got.model;
     let roles = |m: &Model, id: &str| {
         let a = m.activity(id).unwrap_or_else(|| panic!("{id}"));
-        ["csp", "customer", "leveraged"]
-            .map(|p| a.roles.get(p).cloned().unwrap_or_default())
+        ["csp", "customer", "leveraged"].map(|p| a.roles.get(p).cloned().unwrap_or_default())
     };
     assert_eq!(roles(m, "ac-1"), ["RA", "", ""]);
     assert_eq!(roles(m, "ac-2_smt.a"), ["RA", "RA", ""]);
@@ -265,7 +303,11 @@ fn fedramp_cis_and_crm_join_per_control_statement_and_go_back_out() {
     // Only in the CRM: roles from "Partial".
     assert_eq!(roles(m, "ma-2"), ["RA", "RA", ""]);
     let a = m.activity("ac-2_smt.a").unwrap();
-    assert!(a.text.get("en").unwrap().starts_with("The CSP manages operator accounts"));
+    assert!(a
+        .text
+        .get("en")
+        .unwrap()
+        .starts_with("The CSP manages operator accounts"));
     assert_eq!(a.controls[0].id, "ac-2_smt.a");
     let w: Vec<String> = got.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(w.len(), 3, "{w:#?}");
@@ -279,7 +321,10 @@ fn fedramp_cis_and_crm_join_per_control_statement_and_go_back_out() {
     let bytes = export::to_fedramp(m, Vocabulary::builtin(), "en").unwrap();
     let back = import::import_bytes("back.xlsx", &bytes, import::Format::Xlsx).unwrap();
     for a in &m.activities {
-        let b = back.model.activity(&a.id).unwrap_or_else(|| panic!("{}", a.id));
+        let b = back
+            .model
+            .activity(&a.id)
+            .unwrap_or_else(|| panic!("{}", a.id));
         assert_eq!(roles(m, &a.id), roles(&back.model, &b.id), "{}", a.id);
         assert_eq!(a.text, b.text, "{}", a.id);
         assert_eq!(a.notes, b.notes, "{}", a.id);

@@ -112,16 +112,26 @@ fn every_builtin_model_states_its_sources_licence() {
     let reuse = std::fs::read_to_string(root.join("REUSE.toml")).unwrap();
     for (id, _) in BUILTIN {
         let m = load(id).model.unwrap();
-        let l = m.source.license.as_deref().unwrap_or_else(|| panic!("{id}: no licence"));
+        let l = m
+            .source
+            .license
+            .as_deref()
+            .unwrap_or_else(|| panic!("{id}: no licence"));
         assert!(onus_model::check_license(l).is_ok(), "{id}: {l}");
         assert!(m.source.attribution.is_some(), "{id}: no attribution");
-        for part in l.split_whitespace().filter(|p| !matches!(*p, "AND" | "OR" | "WITH")) {
+        for part in l
+            .split_whitespace()
+            .filter(|p| !matches!(*p, "AND" | "OR" | "WITH"))
+        {
             let part = part.trim_matches(['(', ')']);
             assert!(
                 root.join(format!("LICENSES/{part}.txt")).is_file(),
                 "{id}: LICENSES/{part}.txt is missing"
             );
         }
-        assert!(reuse.contains(&format!("models/{id}.yaml")), "{id} not in REUSE.toml");
+        assert!(
+            reuse.contains(&format!("models/{id}.yaml")),
+            "{id} not in REUSE.toml"
+        );
     }
 }

@@ -59,8 +59,9 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         To::OscalSsp => super::oscal::export(&m, "oscal-ssp", g)?.into_bytes(),
         To::OscalCustomerSsp => super::oscal::export(&m, "oscal-customer-ssp", g)?.into_bytes(),
         To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
-        To::Fedramp => export::to_fedramp(&m, g.vocab, &g.lang)
-            .map_err(|e| CliError::Render(e.to_string()))?,
+        To::Fedramp => {
+            export::to_fedramp(&m, g.vocab, &g.lang).map_err(|e| CliError::Render(e.to_string()))?
+        }
     };
     match a.out {
         Some(p) => std::fs::write(&p, bytes)?,

@@ -13,8 +13,6 @@
 //! accordingly. A model imported from a CIS/CRM keeps its published status, origination
 //! and answer (they are in its notes), so the workbook comes back as published.
 
-use std::collections::BTreeMap;
-
 use onus_model::{Activity, Duty, Model, PartyKind, Vocabulary};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 
@@ -27,7 +25,7 @@ pub const CIS_SHEET: &str = "CIS Worksheet";
 pub const CRM_SHEET: &str = "CRM Worksheet";
 
 /// One control's row in both sheets.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ControlRow<'a> {
     activities: Vec<&'a Activity>,
 }
@@ -58,7 +56,9 @@ fn noted<'a>(acts: &[&'a Activity], prefix: &str) -> Vec<&'a str> {
 
 /// The model as a CIS/CRM workbook. `lang` is the language of the texts.
 pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, ExportError> {
-    let mut controls: BTreeMap<(String, u32, String), (String, ControlRow)> = BTreeMap::new();
+    // Controls in the model's order when it names them itself (a CIS/CRM or CAIQ import),
+    // else sorted as SP 800-53 lists them.
+    let mut controls: Vec<(String, ControlRow)> = Vec::new();
     for a in &m.activities {
         let mut ids: Vec<String> = a
             .controls
@@ -80,18 +80,29 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
         }
         ids.dedup();
         for id in ids {
-            controls
-                .entry(order(&id))
-                .or_insert_with(|| (id.clone(), ControlRow::default()))
-                .1
-                .activities
-                .push(a);
+            match controls.iter_mut().find(|(c, _)| *c == id) {
+                Some((_, row)) => row.activities.push(a),
+                None => controls.push((
+                    id,
+                    ControlRow {
+                        activities: vec![a],
+                    },
+                )),
+            }
         }
     }
+    let own = m
+        .activities
+        .iter()
+        .any(|a| a.controls.iter().any(|c| c.catalog == "sp800-53"));
+    if !own {
+        controls.sort_by_key(|(id, _)| order(id));
+    }
     let kind_holds = |a: &Activity, kind: PartyKind| {
-        m.parties.iter().filter(|p| p.kind == kind).any(|p| {
-            m.holds(a, &p.id, Duty::Responsible) || m.holds(a, &p.id, Duty::Accountable)
-        })
+        m.parties
+            .iter()
+            .filter(|p| p.kind == kind)
+            .any(|p| m.holds(a, &p.id, Duty::Responsible) || m.holds(a, &p.id, Duty::Accountable))
     };
 
     let mut wb = Workbook::new();
@@ -107,13 +118,14 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
     let mark = Format::new()
         .set_align(FormatAlign::Center)
         .set_border(FormatBorder::Thin);
-    let title = format!("{} — {}", m.title.best(lang), m.provider);
+    // The model's title stands above each sheet's header, where the importer reads it back.
+    let title = m.title.best(lang).to_string();
     let licence = super::license_line(m).unwrap_or_default();
 
     // CIS.
     let mut cis = Worksheet::new();
     cis.set_name(CIS_SHEET)?;
-    cis.write_string(0, 0, format!("Control Implementation Summary (CIS) Worksheet: {title}"))?;
+    cis.write_string(0, 0, &title)?;
     cis.write_string(1, 0, &licence)?;
     cis.write_string_with_format(2, 1, "Implementation Status", &head)?;
     cis.write_string_with_format(2, 1 + STATUS.len() as u16, "Control Origination", &head)?;
@@ -136,7 +148,7 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
     // CRM.
     let mut crm = Worksheet::new();
     crm.set_name(CRM_SHEET)?;
-    crm.write_string(0, 0, format!("Customer Responsibility Matrix (CRM) Worksheet: {title}"))?;
+    crm.write_string(0, 0, &title)?;
     crm.write_string(1, 0, &licence)?;
     crm.write_string_with_format(3, 0, "Control ID", &head)?;
     crm.write_string_with_format(3, 1, CRM_INHERIT, &head)?;
@@ -146,7 +158,7 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
     crm.set_column_width(2, 90.0)?;
     crm.set_freeze_panes(4, 1)?;
 
-    for (r, (id, row)) in controls.values().enumerate() {
+    for (r, (id, row)) in controls.iter().enumerate() {
         let r = r as u32 + 4;
         let acts = &row.activities;
         // The id as published when a CIS/CRM import kept it as the row's text, else FedRAMP's

@@ -496,7 +496,10 @@ fn split_cells(line: &str) -> Vec<(Option<String>, Option<String>)> {
         } else {
             (seg.clone(), None)
         };
-        out.push((Some(spec.take().unwrap_or_default()), Some(text.replace("\\|", "|"))));
+        out.push((
+            Some(spec.take().unwrap_or_default()),
+            Some(text.replace("\\|", "|")),
+        ));
         spec = next_spec;
     }
     out
@@ -603,7 +606,10 @@ mod tests {
     fn rows(src: &str) -> (Vec<Vec<String>>, bool) {
         let d = read("t.adoc", src).unwrap();
         let t = &d.tables[0];
-        (t.rows.iter().map(|r| r.cells.clone()).collect(), t.header_known)
+        (
+            t.rows.iter().map(|r| r.cells.clone()).collect(),
+            t.header_known,
+        )
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 use onus_model::{
-    Activity, ControlRef, Duty, Footnote, Model, Party, PartyKind, RoleLetter, RoleScheme,
-    Section, SectionKind, Source, SourceRef, Text, Vocabulary,
+    Activity, ControlRef, Duty, Footnote, Model, Party, PartyKind, RoleLetter, RoleScheme, Section,
+    SectionKind, Source, SourceRef, Text, Vocabulary,
 };
 
 use super::cells::{marker_key, parse_cell, parse_cell_owners, Owner, Owners};
@@ -395,7 +395,9 @@ impl Builder {
                     Col::Controls => {
                         for c in list(v) {
                             match c.split_once(':') {
-                                Some((cat, id)) if !cat.trim().is_empty() && !id.trim().is_empty() => {
+                                Some((cat, id))
+                                    if !cat.trim().is_empty() && !id.trim().is_empty() =>
+                                {
                                     a.controls.push(ControlRef {
                                         catalog: cat.trim().to_string(),
                                         id: id.trim().to_string(),
@@ -718,12 +720,8 @@ impl Builder {
             }
             parsed.push(cells);
         }
-        let of_kind = |m: &Model, k: PartyKind| {
-            m.parties
-                .iter()
-                .find(|p| p.kind == k)
-                .map(|p| p.id.clone())
-        };
+        let of_kind =
+            |m: &Model, k: PartyKind| m.parties.iter().find(|p| p.kind == k).map(|p| p.id.clone());
         let shared: Vec<String> = [PartyKind::Provider, PartyKind::Customer]
             .into_iter()
             .filter_map(|k| of_kind(&self.model, k))
@@ -800,7 +798,13 @@ impl Builder {
                         .find(|(d, _)| marker_key(d) == marker_key(&m))
                         .map(|(_, x)| x.clone());
                     if def.is_none() {
-                        self.doc.warn_at(&row.loc, Some(i), Some(&h.labels[i]), Some(&m), "footnote marker without a footnote text; kept with an empty text");
+                        self.doc.warn_at(
+                            &row.loc,
+                            Some(i),
+                            Some(&h.labels[i]),
+                            Some(&m),
+                            "footnote marker without a footnote text; kept with an empty text",
+                        );
                     }
                     // The cell names its owners in words: the note is on the cell, not on
                     // one party's letters.
@@ -833,10 +837,7 @@ impl Builder {
             }
         }
         if self.model.roles.note.is_none() {
-            self.model.roles.note = Some(Text::new(
-                &self.lang,
-                OWNERS_NOTE,
-            ));
+            self.model.roles.note = Some(Text::new(&self.lang, OWNERS_NOTE));
         }
     }
 
@@ -1134,9 +1135,7 @@ fn owners_in_words(t: &Table, h: &Header, letters: &[char]) -> bool {
             }
             match parse_cell(v, letters) {
                 Ok(c) if !c.letters.is_empty() => as_letters += 1,
-                _ if parse_cell_owners(v).is_some_and(|o| !o.owners.is_empty()) => {
-                    as_owners += 1
-                }
+                _ if parse_cell_owners(v).is_some_and(|o| !o.owners.is_empty()) => as_owners += 1,
                 _ => {}
             }
         }
@@ -1157,4 +1156,3 @@ fn list(v: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
-

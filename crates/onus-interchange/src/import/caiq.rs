@@ -84,9 +84,10 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         .flat_map(|(_, c)| c.iter())
         .find(|c| !c.trim().is_empty())
         .cloned();
-    doc.front.title = Some(title_above.unwrap_or_else(|| {
-        "Consensus Assessments Initiative Questionnaire (CAIQ) v4".to_string()
-    }));
+    doc.front.title =
+        Some(title_above.unwrap_or_else(|| {
+            "Consensus Assessments Initiative Questionnaire (CAIQ) v4".to_string()
+        }));
     doc.front.language = Some("en".into());
     doc.roles_note = Some(OWNERSHIP_NOTE.into());
     doc.parties.push(Declared {
@@ -122,8 +123,15 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
             doc.warn_at(
                 &loc(*line),
                 Some(if id.is_empty() { c_id } else { c_q }),
-                Some(if id.is_empty() { "Question ID" } else { "Question" }),
-                cells.iter().find(|c| !c.trim().is_empty()).map(String::as_str),
+                Some(if id.is_empty() {
+                    "Question ID"
+                } else {
+                    "Question"
+                }),
+                cells
+                    .iter()
+                    .find(|c| !c.trim().is_empty())
+                    .map(String::as_str),
                 "a CAIQ row needs a question id and a question; skipped",
             );
             continue;
@@ -151,7 +159,8 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         let ccm = {
             let c = get(cells, c_ccm);
             if c.is_empty() {
-                id.rsplit_once('.').map_or(id.clone(), |(c, _)| c.to_string())
+                id.rsplit_once('.')
+                    .map_or(id.clone(), |(c, _)| c.to_string())
             } else {
                 c
             }
@@ -178,7 +187,9 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
             row.extra.notes.push(format!("CSP CAIQ Answer: {answer}"));
         }
         if !own.is_empty() {
-            row.extra.notes.push(format!("SSRM Control Ownership: {own}"));
+            row.extra
+                .notes
+                .push(format!("SSRM Control Ownership: {own}"));
         }
         // Markers are words, so that the flat layout writes them as `[^implementation]`.
         for (party, marker, c) in [
@@ -187,9 +198,7 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         ] {
             let t = get(cells, c);
             if !t.is_empty() {
-                row.extra
-                    .footnotes
-                    .push((party.into(), marker.into(), t));
+                row.extra.footnotes.push((party.into(), marker.into(), t));
             }
         }
         row.extra.controls.push(ControlRef {
@@ -198,14 +207,7 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         });
         rows.push(row);
     }
-    let mut head = vec![
-        "Id",
-        "Section",
-        "Activity",
-        "CSP",
-        "CSC",
-        "Third party",
-    ];
+    let mut head = vec!["Id", "Section", "Activity", "CSP", "CSC", "Third party"];
     if third {
         doc.parties.push(Declared {
             label: "Third party".into(),

@@ -195,7 +195,6 @@ pub(crate) fn footnote_definition(s: &str) -> Option<(String, String)> {
     Some((marker, rest.to_string()))
 }
 
-
 /// Who a cell names when it names owners in words instead of role letters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Owner {
@@ -231,7 +230,9 @@ pub(crate) fn parse_cell_owners(raw: &str) -> Option<Owners> {
         } else {
             None
         };
-        let Some(i) = cut.filter(|&i| i > 0) else { break };
+        let Some(i) = cut.filter(|&i| i > 0) else {
+            break;
+        };
         match parse_markers(&t[i..]) {
             Some(m) if !m.is_empty() => {
                 markers.splice(0..0, m);
@@ -269,7 +270,10 @@ fn parse_owners(raw: &str) -> Option<Vec<Owner>> {
         if words == 0 || words > 4 || p.chars().count() > 40 || p.contains([':', '(', ')']) {
             return None;
         }
-        if matches!(pk.as_str(), "shared" | "partage" | "partagee" | "joint" | "both") {
+        if matches!(
+            pk.as_str(),
+            "shared" | "partage" | "partagee" | "joint" | "both"
+        ) {
             out.push(Owner::Shared);
         } else {
             out.push(Owner::Named(p.to_string()));
@@ -338,7 +342,10 @@ mod tests {
     #[test]
     fn owners_named_in_words_are_read() {
         use super::Owner::*;
-        assert_eq!(parse_owners("Customer"), Some(vec![Named("Customer".into())]));
+        assert_eq!(
+            parse_owners("Customer"),
+            Some(vec![Named("Customer".into())])
+        );
         assert_eq!(
             parse_owners("Red Hat and customer"),
             Some(vec![Named("Red Hat".into()), Named("customer".into())])

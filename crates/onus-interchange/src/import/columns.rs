@@ -120,7 +120,6 @@ pub(crate) fn classify(header: &str) -> (Col, Option<&'static str>) {
     (col, None)
 }
 
-
 const CUSTOMER_WORDS: &[&str] = &[
     "client",
     "clients",
@@ -184,7 +183,6 @@ pub(crate) fn party_kind(label: &str) -> Option<PartyKind> {
         None
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -26,13 +26,41 @@ use crate::util::key;
 /// The CIS header columns of control origination, folded, with what each means for roles:
 /// `(provider, customer, leveraged)`.
 pub(crate) const ORIGINATION: &[(&str, &str, (bool, bool, bool))] = &[
-    ("Service Provider Corporate", "service provider corporate", (true, false, false)),
-    ("Service Provider System Specific", "service provider system specific", (true, false, false)),
-    ("Service Provider Hybrid (Corporate and System Specific)", "service provider hybrid", (true, false, false)),
-    ("Configured by Customer (Customer System Specific)", "configured by customer", (false, true, false)),
-    ("Provided by Customer (Customer System Specific)", "provided by customer", (false, true, false)),
-    ("Shared (Service Provider and Customer Responsibility)", "shared", (true, true, false)),
-    ("Inherited from pre-existing FedRAMP Authorization", "inherited from pre existing", (false, false, true)),
+    (
+        "Service Provider Corporate",
+        "service provider corporate",
+        (true, false, false),
+    ),
+    (
+        "Service Provider System Specific",
+        "service provider system specific",
+        (true, false, false),
+    ),
+    (
+        "Service Provider Hybrid (Corporate and System Specific)",
+        "service provider hybrid",
+        (true, false, false),
+    ),
+    (
+        "Configured by Customer (Customer System Specific)",
+        "configured by customer",
+        (false, true, false),
+    ),
+    (
+        "Provided by Customer (Customer System Specific)",
+        "provided by customer",
+        (false, true, false),
+    ),
+    (
+        "Shared (Service Provider and Customer Responsibility)",
+        "shared",
+        (true, true, false),
+    ),
+    (
+        "Inherited from pre-existing FedRAMP Authorization",
+        "inherited from pre existing",
+        (false, false, true),
+    ),
 ];
 
 /// The CIS implementation status columns.
@@ -195,9 +223,12 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         sheet: Some(s.name.clone()),
         line: Some(line),
     };
-    for (sheet, hi, is_cis) in [cis.map(|(s, h)| (s, h, true)), crm.map(|(s, h)| (s, h, false))]
-        .into_iter()
-        .flatten()
+    for (sheet, hi, is_cis) in [
+        cis.map(|(s, h)| (s, h, true)),
+        crm.map(|(s, h)| (s, h, false)),
+    ]
+    .into_iter()
+    .flatten()
     {
         let header: Vec<String> = sheet.rows[hi].1.iter().map(|c| key(c)).collect();
         let id_col = header.iter().position(|k| k == "control id").unwrap_or(0);
@@ -209,7 +240,9 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
                 .cloned()
         });
         let (c_inherit, c_text) = (
-            header.iter().position(|k| k.starts_with("can be inherited")),
+            header
+                .iter()
+                .position(|k| k.starts_with("can be inherited")),
             header
                 .iter()
                 .position(|k| k.starts_with("specific inheritance")),
@@ -373,14 +406,7 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
             .map_or(family.clone(), |(_, t)| format!("{family} {t}"));
         let ra = |b: bool| if b { "RA" } else { "" }.to_string();
         let mut row = Row::new(
-            vec![
-                id.clone(),
-                family_title,
-                text,
-                ra(p),
-                ra(c),
-                ra(l),
-            ],
+            vec![id.clone(), family_title, text, ra(p), ra(c), ra(l)],
             j.loc.clone(),
         );
         row.extra.notes = notes;
@@ -390,7 +416,14 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         });
         out.push(row);
     }
-    let mut head = vec!["Id", "Section", "Activity", "Service Provider", "Customer", "Leveraged authorization"];
+    let mut head = vec![
+        "Id",
+        "Section",
+        "Activity",
+        "Service Provider",
+        "Customer",
+        "Leveraged authorization",
+    ];
     if leveraged {
         doc.parties.push(Declared {
             label: "Leveraged authorization".into(),
@@ -444,6 +477,9 @@ mod tests {
         assert_eq!(oscal_id("AC-x"), None);
         assert_eq!(fedramp_id("ac-2.1_smt.a"), "AC-2(1)(a)");
         assert_eq!(fedramp_id("ac-2_smt.a.1"), "AC-2(a)(1)");
-        assert_eq!(oscal_id(&fedramp_id("ac-2_smt.a.1")).as_deref(), Some("ac-2_smt.a.1"));
+        assert_eq!(
+            oscal_id(&fedramp_id("ac-2_smt.a.1")).as_deref(),
+            Some("ac-2_smt.a.1")
+        );
     }
 }

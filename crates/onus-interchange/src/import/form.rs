@@ -191,7 +191,6 @@ pub(crate) fn parse_meta(
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -92,7 +92,8 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                 last_table = None;
             }
             "table" if !inside(el, "table") => {
-                let line_of = |tr: ElementRef| tr_nth.get(&tr.id()).and_then(|&n| lines.line("tr", n));
+                let line_of =
+                    |tr: ElementRef| tr_nth.get(&tr.id()).and_then(|&n| lines.line("tr", n));
                 let rows = table_rows(el, &line_of);
                 doc.tables.push(Table {
                     heading: doc.headings.len().checked_sub(1),
@@ -100,9 +101,7 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                     header_known: el
                         .descendent_elements()
                         .find(|e| e.value().name() == "tr")
-                        .is_some_and(|tr| {
-                            tr.child_elements().all(|c| c.value().name() == "th")
-                        }),
+                        .is_some_and(|tr| tr.child_elements().all(|c| c.value().name() == "th")),
                     rows,
                     footnotes: Vec::new(),
                 });
@@ -253,7 +252,11 @@ impl TagLines {
                     let skip_to = if rest.starts_with("<!--") {
                         rest.find("-->").map(|e| e + 3)
                     } else if starts_ci(rest, "<script") || starts_ci(rest, "<style") {
-                        let close = if starts_ci(rest, "<script") { "</script" } else { "</style" };
+                        let close = if starts_ci(rest, "<script") {
+                            "</script"
+                        } else {
+                            "</style"
+                        };
                         find_ci(rest, close)
                     } else {
                         None

@@ -177,7 +177,8 @@ fn has_star_marks(t: &Table) -> bool {
     t.rows.iter().skip(1).any(|r| {
         r.cells.iter().any(|c| {
             let c = c.trim();
-            c.ends_with('*') && c.trim_end_matches('*').chars().any(|x| x.is_alphabetic())
+            c.ends_with('*')
+                && c.trim_end_matches('*').chars().any(|x| x.is_alphabetic())
                 && c.trim_end_matches('*').chars().count() <= 4
         })
     })

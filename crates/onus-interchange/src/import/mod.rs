@@ -44,8 +44,8 @@ use std::path::Path;
 use onus_model::Model;
 use serde::Serialize;
 
-pub use form::METADATA_KEY;
 pub(crate) use columns::probe_header;
+pub use form::METADATA_KEY;
 pub use topics::suggest_topics;
 
 /// The largest file the importers read: 8 MiB of Markdown or CSV, 32 MiB of XLSX.
@@ -264,4 +264,3 @@ fn text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ImportError> {
         file: name.to_string(),
     })
 }
-
