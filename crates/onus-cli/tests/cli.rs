@@ -602,7 +602,7 @@ fn obligations_list_one_partys_duties() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("customer, ovhcloud"));
+        .stderr(predicate::str::contains("its parties: customer,"));
     onus()
         .args([
             "obligations",

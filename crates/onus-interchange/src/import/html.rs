@@ -207,19 +207,18 @@ fn text_of(el: ElementRef) -> String {
     let mut out = String::new();
     for node in el.descendants() {
         match node.value() {
-            Node::Text(t) => {
+            Node::Text(t)
                 if !node
                     .ancestors()
                     .filter_map(ElementRef::wrap)
-                    .any(|a| matches!(a.value().name(), "script" | "style" | "template"))
-                {
-                    out.push_str(t);
-                }
+                    .any(|a| matches!(a.value().name(), "script" | "style" | "template")) =>
+            {
+                out.push_str(t);
             }
-            Node::Element(e) => {
-                if matches!(e.name(), "br" | "p" | "li" | "div" | "tr") && !out.is_empty() {
-                    out.push('\n');
-                }
+            Node::Element(e)
+                if matches!(e.name(), "br" | "p" | "li" | "div" | "tr") && !out.is_empty() =>
+            {
+                out.push('\n');
             }
             _ => {}
         }
