@@ -106,15 +106,8 @@ pub fn to_fedramp(m: &Model, vocab: &Vocabulary, lang: &str) -> Result<Vec<u8>, 
     };
 
     let mut wb = Workbook::new();
-    let head = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
-    let wrap = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
+    let wrap = super::xlsx::wrapped();
+    let head = super::xlsx::wrapped().set_bold();
     let mark = Format::new()
         .set_align(FormatAlign::Center)
         .set_border(FormatBorder::Thin);

@@ -21,6 +21,14 @@ pub const MATRIX_SHEET: &str = "Matrix";
 /// The name of the legend and metadata sheet.
 pub const LEGEND_SHEET: &str = "Legend";
 
+/// A bordered, top-aligned cell whose text wraps: the body cells of onus's workbooks.
+pub(crate) fn wrapped() -> Format {
+    Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin)
+}
+
 /// The model as XLSX bytes. `lang` is the language shown first.
 pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
     let mut wb = Workbook::new();
@@ -32,10 +40,7 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
         .set_text_wrap()
         .set_align(FormatAlign::Top)
         .set_border(FormatBorder::Thin);
-    let wrap = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
+    let wrap = wrapped();
     let role = |rgb: u32| {
         Format::new()
             .set_bold()

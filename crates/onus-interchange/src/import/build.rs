@@ -13,7 +13,7 @@ use onus_model::{
 
 use super::cells::{marker_key, parse_cell, parse_cell_owners, Owner, Owners};
 use super::columns::{classify, party_kind, Col};
-use super::form::{Doc, Loc, Row, Table};
+use super::form::{first_filled, Doc, Loc, Row, Table};
 use super::topics::suggest_topics;
 use super::{ImportError, Imported};
 use crate::util::{key, parent_number, slug, split_number, unique};
@@ -295,12 +295,7 @@ impl Builder {
             .unwrap_or_default();
         for r in &t.rows[..h.index] {
             if r.cells.iter().any(|c| !c.trim().is_empty()) {
-                let first = r
-                    .cells
-                    .iter()
-                    .find(|c| !c.trim().is_empty())
-                    .cloned()
-                    .unwrap_or_default();
+                let first = first_filled(&r.cells).unwrap_or_default().to_string();
                 self.warn(
                     &r.loc,
                     None,
@@ -460,12 +455,7 @@ impl Builder {
                 }
             }
             if text.all().all(|s| s.is_empty()) {
-                let first = row
-                    .cells
-                    .iter()
-                    .find(|c| !c.trim().is_empty())
-                    .cloned()
-                    .unwrap_or_default();
+                let first = first_filled(&row.cells).unwrap_or_default().to_string();
                 self.warn(
                     &row.loc,
                     None,

@@ -14,7 +14,7 @@
 
 use onus_model::{ControlRef, PartyKind};
 
-use super::form::{Declared, Doc, Loc, Row, Table};
+use super::form::{first_filled, Declared, Doc, Loc, Row};
 use super::xlsx::{find_header, Sheet};
 use super::ImportError;
 use crate::util::key;
@@ -128,10 +128,7 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
                 } else {
                     "Question"
                 }),
-                cells
-                    .iter()
-                    .find(|c| !c.trim().is_empty())
-                    .map(String::as_str),
+                first_filled(cells),
                 "a CAIQ row needs a question id and a question; skipped",
             );
             continue;
@@ -221,18 +218,7 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
             r.cells.pop();
         }
     }
-    let mut table_rows = vec![Row::new(
-        head.into_iter().map(str::to_string).collect(),
-        loc(sheet.rows[hi].0),
-    )];
-    table_rows.extend(rows);
-    doc.tables.push(Table {
-        heading: None,
-        sheet: Some(sheet.name.clone()),
-        rows: table_rows,
-        header_known: true,
-        footnotes: Vec::new(),
-    });
+    doc.push_flat(Some(sheet.name.clone()), &head, loc(sheet.rows[hi].0), rows);
     Ok(doc)
 }
 

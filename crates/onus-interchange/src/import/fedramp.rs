@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use onus_model::{ControlRef, PartyKind};
 
-use super::form::{Declared, Doc, Loc, Row, Table};
+use super::form::{Declared, Doc, Loc, Row};
 use super::xlsx::{find_header, Sheet};
 use super::ImportError;
 use crate::util::key;
@@ -438,18 +438,12 @@ pub(crate) fn read(file: &str, sheets: &[Sheet]) -> Result<Doc, ImportError> {
         }
     }
     let first = cis.or(crm);
-    let mut table_rows = vec![Row::new(
-        head.into_iter().map(str::to_string).collect(),
+    doc.push_flat(
+        first.map(|(s, _)| s.name.clone()),
+        &head,
         first.map_or_else(Loc::default, |(s, hi)| at(s, s.rows[hi].0)),
-    )];
-    table_rows.extend(out);
-    doc.tables.push(Table {
-        heading: None,
-        sheet: first.map(|(s, _)| s.name.clone()),
-        rows: table_rows,
-        header_known: true,
-        footnotes: Vec::new(),
-    });
+        out,
+    );
     Ok(doc)
 }
 

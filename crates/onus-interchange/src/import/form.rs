@@ -157,6 +157,36 @@ impl Doc {
     }
 }
 
+/// The first cell of a row that holds something, for messages about the row.
+pub(crate) fn first_filled(cells: &[String]) -> Option<&str> {
+    cells
+        .iter()
+        .map(String::as_str)
+        .find(|c| !c.trim().is_empty())
+}
+
+impl Doc {
+    /// Adds a table that a structured reader (CAIQ, FedRAMP) made in the flat layout the
+    /// builder reads: `header` (column names it recognises) at `at`, then the rows.
+    pub(crate) fn push_flat(
+        &mut self,
+        sheet: Option<String>,
+        header: &[&str],
+        at: Loc,
+        rows: Vec<Row>,
+    ) {
+        let mut all = vec![Row::new(header.iter().map(|h| h.to_string()).collect(), at)];
+        all.extend(rows);
+        self.tables.push(Table {
+            heading: None,
+            sheet,
+            rows: all,
+            header_known: true,
+            footnotes: Vec::new(),
+        });
+    }
+}
+
 /// A 0-based column index as a sheet names it: 0 is `A`, 25 `Z`, 26 `AA`.
 pub(crate) fn column_letters(index: usize) -> String {
     let mut n = index + 1;
