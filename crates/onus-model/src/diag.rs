@@ -233,6 +233,8 @@ pub struct Origin {
 pub struct Diagnostic {
     /// The rule's name (`missing-accountable`).
     pub rule: &'static str,
+    /// The rule's class: `unreadable` (the model cannot be used), `matrix` or `encoding`.
+    pub class: RuleClass,
     pub severity: Severity,
     pub message: String,
     /// How to fix it.
@@ -271,9 +273,13 @@ impl From<Span> for SpanOut {
 
 impl Diagnostic {
     pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
-        let severity = self::rule(rule).map_or(Severity::Error, |r| r.severity);
+        let (class, severity) = self::rule(rule)
+            .map_or((RuleClass::Unreadable, Severity::Error), |r| {
+                (r.class, r.severity)
+            });
         Diagnostic {
             rule,
+            class,
             severity,
             message: message.into(),
             hint: None,
