@@ -80,6 +80,9 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         ..onus_server::Config::default()
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
+    // Server-side failures are logged on stderr (ONUS_LOG=info for more).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ONUS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let app = onus_server::App::open(config).await.map_err(|e| CliError::usage(e.to_string(), None))?;
