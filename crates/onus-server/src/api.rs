@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use onus_model::PartyKind;
-use onus_store::evidence::{Audit, Attestation, EvidenceKind, NewAttestation, NewAudit, SharedItem, StatusPoint};
+use onus_store::evidence::{
+    Attestation, Audit, EvidenceKind, NewAttestation, NewAudit, SharedItem, StatusPoint,
+};
 use onus_store::identity::{TokenInfo, User};
 use onus_store::log::LogEntry;
 use onus_store::models::{ModelInfo, NewVersion, Notice, Subscription, VersionBody, VersionInfo};
@@ -50,7 +52,9 @@ impl utoipa::Modify for Security {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API token (`onus_...`), scoped to one organisation"))
+                    .description(Some(
+                        "An API token (`onus_...`), scoped to one organisation",
+                    ))
                     .build(),
             ),
         );
@@ -131,7 +135,11 @@ impl<T: DeserializeOwned> FromRequest<App> for Body<T> {
             .map(Body)
             .map_err(|e| {
                 let path = e.path().to_string();
-                let field = if path == "." { "body".to_string() } else { path };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 ApiError::invalid(&field, format!("{}", e.inner())).field(field.clone())
             })
     }
@@ -263,7 +271,12 @@ async fn login(
         .session(&session.id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    let cookie = auth::set_cookie(&app, auth::SESSION_COOKIE, &session.id, app.config.session_hours * 3600);
+    let cookie = auth::set_cookie(
+        &app,
+        auth::SESSION_COOKIE,
+        &session.id,
+        app.config.session_hours * 3600,
+    );
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(LoginResponse {
@@ -330,14 +343,21 @@ async fn list_orgs(State(app): State<App>, ApiAuth(a): ApiAuth) -> ApiResult<Jso
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = CreateOrg,
     responses((status = 201, body = CreatedOrg), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("session" = [])))]
-async fn create_org(State(app): State<App>, ApiAuth(a): ApiAuth, Body(req): Body<CreateOrg>) -> ApiResult<(StatusCode, Json<CreatedOrg>)> {
+async fn create_org(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Body(req): Body<CreateOrg>,
+) -> ApiResult<(StatusCode, Json<CreatedOrg>)> {
     a.p.instance_admin()?;
     if let Some(admin) = &req.admin {
         if let Some(pw) = &admin.password {
             auth::check_password("admin.password", pw)?;
         }
     }
-    let org = app.store.create_org(&a.p, &req.slug, &req.name, req.kind).await?;
+    let org = app
+        .store
+        .create_org(&a.p, &req.slug, &req.name, req.kind)
+        .await?;
     let (admin, password) = match req.admin {
         None => (None, None),
         Some(n) => {
@@ -347,19 +367,37 @@ async fn create_org(State(app): State<App>, ApiAuth(a): ApiAuth, Body(req): Body
             };
             let user = app
                 .store
-                .create_user(&a.p, &org.id, &n.email, &n.name, Role::Admin, &auth::hash_password(&pw)?)
+                .create_user(
+                    &a.p,
+                    &org.id,
+                    &n.email,
+                    &n.name,
+                    Role::Admin,
+                    &auth::hash_password(&pw)?,
+                )
                 .await
                 .map_err(|e| ApiError::from(e).field("admin.email"))?;
             (Some(user), generated.then_some(pw))
         }
     };
-    Ok((StatusCode::CREATED, Json(CreatedOrg { org, admin, password })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedOrg {
+            org,
+            admin,
+            password,
+        }),
+    ))
 }
 
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "orgs", params(("org" = String, Path, description = "The organisation's slug")),
     responses((status = 200, body = OrgRef), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn get_org(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>) -> ApiResult<Json<OrgRef>> {
+async fn get_org(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<OrgRef>> {
     Ok(Json(org(&app, &a.p, &slug).await?))
 }
 
@@ -382,7 +420,11 @@ pub struct CreatedUser {
 /// The organisation's users.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/users", tag = "orgs", params(("org" = String, Path)),
     responses((status = 200, body = Vec<User>), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn list_users(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>) -> ApiResult<Json<Vec<User>>> {
+async fn list_users(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<User>>> {
     let o = org(&app, &a.p, &slug).await?;
     Ok(Json(app.store.list_users(&a.p, &o.id).await?))
 }
@@ -391,13 +433,35 @@ async fn list_users(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Pat
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/users", tag = "orgs", params(("org" = String, Path)), request_body = CreateUser,
     responses((status = 201, body = CreatedUser), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn create_user(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Body(req): Body<CreateUser>) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
+async fn create_user(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Body(req): Body<CreateUser>,
+) -> ApiResult<(StatusCode, Json<CreatedUser>)> {
     let o = org(&app, &a.p, &slug).await?;
-    let created = add_user(&app, &a.p, &o, &req.email, &req.name, req.role, req.password).await?;
+    let created = add_user(
+        &app,
+        &a.p,
+        &o,
+        &req.email,
+        &req.name,
+        req.role,
+        req.password,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-pub(crate) async fn add_user(app: &App, p: &Principal, o: &OrgRef, email: &str, name: &str, role: Role, password: Option<String>) -> ApiResult<CreatedUser> {
+pub(crate) async fn add_user(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    email: &str,
+    name: &str,
+    role: Role,
+    password: Option<String>,
+) -> ApiResult<CreatedUser> {
     if !p.instance_admin {
         p.admin(&o.id)?;
     }
@@ -408,7 +472,10 @@ pub(crate) async fn add_user(app: &App, p: &Principal, o: &OrgRef, email: &str, 
         }
         None => (auth::generate_password(), true),
     };
-    let user = app.store.create_user(p, &o.id, email, name, role, &auth::hash_password(&pw)?).await?;
+    let user = app
+        .store
+        .create_user(p, &o.id, email, name, role, &auth::hash_password(&pw)?)
+        .await?;
     Ok(CreatedUser {
         user,
         password: generated.then_some(pw),
@@ -432,25 +499,45 @@ pub struct CreatedToken {
 /// The organisation's API tokens (without their secrets).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/tokens", tag = "orgs", params(("org" = String, Path), Paging),
     responses((status = 200, body = Paged<TokenInfo>)), security(("token" = []), ("session" = [])))]
-async fn list_tokens(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(pg): Query<Paging>) -> ApiResult<Json<Paged<TokenInfo>>> {
+async fn list_tokens(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(pg): Query<Paging>,
+) -> ApiResult<Json<Paged<TokenInfo>>> {
     let o = org(&app, &a.p, &slug).await?;
     let page = pg.page()?;
-    Ok(Json(Paged::of(app.store.list_tokens(&a.p, &o.id, page).await?, page)))
+    Ok(Json(Paged::of(
+        app.store.list_tokens(&a.p, &o.id, page).await?,
+        page,
+    )))
 }
 
 /// Creates an API token acting for the organisation.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/tokens", tag = "orgs", params(("org" = String, Path)), request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)), security(("session" = [])))]
-async fn create_token(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Body(req): Body<CreateToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+async fn create_token(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Body(req): Body<CreateToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let o = org(&app, &a.p, &slug).await?;
-    let (token, info) = app.store.create_token(&a.p, &o.id, &req.name, req.role.unwrap_or(Role::Member)).await?;
+    let (token, info) = app
+        .store
+        .create_token(&a.p, &o.id, &req.name, req.role.unwrap_or(Role::Member))
+        .await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, info })))
 }
 
 /// Revokes an API token.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/tokens/{id}", tag = "orgs", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn revoke_token(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let o = org(&app, &a.p, &slug).await?;
     app.store.revoke_token(&a.p, &o.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -470,10 +557,18 @@ pub struct Published {
 /// A provider's published models (readable by every signed-in user).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/models", tag = "models", params(("org" = String, Path), Paging),
     responses((status = 200, body = Paged<ModelInfo>)), security(("token" = []), ("session" = [])))]
-async fn list_models(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(pg): Query<Paging>) -> ApiResult<Json<Paged<ModelInfo>>> {
+async fn list_models(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(pg): Query<Paging>,
+) -> ApiResult<Json<Paged<ModelInfo>>> {
     let o = org(&app, &a.p, &slug).await?;
     let page = pg.page()?;
-    Ok(Json(Paged::slice(app.store.models_of(&a.p, &o.id).await?, page)))
+    Ok(Json(Paged::slice(
+        app.store.models_of(&a.p, &o.id).await?,
+        page,
+    )))
 }
 
 /// Publishes a version of a model: the body is the model's YAML (or JSON), loaded and
@@ -483,18 +578,30 @@ async fn list_models(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Pa
     request_body(content = String, content_type = "application/yaml", description = "The model file"),
     responses((status = 201, body = Published), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn publish_model(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, body: Bytes) -> ApiResult<(StatusCode, Json<Published>)> {
+async fn publish_model(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Published>)> {
     let o = org(&app, &a.p, &slug).await?;
-    let text = std::str::from_utf8(&body).map_err(|e| ApiError::invalid("body", format!("not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::invalid("body", format!("not UTF-8: {e}")))?;
     let published = publish(&app, &a.p, &o, text).await?;
     Ok((StatusCode::CREATED, Json(published)))
 }
 
-pub(crate) async fn publish(app: &App, p: &Principal, o: &OrgRef, text: &str) -> ApiResult<Published> {
+pub(crate) async fn publish(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    text: &str,
+) -> ApiResult<Published> {
     p.write(&o.id)?;
     p.org_of_kind(&o.id, OrgKind::Provider)?;
     let (model, findings) = domain::load("model.yaml", text)?;
-    let provider_duties = domain::duties(&model, PartyKind::Provider).map_err(|e| ApiError::invalid("parties", e))?;
+    let provider_duties =
+        domain::duties(&model, PartyKind::Provider).map_err(|e| ApiError::invalid("parties", e))?;
     domain::duties(&model, PartyKind::Customer).map_err(|e| ApiError::invalid("parties", e))?;
     let new = model.clone();
     let diff = move |old: &VersionBody| -> Result<onus_store::models::NoticeDiff, String> {
@@ -539,7 +646,11 @@ async fn model_named(app: &App, p: &Principal, o: &OrgRef, model_id: &str) -> Ap
 /// A model and its versions.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/models/{model}", tag = "models", params(("org" = String, Path), ("model" = String, Path, description = "The model's id")),
     responses((status = 200, body = ModelDetail), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn get_model(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, model_id)): Path<(String, String)>) -> ApiResult<Json<ModelDetail>> {
+async fn get_model(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, model_id)): Path<(String, String)>,
+) -> ApiResult<Json<ModelDetail>> {
     let o = org(&app, &a.p, &slug).await?;
     let model = model_named(&app, &a.p, &o, &model_id).await?;
     let versions = app.store.versions(&a.p, &model.pk).await?;
@@ -550,7 +661,11 @@ async fn get_model(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, mode
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/models/{model}/versions/{version}", tag = "models",
     params(("org" = String, Path), ("model" = String, Path), ("version" = String, Path, description = "The model's `version`")),
     responses((status = 200, body = VersionBody), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn get_version(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, model_id, version)): Path<(String, String, String)>) -> ApiResult<Json<VersionBody>> {
+async fn get_version(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, model_id, version)): Path<(String, String, String)>,
+) -> ApiResult<Json<VersionBody>> {
     let o = org(&app, &a.p, &slug).await?;
     let model = model_named(&app, &a.p, &o, &model_id).await?;
     let v = app
@@ -583,7 +698,12 @@ pub struct Subscribe {
 /// A customer's subscriptions; for a provider, the subscriptions to its models.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/subscriptions", tag = "models", params(("org" = String, Path), Paging),
     responses((status = 200, body = Paged<Subscription>)), security(("token" = []), ("session" = [])))]
-async fn list_subscriptions(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(pg): Query<Paging>) -> ApiResult<Json<Paged<Subscription>>> {
+async fn list_subscriptions(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(pg): Query<Paging>,
+) -> ApiResult<Json<Paged<Subscription>>> {
     let o = org(&app, &a.p, &slug).await?;
     let page = pg.page()?;
     let list = match o.kind {
@@ -598,20 +718,33 @@ async fn list_subscriptions(State(app): State<App>, ApiAuth(a): ApiAuth, Path(sl
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/subscriptions", tag = "models", params(("org" = String, Path)), request_body = Subscribe,
     responses((status = 201, body = Subscription), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn subscribe(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Body(req): Body<Subscribe>) -> ApiResult<(StatusCode, Json<Subscription>)> {
+async fn subscribe(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Body(req): Body<Subscribe>,
+) -> ApiResult<(StatusCode, Json<Subscription>)> {
     let o = org(&app, &a.p, &slug).await?;
     let s = subscribe_to(&app, &a.p, &o, &req.provider, &req.model).await?;
     Ok((StatusCode::CREATED, Json(s)))
 }
 
-pub(crate) async fn subscribe_to(app: &App, p: &Principal, o: &OrgRef, provider: &str, model_id: &str) -> ApiResult<Subscription> {
+pub(crate) async fn subscribe_to(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    provider: &str,
+    model_id: &str,
+) -> ApiResult<Subscription> {
     p.write(&o.id)?;
     let prov = app
         .store
         .org_by_slug(p, provider)
         .await
         .map_err(|e| ApiError::from(e).field("provider"))?;
-    let model = model_named(app, p, &prov, model_id).await.map_err(|e| e.field("model"))?;
+    let model = model_named(app, p, &prov, model_id)
+        .await
+        .map_err(|e| e.field("model"))?;
     let duties = |v: &VersionBody| {
         let m = app.model_of(v)?;
         domain::duties(&m, PartyKind::Customer)
@@ -623,10 +756,16 @@ pub(crate) async fn subscribe_to(app: &App, p: &Principal, o: &OrgRef, provider:
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/subscriptions/{id}/provider-obligations", tag = "obligations",
     params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Vec<ObligationView>), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn provider_obligations(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Vec<ObligationView>>> {
+async fn provider_obligations(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Vec<ObligationView>>> {
     let o = org(&app, &a.p, &slug).await?;
     let s = app.store.subscription(&a.p, &o.id, &id).await?;
-    Ok(Json(app.provider_views(&a.p, &o, &s, &lang_of(&a.p)).await?))
+    Ok(Json(
+        app.provider_views(&a.p, &o, &s, &lang_of(&a.p)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -638,20 +777,38 @@ pub struct NoticeFilter {
 /// Newer versions of subscribed models, with their diff against the subscribed version.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/notices", tag = "models", params(("org" = String, Path), NoticeFilter),
     responses((status = 200, body = Vec<Notice>)), security(("token" = []), ("session" = [])))]
-async fn list_notices(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(f): Query<NoticeFilter>) -> ApiResult<Json<Vec<Notice>>> {
+async fn list_notices(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(f): Query<NoticeFilter>,
+) -> ApiResult<Json<Vec<Notice>>> {
     let o = org(&app, &a.p, &slug).await?;
-    Ok(Json(app.store.notices(&a.p, &o.id, f.pending.unwrap_or(false)).await?))
+    Ok(Json(
+        app.store
+            .notices(&a.p, &o.id, f.pending.unwrap_or(false))
+            .await?,
+    ))
 }
 
 /// Acknowledges a new version: the subscription moves to it and obligations follow.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/notices/{id}/acknowledge", tag = "models", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Notice), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn acknowledge(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Notice>> {
+async fn acknowledge(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Notice>> {
     let o = org(&app, &a.p, &slug).await?;
     Ok(Json(acknowledge_notice(&app, &a.p, &o, &id).await?))
 }
 
-pub(crate) async fn acknowledge_notice(app: &App, p: &Principal, o: &OrgRef, id: &str) -> ApiResult<Notice> {
+pub(crate) async fn acknowledge_notice(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    id: &str,
+) -> ApiResult<Notice> {
     let duties = |v: &VersionBody| {
         let m = app.model_of(v)?;
         domain::duties(&m, PartyKind::Customer)
@@ -676,13 +833,25 @@ pub struct ObligationFilter {
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/obligations", tag = "obligations", params(("org" = String, Path), ObligationFilter),
     responses((status = 200, body = Paged<ObligationView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn list_obligations(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(f): Query<ObligationFilter>) -> ApiResult<Json<Paged<ObligationView>>> {
+async fn list_obligations(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(f): Query<ObligationFilter>,
+) -> ApiResult<Json<Paged<ObligationView>>> {
     let o = org(&app, &a.p, &slug).await?;
-    let page = Paging { limit: f.limit, offset: f.offset }.page()?;
+    let page = Paging {
+        limit: f.limit,
+        offset: f.offset,
+    }
+    .page()?;
     let status = match &f.status {
         None => None,
         Some(s) => Some(domain::Status::parse(s).ok_or_else(|| {
-            ApiError::invalid("status", "one of passing, failing, attested, overdue, unknown")
+            ApiError::invalid(
+                "status",
+                "one of passing, failing, attested, overdue, unknown",
+            )
         })?),
     };
     let views: Vec<ObligationView> = app
@@ -712,7 +881,12 @@ pub struct AuditStatus {
     pub duty_status: String,
 }
 
-pub(crate) async fn obligation_detail(app: &App, p: &Principal, o: &OrgRef, id: &str) -> ApiResult<ObligationDetail> {
+pub(crate) async fn obligation_detail(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    id: &str,
+) -> ApiResult<ObligationDetail> {
     let ob = app.store.obligation(p, &o.id, id).await?;
     let lang = lang_of(p);
     let view = app
@@ -728,11 +902,27 @@ pub(crate) async fn obligation_detail(app: &App, p: &Principal, o: &OrgRef, id: 
         .into_iter()
         .filter(|a| a.activity_id == ob.activity_id)
         .collect();
-    let ctx = app.contexts(p, o).await?.into_iter().find(|c| c.model_pk == ob.model_pk);
+    let ctx = app
+        .contexts(p, o)
+        .await?
+        .into_iter()
+        .find(|c| c.model_pk == ob.model_pk);
     let mut audits = Vec::new();
     if let Some(ctx) = ctx {
         let set = app.store.evidence_set(p, &o.id, &ob.model_pk).await?;
-        for summary in app.store.audits(p, &o.id, Some(&ob.model_pk), Page { limit: 20, offset: 0 }).await? {
+        for summary in app
+            .store
+            .audits(
+                p,
+                &o.id,
+                Some(&ob.model_pk),
+                Page {
+                    limit: 20,
+                    offset: 0,
+                },
+            )
+            .await?
+        {
             let full = app.store.audit(p, &o.id, &summary.id).await?;
             let one = onus_store::evidence::EvidenceSet {
                 latest_audit: Some(full),
@@ -743,16 +933,27 @@ pub(crate) async fn obligation_detail(app: &App, p: &Principal, o: &OrgRef, id: 
                 .get(&ob.activity_id)
                 .map_or("needs-attestation", |d| d.status.as_str())
                 .to_string();
-            audits.push(AuditStatus { audit: summary, duty_status: status });
+            audits.push(AuditStatus {
+                audit: summary,
+                duty_status: status,
+            });
         }
     }
-    Ok(ObligationDetail { obligation: view, attestations, audits })
+    Ok(ObligationDetail {
+        obligation: view,
+        attestations,
+        audits,
+    })
 }
 
 /// One obligation with its evidence history.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/obligations/{id}", tag = "obligations", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = ObligationDetail), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn get_obligation(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<ObligationDetail>> {
+async fn get_obligation(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<ObligationDetail>> {
     let o = org(&app, &a.p, &slug).await?;
     Ok(Json(obligation_detail(&app, &a.p, &o, &id).await?))
 }
@@ -768,9 +969,16 @@ pub struct UpdateObligation {
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/obligations/{id}", tag = "obligations", params(("org" = String, Path), ("id" = String, Path)),
     request_body = UpdateObligation, responses((status = 200, body = ObligationDetail), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn update_obligation(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>, Body(req): Body<UpdateObligation>) -> ApiResult<Json<ObligationDetail>> {
+async fn update_obligation(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+    Body(req): Body<UpdateObligation>,
+) -> ApiResult<Json<ObligationDetail>> {
     let o = org(&app, &a.p, &slug).await?;
-    app.store.update_obligation(&a.p, &o.id, &id, req.owner.as_deref(), req.notes.as_deref()).await?;
+    app.store
+        .update_obligation(&a.p, &o.id, &id, req.owner.as_deref(), req.notes.as_deref())
+        .await?;
     Ok(Json(obligation_detail(&app, &a.p, &o, &id).await?))
 }
 
@@ -798,10 +1006,18 @@ pub struct Uploaded {
 /// The organisation's audit runs, newest first.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/audits", tag = "evidence", params(("org" = String, Path), Paging),
     responses((status = 200, body = Paged<Audit>)), security(("token" = []), ("session" = [])))]
-async fn list_audits(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(pg): Query<Paging>) -> ApiResult<Json<Paged<Audit>>> {
+async fn list_audits(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(pg): Query<Paging>,
+) -> ApiResult<Json<Paged<Audit>>> {
     let o = org(&app, &a.p, &slug).await?;
     let page = pg.page()?;
-    Ok(Json(Paged::of(app.store.audits(&a.p, &o.id, None, page).await?, page)))
+    Ok(Json(Paged::of(
+        app.store.audits(&a.p, &o.id, None, page).await?,
+        page,
+    )))
 }
 
 /// Uploads an audit run: the JSON `onus audit -o json` writes (format `onus.audit/v1`), as
@@ -811,16 +1027,33 @@ async fn list_audits(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Pa
     request_body(content = Object, description = "An `onus.audit/v1` report"),
     responses((status = 201, body = Uploaded), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn upload_audit(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(t): Query<EvidenceTarget>, body: Bytes) -> ApiResult<(StatusCode, Json<Uploaded>)> {
+async fn upload_audit(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(t): Query<EvidenceTarget>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     let o = org(&app, &a.p, &slug).await?;
-    Ok((StatusCode::CREATED, Json(ingest_audit(&app, &a.p, &o, t.provider.as_deref(), "audit.json", &body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(ingest_audit(&app, &a.p, &o, t.provider.as_deref(), "audit.json", &body).await?),
+    ))
 }
 
-pub(crate) async fn ingest_audit(app: &App, p: &Principal, o: &OrgRef, provider: Option<&str>, name: &str, body: &[u8]) -> ApiResult<Uploaded> {
+pub(crate) async fn ingest_audit(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    provider: Option<&str>,
+    name: &str,
+    body: &[u8],
+) -> ApiResult<Uploaded> {
     p.write(&o.id)?;
     let report = domain::parse_report(body)?;
     let ctx = app.context_for(p, o, &report.model.id, provider).await?;
-    let results: Vec<onus_audit::CheckResult> = report.checks.into_iter().map(|c| c.result).collect();
+    let results: Vec<onus_audit::CheckResult> =
+        report.checks.into_iter().map(|c| c.result).collect();
     let results = serde_json::to_string(&results).map_err(ApiError::internal)?;
     let counts = counts_of(&ctx);
     let audit = app
@@ -847,12 +1080,15 @@ pub(crate) async fn ingest_audit(app: &App, p: &Principal, o: &OrgRef, provider:
         audit,
         model: ctx.model_id.clone(),
         version: ctx.version.clone(),
-        counts: domain::report(&ctx.model, &set, crate::views::now()).map(|r| domain::counts(&r, &ctx.party_id))?,
+        counts: domain::report(&ctx.model, &set, crate::views::now())
+            .map(|r| domain::counts(&r, &ctx.party_id))?,
     })
 }
 
 /// The closure the store calls, inside its write, to count statuses for the chart.
-fn counts_of(ctx: &Context) -> impl Fn(&onus_store::evidence::EvidenceSet) -> serde_json::Value + Sync + '_ {
+fn counts_of(
+    ctx: &Context,
+) -> impl Fn(&onus_store::evidence::EvidenceSet) -> serde_json::Value + Sync + '_ {
     move |set| {
         domain::report(&ctx.model, set, crate::views::now())
             .map(|r| domain::counts(&r, &ctx.party_id))
@@ -863,7 +1099,11 @@ fn counts_of(ctx: &Context) -> impl Fn(&onus_store::evidence::EvidenceSet) -> se
 /// One audit run (its check results are in the uploaded file).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/audits/{id}", tag = "evidence", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, body = Audit), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn get_audit(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>) -> ApiResult<Json<Audit>> {
+async fn get_audit(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Json<Audit>> {
     let o = org(&app, &a.p, &slug).await?;
     Ok(Json(app.store.audit(&a.p, &o.id, &id).await?))
 }
@@ -878,25 +1118,43 @@ pub struct Share {
 /// Shares an audit run with the other party, or stops sharing it.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/audits/{id}/share", tag = "evidence", params(("org" = String, Path), ("id" = String, Path)),
     request_body = Share, responses((status = 204), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn share_audit(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>, Body(req): Body<Share>) -> ApiResult<StatusCode> {
+async fn share_audit(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+    Body(req): Body<Share>,
+) -> ApiResult<StatusCode> {
     let o = org(&app, &a.p, &slug).await?;
-    app.store.set_shared(&a.p, &o.id, EvidenceKind::Audit, &id, req.shared).await?;
+    app.store
+        .set_shared(&a.p, &o.id, EvidenceKind::Audit, &id, req.shared)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Shares an attestation with the other party, or stops sharing it.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/attestations/{id}/share", tag = "evidence", params(("org" = String, Path), ("id" = String, Path)),
     request_body = Share, responses((status = 204), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn share_attestation(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>, Body(req): Body<Share>) -> ApiResult<StatusCode> {
+async fn share_attestation(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+    Body(req): Body<Share>,
+) -> ApiResult<StatusCode> {
     let o = org(&app, &a.p, &slug).await?;
-    app.store.set_shared(&a.p, &o.id, EvidenceKind::Attestation, &id, req.shared).await?;
+    app.store
+        .set_shared(&a.p, &o.id, EvidenceKind::Attestation, &id, req.shared)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The organisation's attestations, oldest first.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/attestations", tag = "evidence", params(("org" = String, Path)),
     responses((status = 200, body = Vec<Attestation>)), security(("token" = []), ("session" = [])))]
-async fn list_attestations(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>) -> ApiResult<Json<Vec<Attestation>>> {
+async fn list_attestations(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<Attestation>>> {
     let o = org(&app, &a.p, &slug).await?;
     Ok(Json(app.store.attestations(&a.p, &o.id, None).await?))
 }
@@ -939,13 +1197,25 @@ pub(crate) struct AttestInput {
 /// the model.
 pub(crate) fn check_attestation(ctx: &Context, a: &AttestInput) -> ApiResult<()> {
     if ctx.model.activity(&a.activity).is_none() {
-        return Err(ApiError::invalid("activity", format!("`{}` is not an activity of model `{}`", a.activity, ctx.model_id)));
+        return Err(ApiError::invalid(
+            "activity",
+            format!(
+                "`{}` is not an activity of model `{}`",
+                a.activity, ctx.model_id
+            ),
+        ));
     }
     if onus_audit::attest::parse_date(&a.date).is_none() {
-        return Err(ApiError::invalid("date", format!("`{}` is not a date (YYYY-MM-DD or RFC 3339)", a.date)));
+        return Err(ApiError::invalid(
+            "date",
+            format!("`{}` is not a date (YYYY-MM-DD or RFC 3339)", a.date),
+        ));
     }
     if a.by.trim().is_empty() || a.by.len() > 200 {
-        return Err(ApiError::invalid("by", "name who attests (1 to 200 characters)"));
+        return Err(ApiError::invalid(
+            "by",
+            "name who attests (1 to 200 characters)",
+        ));
     }
     if let Some(v) = &a.valid {
         onus_model::Cadence::parse(v).map_err(|e| ApiError::invalid("valid", e.to_string()))?;
@@ -955,18 +1225,33 @@ pub(crate) fn check_attestation(ctx: &Context, a: &AttestInput) -> ApiResult<()>
     }
     if let Some((r, sha)) = &a.evidence {
         if r.trim().is_empty() || r.len() > 2000 {
-            return Err(ApiError::invalid("evidence.ref", "where the evidence is (1 to 2000 characters)"));
+            return Err(ApiError::invalid(
+                "evidence.ref",
+                "where the evidence is (1 to 2000 characters)",
+            ));
         }
         if sha.len() != 64 || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(ApiError::invalid("evidence.sha256", "64 hexadecimal digits"));
+            return Err(ApiError::invalid(
+                "evidence.sha256",
+                "64 hexadecimal digits",
+            ));
         }
     } else if a.file.is_none() {
-        return Err(ApiError::invalid("file", "attach the evidence file, or give evidence.ref and evidence.sha256"));
+        return Err(ApiError::invalid(
+            "file",
+            "attach the evidence file, or give evidence.ref and evidence.sha256",
+        ));
     }
     Ok(())
 }
 
-pub(crate) async fn store_attestations(app: &App, p: &Principal, o: &OrgRef, ctx: &Context, list: Vec<AttestInput>) -> ApiResult<Vec<Attestation>> {
+pub(crate) async fn store_attestations(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+    ctx: &Context,
+    list: Vec<AttestInput>,
+) -> ApiResult<Vec<Attestation>> {
     p.write(&o.id)?;
     for a in &list {
         check_attestation(ctx, a)?;
@@ -991,11 +1276,17 @@ pub(crate) async fn store_attestations(app: &App, p: &Principal, o: &OrgRef, ctx
             note: a.note.clone(),
             evidence_ref: a.evidence.as_ref().map(|e| e.0.clone()),
             evidence_sha256: a.evidence.as_ref().map(|e| e.1.clone()),
-            file: a.file.as_ref().map(|(n, m, b)| (n.as_str(), m.as_str(), b.as_slice())),
+            file: a
+                .file
+                .as_ref()
+                .map(|(n, m, b)| (n.as_str(), m.as_str(), b.as_slice())),
         })
         .collect();
     let counts = counts_of(ctx);
-    Ok(app.store.add_attestations(p, &o.id, &ctx.model_pk, new, &counts).await?)
+    Ok(app
+        .store
+        .add_attestations(p, &o.id, &ctx.model_pk, new, &counts)
+        .await?)
 }
 
 /// Adds attestations, three ways: a JSON object (one attestation whose evidence is
@@ -1006,7 +1297,13 @@ pub(crate) async fn store_attestations(app: &App, p: &Principal, o: &OrgRef, ctx
     request_body(content = Attest, description = "JSON, multipart/form-data, or an onus.attestations/v1 YAML file"),
     responses((status = 201, body = Vec<Attestation>), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn add_attestations(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(t): Query<EvidenceTarget>, req: Request) -> ApiResult<(StatusCode, Json<Vec<Attestation>>)> {
+async fn add_attestations(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(t): Query<EvidenceTarget>,
+    req: Request,
+) -> ApiResult<(StatusCode, Json<Vec<Attestation>>)> {
     let o = org(&app, &a.p, &slug).await?;
     let ctype = req
         .headers()
@@ -1015,21 +1312,58 @@ async fn add_attestations(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug
         .unwrap_or("")
         .to_ascii_lowercase();
     let added = if ctype.starts_with("multipart/form-data") {
-        let mp = Multipart::from_request(req, &app).await.map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let mp = Multipart::from_request(req, &app)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
         let form = read_multipart(mp).await?;
-        let model = form.get("model").cloned().or(t.model.clone()).ok_or_else(|| ApiError::invalid("model", "name the model"))?;
-        let ctx = app.context_for(&a.p, &o, &model, form.get("provider").map(String::as_str).or(t.provider.as_deref())).await?;
+        let model = form
+            .get("model")
+            .cloned()
+            .or(t.model.clone())
+            .ok_or_else(|| ApiError::invalid("model", "name the model"))?;
+        let ctx = app
+            .context_for(
+                &a.p,
+                &o,
+                &model,
+                form.get("provider")
+                    .map(String::as_str)
+                    .or(t.provider.as_deref()),
+            )
+            .await?;
         let input = attest_input_of_form(&a.p, &form)?;
         store_attestations(&app, &a.p, &o, &ctx, vec![input]).await?
     } else if ctype.contains("yaml") {
-        let body = Bytes::from_request(req, &app).await.map_err(|e| ApiError::too_large(e.body_text()))?;
-        let model = t.model.clone().ok_or_else(|| ApiError::invalid("model", "name the model with `?model=`"))?;
-        let ctx = app.context_for(&a.p, &o, &model, t.provider.as_deref()).await?;
-        let text = std::str::from_utf8(&body).map_err(|e| ApiError::invalid("body", format!("not UTF-8: {e}")))?;
-        store_attestations(&app, &a.p, &o, &ctx, attestations_file(&ctx, "attestations.yaml", text)?).await?
+        let body = Bytes::from_request(req, &app)
+            .await
+            .map_err(|e| ApiError::too_large(e.body_text()))?;
+        let model = t
+            .model
+            .clone()
+            .ok_or_else(|| ApiError::invalid("model", "name the model with `?model=`"))?;
+        let ctx = app
+            .context_for(&a.p, &o, &model, t.provider.as_deref())
+            .await?;
+        let text = std::str::from_utf8(&body)
+            .map_err(|e| ApiError::invalid("body", format!("not UTF-8: {e}")))?;
+        store_attestations(
+            &app,
+            &a.p,
+            &o,
+            &ctx,
+            attestations_file(&ctx, "attestations.yaml", text)?,
+        )
+        .await?
     } else {
         let Body(req): Body<Attest> = Body::from_request(req, &app).await?;
-        let ctx = app.context_for(&a.p, &o, &req.model, req.provider.as_deref().or(t.provider.as_deref())).await?;
+        let ctx = app
+            .context_for(
+                &a.p,
+                &o,
+                &req.model,
+                req.provider.as_deref().or(t.provider.as_deref()),
+            )
+            .await?;
         let input = AttestInput {
             activity: req.activity,
             date: req.date,
@@ -1045,7 +1379,11 @@ async fn add_attestations(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug
 }
 
 /// An `onus.attestations/v1` file's entries, checked.
-pub(crate) fn attestations_file(ctx: &Context, name: &str, text: &str) -> ApiResult<Vec<AttestInput>> {
+pub(crate) fn attestations_file(
+    ctx: &Context,
+    name: &str,
+    text: &str,
+) -> ApiResult<Vec<AttestInput>> {
     Ok(domain::parse_attestations(name, text, &ctx.model)?
         .into_iter()
         .map(|a| AttestInput {
@@ -1079,17 +1417,30 @@ impl Form {
 pub(crate) async fn read_multipart(mut mp: Multipart) -> ApiResult<Form> {
     let mut fields = std::collections::HashMap::new();
     let mut file = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| ApiError::bad_request(e.body_text()))? {
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(e.body_text()))?
+    {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
             let fname = field.file_name().unwrap_or("evidence").to_string();
-            let ftype = field.content_type().unwrap_or("application/octet-stream").to_string();
-            let bytes = field.bytes().await.map_err(|e| ApiError::too_large(e.body_text()).field("file"))?;
+            let ftype = field
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::too_large(e.body_text()).field("file"))?;
             if !bytes.is_empty() {
                 file = Some((fname, ftype, bytes.to_vec()));
             }
         } else {
-            let text = field.text().await.map_err(|e| ApiError::bad_request(e.body_text()).field(name.clone()))?;
+            let text = field
+                .text()
+                .await
+                .map_err(|e| ApiError::bad_request(e.body_text()).field(name.clone()))?;
             fields.insert(name, text);
         }
     }
@@ -1102,8 +1453,14 @@ pub(crate) fn attest_input_of_form(p: &Principal, form: &Form) -> ApiResult<Atte
         _ => None,
     };
     Ok(AttestInput {
-        activity: form.get("activity").cloned().ok_or_else(|| ApiError::invalid("activity", "choose the activity"))?,
-        date: form.get("date").cloned().ok_or_else(|| ApiError::invalid("date", "when it was done (YYYY-MM-DD)"))?,
+        activity: form
+            .get("activity")
+            .cloned()
+            .ok_or_else(|| ApiError::invalid("activity", "choose the activity"))?,
+        date: form
+            .get("date")
+            .cloned()
+            .ok_or_else(|| ApiError::invalid("date", "when it was done (YYYY-MM-DD)"))?,
         by: form.get("by").cloned().unwrap_or_else(|| p.name.clone()),
         valid: form.get("valid").cloned(),
         note: form.get("note").cloned(),
@@ -1115,7 +1472,11 @@ pub(crate) fn attest_input_of_form(p: &Principal, form: &Form) -> ApiResult<Atte
 /// Evidence customers shared with the provider, item by item.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/shared", tag = "evidence", params(("org" = String, Path)),
     responses((status = 200, body = Vec<SharedItem>), (status = 403, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn shared(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>) -> ApiResult<Json<Vec<SharedItem>>> {
+async fn shared(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<SharedItem>>> {
     let o = org(&app, &a.p, &slug).await?;
     Ok(Json(app.store.shared_with_provider(&a.p, &o.id).await?))
 }
@@ -1124,7 +1485,11 @@ async fn shared(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<St
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/files/{id}", tag = "evidence", params(("org" = String, Path), ("id" = String, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
-async fn download_file(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, id)): Path<(String, String)>) -> ApiResult<Response> {
+async fn download_file(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path((slug, id)): Path<(String, String)>,
+) -> ApiResult<Response> {
     org(&app, &a.p, &slug).await?;
     file_response(&app, &a, &id).await
 }
@@ -1132,13 +1497,24 @@ async fn download_file(State(app): State<App>, ApiAuth(a): ApiAuth, Path((slug, 
 pub(crate) async fn file_response(app: &App, a: &Auth, id: &str) -> ApiResult<Response> {
     let (info, bytes) = app.store.file(&a.p, id).await?;
     // Never a type the browser would render (HTML, SVG, XML, JS): those go as octet-stream.
-    let safe = ["application/pdf", "application/json", "text/plain", "image/png", "image/jpeg", "application/zip"];
+    let safe = [
+        "application/pdf",
+        "application/json",
+        "text/plain",
+        "image/png",
+        "image/jpeg",
+        "application/zip",
+    ];
     let ctype = if safe.contains(&info.media_type.as_str()) {
         info.media_type.clone()
     } else {
         "application/octet-stream".to_string()
     };
-    let name: String = info.name.chars().filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c)).collect();
+    let name: String = info
+        .name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || ".-_".contains(*c))
+        .collect();
     let mut h = HeaderMap::new();
     let put = |h: &mut HeaderMap, k: header::HeaderName, v: String| {
         if let Ok(v) = v.parse() {
@@ -1146,19 +1522,42 @@ pub(crate) async fn file_response(app: &App, a: &Auth, id: &str) -> ApiResult<Re
         }
     };
     put(&mut h, header::CONTENT_TYPE, ctype);
-    put(&mut h, header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", if name.is_empty() { "file" } else { &name }));
-    put(&mut h, header::CONTENT_SECURITY_POLICY, "sandbox; default-src 'none'".into());
-    put(&mut h, "x-content-sha256".parse().map_err(ApiError::internal)?, info.sha256.clone());
+    put(
+        &mut h,
+        header::CONTENT_DISPOSITION,
+        format!(
+            "attachment; filename=\"{}\"",
+            if name.is_empty() { "file" } else { &name }
+        ),
+    );
+    put(
+        &mut h,
+        header::CONTENT_SECURITY_POLICY,
+        "sandbox; default-src 'none'".into(),
+    );
+    put(
+        &mut h,
+        "x-content-sha256".parse().map_err(ApiError::internal)?,
+        info.sha256.clone(),
+    );
     Ok((h, bytes).into_response())
 }
 
 /// The organisation's entries of the hash-chained log, newest first.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/log", tag = "log", params(("org" = String, Path), Paging),
     responses((status = 200, body = Paged<LogEntry>), (status = 404, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn log(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(pg): Query<Paging>) -> ApiResult<Json<Paged<LogEntry>>> {
+async fn log(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(pg): Query<Paging>,
+) -> ApiResult<Json<Paged<LogEntry>>> {
     let o = org(&app, &a.p, &slug).await?;
     let page = pg.page()?;
-    Ok(Json(Paged::of(app.store.log_entries(&a.p, &o.id, page).await?, page)))
+    Ok(Json(Paged::of(
+        app.store.log_entries(&a.p, &o.id, page).await?,
+        page,
+    )))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1171,8 +1570,17 @@ pub struct HistoryFilter {
 /// The organisation's duties by status after each change of evidence (the compliance chart).
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/history", tag = "obligations", params(("org" = String, Path), HistoryFilter),
     responses((status = 200, body = Vec<StatusPoint>), (status = 422, body = ErrorBody)), security(("token" = []), ("session" = [])))]
-async fn history(State(app): State<App>, ApiAuth(a): ApiAuth, Path(slug): Path<String>, Query(f): Query<HistoryFilter>) -> ApiResult<Json<Vec<StatusPoint>>> {
+async fn history(
+    State(app): State<App>,
+    ApiAuth(a): ApiAuth,
+    Path(slug): Path<String>,
+    Query(f): Query<HistoryFilter>,
+) -> ApiResult<Json<Vec<StatusPoint>>> {
     let o = org(&app, &a.p, &slug).await?;
-    let ctx = app.context_for(&a.p, &o, &f.model, f.provider.as_deref()).await?;
-    Ok(Json(app.store.status_history(&a.p, &o.id, &ctx.model_pk).await?))
+    let ctx = app
+        .context_for(&a.p, &o, &f.model, f.provider.as_deref())
+        .await?;
+    Ok(Json(
+        app.store.status_history(&a.p, &o.id, &ctx.model_pk).await?,
+    ))
 }

@@ -50,10 +50,16 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub fn check_password(field: &str, password: &str) -> Result<(), ApiError> {
     let n = password.chars().count();
     if n < 12 {
-        return Err(ApiError::invalid(field, "a password has at least 12 characters"));
+        return Err(ApiError::invalid(
+            field,
+            "a password has at least 12 characters",
+        ));
     }
     if password.len() > 1024 {
-        return Err(ApiError::invalid(field, "a password has at most 1024 bytes"));
+        return Err(ApiError::invalid(
+            field,
+            "a password has at most 1024 bytes",
+        ));
     }
     Ok(())
 }
@@ -129,9 +135,7 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Auth>, ApiError
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::unauthenticated().field("Authorization")
-            })?;
+            .ok_or_else(|| ApiError::unauthenticated().field("Authorization"))?;
         return match app.store.token_principal(token.trim()).await? {
             Some(p) => Ok(Some(Auth { p, session: None })),
             None => Err(ApiError::new(

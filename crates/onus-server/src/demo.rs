@@ -28,17 +28,30 @@ pub struct DemoUser {
 }
 
 async fn principal(app: &App, user_id: &str) -> Result<Principal, ApiError> {
-    let s = app.store.create_session(user_id, chrono::Duration::minutes(5)).await?;
-    let (p, _) = app.store.session(&s.id).await?.ok_or_else(ApiError::unauthenticated)?;
+    let s = app
+        .store
+        .create_session(user_id, chrono::Duration::minutes(5))
+        .await?;
+    let (p, _) = app
+        .store
+        .session(&s.id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
     app.store.end_session(&p, &s.id).await?;
     Ok(p)
 }
 
 /// Seeds the demo with the instance administrator `admin` acting. Refuses a database that
 /// already has organisations (the demo never mixes with real data).
-pub async fn seed(app: &App, admin: &Principal, input: DemoInput) -> Result<Vec<DemoUser>, ApiError> {
+pub async fn seed(
+    app: &App,
+    admin: &Principal,
+    input: DemoInput,
+) -> Result<Vec<DemoUser>, ApiError> {
     if !app.store.list_orgs(admin).await?.is_empty() {
-        return Err(ApiError::bad_request("the database already has organisations: the demo needs an empty one"));
+        return Err(ApiError::bad_request(
+            "the database already has organisations: the demo needs an empty one",
+        ));
     }
     let mut users = Vec::new();
     let make = |org: &OrgRef, email: &str, name: &str, role: Role| {
@@ -46,15 +59,38 @@ pub async fn seed(app: &App, admin: &Principal, input: DemoInput) -> Result<Vec<
         let (email, name) = (email.to_string(), name.to_string());
         async move {
             let created = api::add_user(app, admin, &o, &email, &name, role, None).await?;
-            Ok::<_, ApiError>((created.user.id, DemoUser { org: o.slug, email, role, password: created.password.unwrap_or_default() }))
+            Ok::<_, ApiError>((
+                created.user.id,
+                DemoUser {
+                    org: o.slug,
+                    email,
+                    role,
+                    password: created.password.unwrap_or_default(),
+                },
+            ))
         }
     };
-    let ovh = app.store.create_org(admin, "ovhcloud", "OVHcloud", OrgKind::Provider).await?;
-    let byz = app.store.create_org(admin, "byzaneo", "Byzaneo", OrgKind::Provider).await?;
-    let shop = app.store.create_org(admin, "shop", "Shop SAS", OrgKind::Customer).await?;
+    let ovh = app
+        .store
+        .create_org(admin, "ovhcloud", "OVHcloud", OrgKind::Provider)
+        .await?;
+    let byz = app
+        .store
+        .create_org(admin, "byzaneo", "Byzaneo", OrgKind::Provider)
+        .await?;
+    let shop = app
+        .store
+        .create_org(admin, "shop", "Shop SAS", OrgKind::Customer)
+        .await?;
     let (ovh_admin, u) = make(&ovh, "admin@ovhcloud.demo", "Olivier Vidal", Role::Admin).await?;
     users.push(u);
-    let (_, u) = make(&ovh, "auditor@ovhcloud.demo", "Hélène Martin", Role::Auditor).await?;
+    let (_, u) = make(
+        &ovh,
+        "auditor@ovhcloud.demo",
+        "Hélène Martin",
+        Role::Auditor,
+    )
+    .await?;
     users.push(u);
     let (byz_admin, u) = make(&byz, "admin@byzaneo.demo", "Bruno Zanetti", Role::Admin).await?;
     users.push(u);
@@ -82,7 +118,11 @@ pub async fn seed(app: &App, admin: &Principal, input: DemoInput) -> Result<Vec<
         let today = chrono::Utc::now().date_naive();
         let list: Vec<AttestInput> = duties
             .iter()
-            .filter(|d| ctx.model.activity(&d.activity_id).is_some_and(|a| a.cadence.is_none()))
+            .filter(|d| {
+                ctx.model
+                    .activity(&d.activity_id)
+                    .is_some_and(|a| a.cadence.is_none())
+            })
             .take(2)
             .map(|d| AttestInput {
                 activity: d.activity_id.clone(),
@@ -94,32 +134,70 @@ pub async fn seed(app: &App, admin: &Principal, input: DemoInput) -> Result<Vec<
                 file: Some((
                     format!("control-{}.txt", d.activity_id),
                     "text/plain".into(),
-                    format!("{} — control report for activity {} of {model_id} (demo data)\n", org.name, d.activity_id).into_bytes(),
+                    format!(
+                        "{} — control report for activity {} of {model_id} (demo data)\n",
+                        org.name, d.activity_id
+                    )
+                    .into_bytes(),
                 )),
             })
             .collect();
         for a in api::store_attestations(app, p, org, &ctx, list).await? {
-            app.store.set_shared(p, &org.id, onus_store::evidence::EvidenceKind::Attestation, &a.id, true).await?;
+            app.store
+                .set_shared(
+                    p,
+                    &org.id,
+                    onus_store::evidence::EvidenceKind::Attestation,
+                    &a.id,
+                    true,
+                )
+                .await?;
         }
     }
     for (model_id, report) in &input.audits {
-        let provider = if model_id == "h8lio" { "byzaneo" } else { "ovhcloud" };
-        api::ingest_audit(app, &alice_p, &shop, Some(provider), &format!("{model_id}-audit.json"), report).await?;
+        let provider = if model_id == "h8lio" {
+            "byzaneo"
+        } else {
+            "ovhcloud"
+        };
+        api::ingest_audit(
+            app,
+            &alice_p,
+            &shop,
+            Some(provider),
+            &format!("{model_id}-audit.json"),
+            report,
+        )
+        .await?;
     }
     if let Some((name, text)) = &input.attestations {
-        let ctx = app.context_for(&alice_p, &shop, "ovhcloud-mks", Some("ovhcloud")).await?;
+        let ctx = app
+            .context_for(&alice_p, &shop, "ovhcloud-mks", Some("ovhcloud"))
+            .await?;
         let list = api::attestations_file(&ctx, name, text)?;
         let added = api::store_attestations(app, &alice_p, &shop, &ctx, list).await?;
         // One item shared with the provider, to show sharing item by item.
         if let Some(first) = added.first() {
-            app.store.set_shared(&alice_p, &shop.id, onus_store::evidence::EvidenceKind::Attestation, &first.id, true).await?;
+            app.store
+                .set_shared(
+                    &alice_p,
+                    &shop.id,
+                    onus_store::evidence::EvidenceKind::Attestation,
+                    &first.id,
+                    true,
+                )
+                .await?;
         }
     }
     Ok(users)
 }
 
 /// [`seed`] as the instance administrator of that e-mail.
-pub async fn seed_as(app: &App, admin_email: &str, input: DemoInput) -> Result<Vec<DemoUser>, ApiError> {
+pub async fn seed_as(
+    app: &App,
+    admin_email: &str,
+    input: DemoInput,
+) -> Result<Vec<DemoUser>, ApiError> {
     let admin = app
         .store
         .login_user(admin_email)

@@ -106,7 +106,12 @@ pub fn duties(model: &Model, kind: PartyKind) -> Result<Vec<Duty>, String> {
     Ok(model
         .activities
         .iter()
-        .filter(|a| model.letters(a, &party.id).chars().any(|c| letters.contains(&c)))
+        .filter(|a| {
+            model
+                .letters(a, &party.id)
+                .chars()
+                .any(|c| letters.contains(&c))
+        })
         .map(|a| Duty {
             activity_id: a.id.clone(),
             party_id: party.id.clone(),
@@ -130,9 +135,9 @@ pub fn notice_in(old: &Model, new: &Model, lang: &str) -> NoticeDiff {
             .is_some_and(|p| p.kind == PartyKind::Customer)
     };
     let gained_duty = d.shifts.iter().any(|s| {
-        s.parties
-            .iter()
-            .any(|p| p.kind == PartyKind::Customer && (p.gained.contains('R') || p.gained.contains('A')))
+        s.parties.iter().any(|p| {
+            p.kind == PartyKind::Customer && (p.gained.contains('R') || p.gained.contains('A'))
+        })
     });
     let new_duty = d.added.iter().any(|a| {
         a.roles
@@ -207,11 +212,16 @@ pub fn attestations_of(set: &EvidenceSet) -> Vec<AuditAttestation> {
 
 /// The join of an organisation's evidence to a model, at `now`: the same report
 /// `onus audit --attestations` prints, computed by the same function.
-pub fn report(model: &Model, set: &EvidenceSet, now: DateTime<FixedOffset>) -> Result<Report, ApiError> {
+pub fn report(
+    model: &Model,
+    set: &EvidenceSet,
+    now: DateTime<FixedOffset>,
+) -> Result<Report, ApiError> {
     let (results, inputs, objects, problems, k8s) = match &set.latest_audit {
         Some(a) => {
-            let results: Vec<CheckResult> = serde_json::from_str(a.results.as_deref().unwrap_or("[]"))
-                .map_err(ApiError::internal)?;
+            let results: Vec<CheckResult> =
+                serde_json::from_str(a.results.as_deref().unwrap_or("[]"))
+                    .map_err(ApiError::internal)?;
             (
                 results,
                 serde_json::from_value(a.inputs.clone()).unwrap_or_default(),
@@ -283,7 +293,11 @@ pub fn parse_report(bytes: &[u8]) -> Result<Report, ApiError> {
         let path = e.path().to_string();
         ApiError::invalid(
             "body",
-            format!("not an `{}` report: at `{path}`: {}", join::FORMAT, e.inner()),
+            format!(
+                "not an `{}` report: at `{path}`: {}",
+                join::FORMAT,
+                e.inner()
+            ),
         )
     })?;
     if report.format != join::FORMAT {
@@ -296,9 +310,14 @@ pub fn parse_report(bytes: &[u8]) -> Result<Report, ApiError> {
 }
 
 /// Attestations in the `onus.attestations/v1` format, checked against the model.
-pub fn parse_attestations(name: &str, text: &str, model: &Model) -> Result<Vec<AuditAttestation>, ApiError> {
+pub fn parse_attestations(
+    name: &str,
+    text: &str,
+    model: &Model,
+) -> Result<Vec<AuditAttestation>, ApiError> {
     let list = attest::parse(name, text).map_err(|e| {
-        ApiError::invalid("body", e.to_string()).details(serde_json::json!({"file": e.file, "line": e.line}))
+        ApiError::invalid("body", e.to_string())
+            .details(serde_json::json!({"file": e.file, "line": e.line}))
     })?;
     for a in &list {
         if model.activity(&a.activity).is_none() {

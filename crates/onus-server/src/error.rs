@@ -34,19 +34,20 @@ pub struct ErrorDetail {
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub detail: ErrorDetail,
+    /// Boxed: errors travel in every `Result` of the server; keep them one pointer wide.
+    pub detail: Box<ErrorDetail>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            detail: ErrorDetail {
+            detail: Box::new(ErrorDetail {
                 code,
                 message: message.into(),
                 field: None,
                 details: None,
-            },
+            }),
         }
     }
 
@@ -81,7 +82,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn csrf() -> Self {
@@ -109,8 +114,13 @@ impl ApiError {
     pub fn from_status(status: StatusCode) -> Self {
         let (code, message) = match status {
             StatusCode::NOT_FOUND => ("not_found", "no such endpoint"),
-            StatusCode::METHOD_NOT_ALLOWED => ("bad_request", "method not allowed on this endpoint"),
-            StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is larger than the server accepts"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("bad_request", "method not allowed on this endpoint")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "too_large",
+                "the request body is larger than the server accepts",
+            ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => ("bad_request", "unsupported content type"),
             StatusCode::UNAUTHORIZED => ("unauthenticated", "sign in first"),
             StatusCode::FORBIDDEN => ("forbidden", "forbidden"),
@@ -140,7 +150,7 @@ impl IntoResponse for ApiError {
         (
             self.status,
             axum::Json(ErrorBody {
-                error: self.detail,
+                error: *self.detail,
             }),
         )
             .into_response()

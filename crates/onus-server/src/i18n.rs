@@ -175,10 +175,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
 
 /// The text of `key` in `lang` (`fr`, else English).
 pub fn t(lang: &str, key: &str) -> String {
-    TEXTS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map_or_else(|| key.to_string(), |(_, en, fr)| if lang == "fr" { (*fr).to_string() } else { (*en).to_string() })
+    TEXTS.iter().find(|(k, _, _)| *k == key).map_or_else(
+        || key.to_string(),
+        |(_, en, fr)| {
+            if lang == "fr" {
+                (*fr).to_string()
+            } else {
+                (*en).to_string()
+            }
+        },
+    )
 }
 
 /// The language a browser prefers among ours, from `Accept-Language`.
@@ -188,7 +194,11 @@ pub fn from_accept(header: &str) -> &'static str {
         let mut it = part.trim().split(';');
         let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = it
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let lang = if tag.starts_with("fr") {
             "fr"
@@ -221,7 +231,12 @@ mod tests {
         let re = regex_lite(r#"t\(["']([a-z_]+)["']\)"#);
         for (name, text) in crate::ui::TEMPLATES {
             for key in re(text) {
-                assert!(TEXTS.iter().any(|(k, en, fr)| *k == key && !en.is_empty() && !fr.is_empty()), "{name}: `{key}` has no translation");
+                assert!(
+                    TEXTS
+                        .iter()
+                        .any(|(k, en, fr)| *k == key && !en.is_empty() && !fr.is_empty()),
+                    "{name}: `{key}` has no translation"
+                );
             }
         }
         let keys: Vec<&str> = TEXTS.iter().map(|(k, _, _)| *k).collect();
@@ -243,7 +258,10 @@ mod tests {
                     if let Some(j) = rest.find(quote) {
                         let key = &rest[..j];
                         let whole = rest[j + 1..].starts_with(')');
-                        if whole && key.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !key.is_empty() {
+                        if whole
+                            && key.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                            && !key.is_empty()
+                        {
                             out.push(key.to_string());
                         }
                     }

@@ -128,7 +128,9 @@ impl App {
             .merge(api::with_document(api, doc))
             .merge(ui::router())
             .layer(axum::middleware::from_fn(security_headers))
-            .layer(axum::extract::DefaultBodyLimit::max(self.config.max_body_bytes))
+            .layer(axum::extract::DefaultBodyLimit::max(
+                self.config.max_body_bytes,
+            ))
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.config.max_body_bytes,
             ))

@@ -2,6 +2,9 @@
 //! forms, no JavaScript. Every page reads through the same store calls and views as the API,
 //! so what a page shows is what the API answers. Forms carry the session's CSRF token.
 
+// Page handlers fail with the page to show (an axum `Response`), as axum handlers do.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 
 use axum::extract::{FromRequestParts, Multipart, Path, Query};
@@ -27,10 +30,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
     ("macros.html", include_str!("../templates/macros.html")),
     ("login.html", include_str!("../templates/login.html")),
-    ("dashboard.html", include_str!("../templates/dashboard.html")),
-    ("admin_home.html", include_str!("../templates/admin_home.html")),
-    ("obligations.html", include_str!("../templates/obligations.html")),
-    ("obligation.html", include_str!("../templates/obligation.html")),
+    (
+        "dashboard.html",
+        include_str!("../templates/dashboard.html"),
+    ),
+    (
+        "admin_home.html",
+        include_str!("../templates/admin_home.html"),
+    ),
+    (
+        "obligations.html",
+        include_str!("../templates/obligations.html"),
+    ),
+    (
+        "obligation.html",
+        include_str!("../templates/obligation.html"),
+    ),
     ("models.html", include_str!("../templates/models.html")),
     ("matrix.html", include_str!("../templates/matrix.html")),
     ("versions.html", include_str!("../templates/versions.html")),
@@ -54,7 +69,10 @@ pub fn templates() -> Environment<'static> {
         }
     }
     env.add_function("t", |state: &minijinja::State, key: String| -> String {
-        let lang = state.lookup("lang").map(|v| v.to_string()).unwrap_or_default();
+        let lang = state
+            .lookup("lang")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         i18n::t(&lang, &key)
     });
     env.add_filter("truncate", |s: String, n: usize| -> String {
@@ -136,14 +154,36 @@ impl FromRequestParts<App> for Ui {
 }
 
 /// The `?done=` messages a redirect may ask for (keys only: no text from the URL is shown).
-const DONE: &[&str] = &["saved", "uploaded", "subscribed", "acknowledged", "published", "revoked", "shared", "created"];
+const DONE: &[&str] = &[
+    "saved",
+    "uploaded",
+    "subscribed",
+    "acknowledged",
+    "published",
+    "revoked",
+    "shared",
+    "created",
+];
 
 fn lang_of(auth: Option<&Auth>, headers: &HeaderMap) -> &'static str {
-    let pick = |s: &str| if s == "fr" { Some("fr") } else if s == "en" { Some("en") } else { None };
+    let pick = |s: &str| {
+        if s == "fr" {
+            Some("fr")
+        } else if s == "en" {
+            Some("en")
+        } else {
+            None
+        }
+    };
     auth.and_then(|a| a.p.lang.as_deref().and_then(pick))
         .or_else(|| auth::cookie(headers, auth::LANG_COOKIE).and_then(pick))
         .unwrap_or_else(|| {
-            i18n::from_accept(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or(""))
+            i18n::from_accept(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            )
         })
 }
 
@@ -156,7 +196,9 @@ impl Ui {
 
     /// The signed-in caller, or a redirect to sign-in.
     fn auth(&self) -> Result<&Auth, Response> {
-        self.auth.as_ref().ok_or_else(|| Redirect::to("/login").into_response())
+        self.auth
+            .as_ref()
+            .ok_or_else(|| Redirect::to("/login").into_response())
     }
 
     /// The signed-in caller's organisation.
@@ -217,7 +259,12 @@ impl Ui {
         let (heading, message) = if e.status == StatusCode::NOT_FOUND {
             (self.t("not_found"), self.t("not_found_text"))
         } else {
-            let field = e.detail.field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default();
+            let field = e
+                .detail
+                .field
+                .as_ref()
+                .map(|f| format!("{f}: "))
+                .unwrap_or_default();
             (self.t("refused"), format!("{field}{}", e.detail.message))
         };
         let details: Vec<String> = e
@@ -229,7 +276,10 @@ impl Ui {
                 a.iter()
                     .filter_map(|d| {
                         let msg = d.get("message")?.as_str()?;
-                        let line = d.get("span").and_then(|s| s.get("line")).and_then(|l| l.as_u64());
+                        let line = d
+                            .get("span")
+                            .and_then(|s| s.get("line"))
+                            .and_then(|l| l.as_u64());
                         Some(match line {
                             Some(l) => format!("line {l}: {msg}"),
                             None => msg.to_string(),
@@ -284,7 +334,10 @@ async fn not_found(ui: Ui) -> Response {
 
 async fn css() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         CSS,
     )
         .into_response()
@@ -310,7 +363,12 @@ async fn login_page(ui: Ui, headers: HeaderMap) -> Response {
         .map(str::to_string)
         .unwrap_or_else(onus_store::random_token);
     let mut res = ui
-        .render("login.html", "login", &ui.t("sign_in"), context! { login_csrf => token, email => "" })
+        .render(
+            "login.html",
+            "login",
+            &ui.t("sign_in"),
+            context! { login_csrf => token, email => "" },
+        )
         .await;
     if let Ok(v) = auth::set_cookie(&ui.app, auth::LOGIN_CSRF_COOKIE, &token, 3600).parse() {
         res.headers_mut().insert(header::SET_COOKIE, v);
@@ -325,7 +383,12 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(ui: Ui, headers: HeaderMap, auth::ClientIp(ip): auth::ClientIp, Form(f): Form<LoginForm>) -> PageResult {
+async fn login(
+    ui: Ui,
+    headers: HeaderMap,
+    auth::ClientIp(ip): auth::ClientIp,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
     // Double-submit: the form's token must be the cookie's (set by the sign-in page).
     let cookie = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie.is_empty() || !auth::constant_time_eq(cookie.as_bytes(), f.csrf.as_bytes()) {
@@ -333,7 +396,12 @@ async fn login(ui: Ui, headers: HeaderMap, auth::ClientIp(ip): auth::ClientIp, F
     }
     match auth::sign_in(&ui.app, &ip, &f.email, &f.password).await {
         Ok(session) => {
-            let cookie = auth::set_cookie(&ui.app, auth::SESSION_COOKIE, &session.id, ui.app.config.session_hours * 3600);
+            let cookie = auth::set_cookie(
+                &ui.app,
+                auth::SESSION_COOKIE,
+                &session.id,
+                ui.app.config.session_hours * 3600,
+            );
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/dashboard")).into_response())
         }
         Err(e) => {
@@ -359,7 +427,14 @@ struct CsrfForm {
 async fn logout(ui: Ui, Form(f): Form<CsrfForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     if let Some((id, _)) = &a.session {
-        ui.check(ui.app.store.end_session(&a.p, id).await.map_err(ApiError::from)).await?;
+        ui.check(
+            ui.app
+                .store
+                .end_session(&a.p, id)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
     }
     let cookie = auth::set_cookie(&ui.app, auth::SESSION_COOKIE, "", 0);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
@@ -377,10 +452,21 @@ async fn set_lang(ui: Ui, Form(f): Form<LangForm>) -> PageResult {
     let lang = if f.lang == "fr" { "fr" } else { "en" };
     if ui.auth.is_some() {
         let a = ui.csrf(&f.csrf).await?;
-        ui.check(ui.app.store.set_lang(&a.p, lang).await.map_err(ApiError::from)).await?;
+        ui.check(
+            ui.app
+                .store
+                .set_lang(&a.p, lang)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
     }
     let cookie = auth::set_cookie(&ui.app, auth::LANG_COOKIE, lang, 365 * 24 * 3600);
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&local(f.back.as_ref(), "/"))).into_response())
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&local(f.back.as_ref(), "/")),
+    )
+        .into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,7 +483,10 @@ fn bar_svg(c: &HashMap<&str, usize>, label: &str) -> String {
             continue;
         }
         let w = n as f64 * 100.0 / total as f64;
-        rects.push_str(&format!(r#"<rect class="s-{}" x="{x:.2}" y="0" width="{w:.2}" height="10"/>"#, s.as_str()));
+        rects.push_str(&format!(
+            r#"<rect class="s-{}" x="{x:.2}" y="0" width="{w:.2}" height="10"/>"#,
+            s.as_str()
+        ));
         x += w;
     }
     format!(
@@ -411,9 +500,26 @@ fn chart_svg(points: &[StatusPoint], title: &str) -> Option<String> {
     if points.is_empty() {
         return None;
     }
-    let pts: Vec<&StatusPoint> = points.iter().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
-    let count = |p: &StatusPoint, s: Status| p.counts.get(s.as_str()).and_then(serde_json::Value::as_u64).unwrap_or(0);
-    let max = pts.iter().map(|p| Status::ALL.iter().map(|s| count(p, *s)).sum::<u64>()).max().unwrap_or(1).max(1);
+    let pts: Vec<&StatusPoint> = points
+        .iter()
+        .rev()
+        .take(40)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let count = |p: &StatusPoint, s: Status| {
+        p.counts
+            .get(s.as_str())
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
+    let max = pts
+        .iter()
+        .map(|p| Status::ALL.iter().map(|s| count(p, *s)).sum::<u64>())
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let (w, h, left, bottom) = (600.0, 170.0, 34.0, 22.0);
     let plot_w = w - left - 6.0;
     let plot_h = h - bottom - 8.0;
@@ -427,13 +533,24 @@ fn chart_svg(points: &[StatusPoint], title: &str) -> Option<String> {
     );
     for frac in [0.0, 0.5, 1.0] {
         let y = 8.0 + plot_h * (1.0 - frac);
-        out.push_str(&format!(r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#, left - 4.0, y + 3.0, (max as f64 * frac).round()));
+        out.push_str(&format!(
+            r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            left - 4.0,
+            y + 3.0,
+            (max as f64 * frac).round()
+        ));
     }
     for (i, p) in pts.iter().enumerate() {
         let x = left + slot * i as f64 + (slot - bar) / 2.0;
         let mut y = 8.0 + plot_h;
         // Good statuses at the bottom, so the bars' lower part grows as compliance does.
-        for s in [Status::Passing, Status::Attested, Status::Unknown, Status::Overdue, Status::Failing] {
+        for s in [
+            Status::Passing,
+            Status::Attested,
+            Status::Unknown,
+            Status::Overdue,
+            Status::Failing,
+        ] {
             let n = count(p, s);
             if n == 0 {
                 continue;
@@ -457,36 +574,83 @@ fn chart_svg(points: &[StatusPoint], title: &str) -> Option<String> {
 async fn dashboard(ui: Ui) -> PageResult {
     let a = ui.auth()?;
     let Some(org) = a.p.org.clone() else {
-        let orgs = ui.check(ui.app.store.list_orgs(&a.p).await.map_err(ApiError::from)).await?;
-        return Ok(ui.render("admin_home.html", "dashboard", &ui.t("instance"), context! { orgs => orgs }).await);
+        let orgs = ui
+            .check(ui.app.store.list_orgs(&a.p).await.map_err(ApiError::from))
+            .await?;
+        return Ok(ui
+            .render(
+                "admin_home.html",
+                "dashboard",
+                &ui.t("instance"),
+                context! { orgs => orgs },
+            )
+            .await);
     };
     let p = &a.p;
-    let views = ui.check(ui.app.obligation_views(p, &org, ui.lang).await).await?;
+    let views = ui
+        .check(ui.app.obligation_views(p, &org, ui.lang).await)
+        .await?;
     let contexts = ui.check(ui.app.contexts(p, &org).await).await?;
     let mut summaries = Vec::new();
     for ctx in &contexts {
-        let mine: Vec<&ObligationView> = views.iter().filter(|v| v.model_pk == ctx.model_pk).collect();
+        let mine: Vec<&ObligationView> = views
+            .iter()
+            .filter(|v| v.model_pk == ctx.model_pk)
+            .collect();
         let mut c: HashMap<&str, usize> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for v in &mine {
             *c.entry(v.status.as_str()).or_default() += 1;
         }
         let ok = c["passing"] + c["attested"];
         let latest = ui
-            .check(ui.app.store.audits(p, &org.id, Some(&ctx.model_pk), Page { limit: 1, offset: 0 }).await.map_err(ApiError::from))
+            .check(
+                ui.app
+                    .store
+                    .audits(
+                        p,
+                        &org.id,
+                        Some(&ctx.model_pk),
+                        Page {
+                            limit: 1,
+                            offset: 0,
+                        },
+                    )
+                    .await
+                    .map_err(ApiError::from),
+            )
             .await?
             .into_iter()
             .next();
-        let history = ui.check(ui.app.store.status_history(p, &org.id, &ctx.model_pk).await.map_err(ApiError::from)).await?;
+        let history = ui
+            .check(
+                ui.app
+                    .store
+                    .status_history(p, &org.id, &ctx.model_pk)
+                    .await
+                    .map_err(ApiError::from),
+            )
+            .await?;
         let title = ctx.model.title.best(ui.lang).to_string();
         let provider = match org.kind {
             OrgKind::Provider => org.slug.clone(),
-            OrgKind::Customer => ui
-                .check(ui.app.store.model(p, &ctx.model_pk).await.map_err(ApiError::from))
+            OrgKind::Customer => {
+                ui.check(
+                    ui.app
+                        .store
+                        .model(p, &ctx.model_pk)
+                        .await
+                        .map_err(ApiError::from),
+                )
                 .await?
                 .provider
-                .slug,
+                .slug
+            }
         };
-        let label = Status::ALL.iter().map(|s| format!("{} {}", ui.t(&format!("st_{}", s.as_str())), c[s.as_str()])).collect::<Vec<_>>().join(", ");
+        let label = Status::ALL
+            .iter()
+            .map(|s| format!("{} {}", ui.t(&format!("st_{}", s.as_str())), c[s.as_str()]))
+            .collect::<Vec<_>>()
+            .join(", ");
         summaries.push(context! {
             title => title,
             model_id => ctx.model_id,
@@ -500,18 +664,46 @@ async fn dashboard(ui: Ui) -> PageResult {
             chart => chart_svg(&history, &ui.t("compliance_over_time")),
         });
     }
-    let mut urgent: Vec<&ObligationView> = views.iter().filter(|v| matches!(v.status, Status::Failing | Status::Overdue)).collect();
+    let mut urgent: Vec<&ObligationView> = views
+        .iter()
+        .filter(|v| matches!(v.status, Status::Failing | Status::Overdue))
+        .collect();
     urgent.truncate(12);
     let horizon = (chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339();
     let mut due_soon: Vec<&ObligationView> = views
         .iter()
-        .filter(|v| v.due.as_ref().is_some_and(|d| d.as_str() <= horizon.as_str()) && v.status != Status::Overdue)
+        .filter(|v| {
+            v.due
+                .as_ref()
+                .is_some_and(|d| d.as_str() <= horizon.as_str())
+                && v.status != Status::Overdue
+        })
         .collect();
     due_soon.sort_by(|x, y| x.due.cmp(&y.due));
     due_soon.truncate(12);
     let (notices, subscribers) = match org.kind {
-        OrgKind::Customer => (ui.check(ui.app.store.notices(p, &org.id, true).await.map_err(ApiError::from)).await?, Vec::new()),
-        OrgKind::Provider => (Vec::new(), ui.check(ui.app.store.subscribers(p, &org.id).await.map_err(ApiError::from)).await?),
+        OrgKind::Customer => (
+            ui.check(
+                ui.app
+                    .store
+                    .notices(p, &org.id, true)
+                    .await
+                    .map_err(ApiError::from),
+            )
+            .await?,
+            Vec::new(),
+        ),
+        OrgKind::Provider => (
+            Vec::new(),
+            ui.check(
+                ui.app
+                    .store
+                    .subscribers(p, &org.id)
+                    .await
+                    .map_err(ApiError::from),
+            )
+            .await?,
+        ),
     };
     let notices_move = notices.iter().any(|n| n.moves_duty);
     Ok(ui
@@ -540,14 +732,34 @@ async fn create_org(ui: Ui, Form(f): Form<OrgForm>) -> PageResult {
     let created = async {
         let kind = kind.ok_or_else(|| ApiError::invalid("kind", "provider or customer"))?;
         a.p.instance_admin()?;
-        let org = ui.app.store.create_org(&a.p, &f.slug, &f.name, kind).await?;
-        api::add_user(&ui.app, &a.p, &org, &f.admin_email, &f.admin_name, Role::Admin, None).await
+        let org = ui
+            .app
+            .store
+            .create_org(&a.p, &f.slug, &f.name, kind)
+            .await?;
+        api::add_user(
+            &ui.app,
+            &a.p,
+            &org,
+            &f.admin_email,
+            &f.admin_name,
+            Role::Admin,
+            None,
+        )
+        .await
     }
     .await;
     let created = ui.check(created).await?;
-    let orgs = ui.check(ui.app.store.list_orgs(&a.p).await.map_err(ApiError::from)).await?;
+    let orgs = ui
+        .check(ui.app.store.list_orgs(&a.p).await.map_err(ApiError::from))
+        .await?;
     Ok(ui
-        .render("admin_home.html", "dashboard", &ui.t("instance"), context! { orgs => orgs, created => created.password })
+        .render(
+            "admin_home.html",
+            "dashboard",
+            &ui.t("instance"),
+            context! { orgs => orgs, created => created.password },
+        )
         .await)
 }
 
@@ -562,7 +774,9 @@ struct ObligationQuery {
 
 async fn obligations(ui: Ui, Query(q): Query<ObligationQuery>) -> PageResult {
     let (a, org) = ui.org()?;
-    let views = ui.check(ui.app.obligation_views(&a.p, &org, ui.lang).await).await?;
+    let views = ui
+        .check(ui.app.obligation_views(&a.p, &org, ui.lang).await)
+        .await?;
     let mut models: Vec<String> = views.iter().map(|v| v.model_id.clone()).collect();
     models.dedup();
     let status = q.status.clone().filter(|s| Status::parse(s).is_some());
@@ -573,21 +787,36 @@ async fn obligations(ui: Ui, Query(q): Query<ObligationQuery>) -> PageResult {
         .filter(|v| model.as_deref().is_none_or(|m| v.model_id == m))
         .collect();
     Ok(ui
-        .render("obligations.html", "obligations", &ui.t("obligations"), context! { rows => rows, models => models, status => status, model => model })
+        .render(
+            "obligations.html",
+            "obligations",
+            &ui.t("obligations"),
+            context! { rows => rows, models => models, status => status, model => model },
+        )
         .await)
 }
 
 fn cli_statuses() -> HashMap<&'static str, &'static str> {
     use onus_audit::join::DutyStatus as D;
-    [D::Pass, D::Fail, D::Error, D::NotApplicable, D::Attested, D::Overdue, D::NeedsAttestation]
-        .into_iter()
-        .map(|d| (d.as_str(), Status::of(d).as_str()))
-        .collect()
+    [
+        D::Pass,
+        D::Fail,
+        D::Error,
+        D::NotApplicable,
+        D::Attested,
+        D::Overdue,
+        D::NeedsAttestation,
+    ]
+    .into_iter()
+    .map(|d| (d.as_str(), Status::of(d).as_str()))
+    .collect()
 }
 
 async fn obligation(ui: Ui, Path(id): Path<String>) -> PageResult {
     let (a, org) = ui.org()?;
-    let d = ui.check(api::obligation_detail(&ui.app, &a.p, &org, &id).await).await?;
+    let d = ui
+        .check(api::obligation_detail(&ui.app, &a.p, &org, &id).await)
+        .await?;
     let title = d.obligation.activity_id.clone();
     Ok(ui
         .render(
@@ -606,7 +835,11 @@ struct ObligationForm {
     notes: Option<String>,
 }
 
-async fn update_obligation(ui: Ui, Path(id): Path<String>, Form(f): Form<ObligationForm>) -> PageResult {
+async fn update_obligation(
+    ui: Ui,
+    Path(id): Path<String>,
+    Form(f): Form<ObligationForm>,
+) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
     ui.check(
@@ -625,18 +858,31 @@ async fn update_obligation(ui: Ui, Path(id): Path<String>, Form(f): Form<Obligat
 
 async fn models_page(ui: &Ui, findings: Option<serde_json::Value>) -> PageResult {
     let (a, org) = ui.org()?;
-    let catalog = ui.check(ui.app.store.all_models(&a.p).await.map_err(ApiError::from)).await?;
+    let catalog = ui
+        .check(ui.app.store.all_models(&a.p).await.map_err(ApiError::from))
+        .await?;
     let subscribed: Vec<String> = if org.kind == OrgKind::Customer {
-        ui.check(ui.app.store.subscriptions(&a.p, &org.id).await.map_err(ApiError::from))
-            .await?
-            .into_iter()
-            .map(|s| s.model_pk)
-            .collect()
+        ui.check(
+            ui.app
+                .store
+                .subscriptions(&a.p, &org.id)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?
+        .into_iter()
+        .map(|s| s.model_pk)
+        .collect()
     } else {
         Vec::new()
     };
     Ok(ui
-        .render("models.html", "models", &ui.t("models"), context! { catalog => catalog, subscribed => subscribed, findings => findings })
+        .render(
+            "models.html",
+            "models",
+            &ui.t("models"),
+            context! { catalog => catalog, subscribed => subscribed, findings => findings },
+        )
         .await)
 }
 
@@ -649,12 +895,18 @@ async fn publish(ui: Ui, mp: Multipart) -> PageResult {
     let a = ui.csrf(form.get("csrf").map_or("", String::as_str)).await?;
     let (_, org) = ui.org()?;
     let text = match (&form.file, form.get("body")) {
-        (Some((_, _, bytes)), _) => String::from_utf8(bytes.clone()).map_err(|e| ApiError::invalid("file", format!("not UTF-8: {e}"))),
+        (Some((_, _, bytes)), _) => String::from_utf8(bytes.clone())
+            .map_err(|e| ApiError::invalid("file", format!("not UTF-8: {e}"))),
         (None, Some(body)) => Ok(body.clone()),
-        (None, None) => Err(ApiError::invalid("file", "choose the model file, or paste it")),
+        (None, None) => Err(ApiError::invalid(
+            "file",
+            "choose the model file, or paste it",
+        )),
     };
     let text = ui.check(text).await?;
-    let published = ui.check(api::publish(&ui.app, &a.p, &org, &text).await).await?;
+    let published = ui
+        .check(api::publish(&ui.app, &a.p, &org, &text).await)
+        .await?;
     let mut res = models_page(&ui, Some(published.findings)).await?;
     if let Ok(v) = "/models?done=published".parse() {
         res.headers_mut().insert("content-location", v);
@@ -672,8 +924,12 @@ struct SubscribeForm {
 async fn subscribe(ui: Ui, Form(f): Form<SubscribeForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
-    ui.check(api::subscribe_to(&ui.app, &a.p, &org, &f.provider, &f.model).await).await?;
-    Ok(done(&format!("/obligations?model={}", urlencode(&f.model)), "subscribed"))
+    ui.check(api::subscribe_to(&ui.app, &a.p, &org, &f.provider, &f.model).await)
+        .await?;
+    Ok(done(
+        &format!("/obligations?model={}", urlencode(&f.model)),
+        "subscribed",
+    ))
 }
 
 fn urlencode(s: &str) -> String {
@@ -691,7 +947,15 @@ fn urlencode(s: &str) -> String {
 async fn matrix(ui: Ui, Path((provider, model_id)): Path<(String, String)>) -> PageResult {
     let (a, org) = ui.org()?;
     let p = &a.p;
-    let prov = ui.check(ui.app.store.org_by_slug(p, &provider).await.map_err(ApiError::from)).await?;
+    let prov = ui
+        .check(
+            ui.app
+                .store
+                .org_by_slug(p, &provider)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
     let info = ui
         .check(
             ui.app
@@ -699,15 +963,25 @@ async fn matrix(ui: Ui, Path((provider, model_id)): Path<(String, String)>) -> P
                 .models_of(p, &prov.id)
                 .await
                 .map_err(ApiError::from)
-                .and_then(|ms| ms.into_iter().find(|m| m.model_id == model_id).ok_or_else(|| ApiError::not_found("model"))),
+                .and_then(|ms| {
+                    ms.into_iter()
+                        .find(|m| m.model_id == model_id)
+                        .ok_or_else(|| ApiError::not_found("model"))
+                }),
         )
         .await?;
     // The subscribed version for a subscriber, else the latest.
     let sub = if org.kind == OrgKind::Customer {
-        ui.check(ui.app.store.subscriptions(p, &org.id).await.map_err(ApiError::from))
-            .await?
-            .into_iter()
-            .find(|s| s.model_pk == info.pk)
+        ui.check(
+            ui.app
+                .store
+                .subscriptions(p, &org.id)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?
+        .into_iter()
+        .find(|s| s.model_pk == info.pk)
     } else {
         None
     };
@@ -716,18 +990,34 @@ async fn matrix(ui: Ui, Path((provider, model_id)): Path<(String, String)>) -> P
         (None, Some(l)) => l.id.clone(),
         (None, None) => return Err(ui.fail(ApiError::not_found("model")).await),
     };
-    let model = ui.check(ui.app.model_by_version(p, &version_id).await).await?;
+    let model = ui
+        .check(ui.app.model_by_version(p, &version_id).await)
+        .await?;
     // Statuses the caller may see: its own duties; a subscriber also sees the provider's.
     let mut seen: HashMap<(String, String), (Status, String)> = HashMap::new();
     let own_pk_matches = sub.is_some() || prov.id == org.id;
     if own_pk_matches {
-        for v in ui.check(ui.app.obligation_views(p, &org, ui.lang).await).await?.into_iter().filter(|v| v.model_pk == info.pk) {
-            seen.insert((v.party_id.clone(), v.activity_id.clone()), (v.status, format!("/obligations/{}", v.id)));
+        for v in ui
+            .check(ui.app.obligation_views(p, &org, ui.lang).await)
+            .await?
+            .into_iter()
+            .filter(|v| v.model_pk == info.pk)
+        {
+            seen.insert(
+                (v.party_id.clone(), v.activity_id.clone()),
+                (v.status, format!("/obligations/{}", v.id)),
+            );
         }
     }
     if let Some(s) = &sub {
-        for v in ui.check(ui.app.provider_views(p, &org, s, ui.lang).await).await? {
-            seen.insert((v.party_id.clone(), v.activity_id.clone()), (v.status, String::new()));
+        for v in ui
+            .check(ui.app.provider_views(p, &org, s, ui.lang).await)
+            .await?
+        {
+            seen.insert(
+                (v.party_id.clone(), v.activity_id.clone()),
+                (v.status, String::new()),
+            );
         }
     }
     let parties: Vec<Value> = model
@@ -764,7 +1054,10 @@ async fn matrix(ui: Ui, Path((provider, model_id)): Path<(String, String)>) -> P
             _ => sections.push((title, vec![row])),
         }
     }
-    let sections: Vec<Value> = sections.into_iter().map(|(title, rows)| context! { title => title, rows => rows }).collect();
+    let sections: Vec<Value> = sections
+        .into_iter()
+        .map(|(title, rows)| context! { title => title, rows => rows })
+        .collect();
     let title = model.title.best(ui.lang).to_string();
     Ok(ui
         .render(
@@ -781,10 +1074,20 @@ async fn versions(ui: Ui) -> PageResult {
     let p = &a.p;
     let ctx = match org.kind {
         OrgKind::Customer => {
-            let mut notices = ui.check(ui.app.store.notices(p, &org.id, false).await.map_err(ApiError::from)).await?;
+            let mut notices = ui
+                .check(
+                    ui.app
+                        .store
+                        .notices(p, &org.id, false)
+                        .await
+                        .map_err(ApiError::from),
+                )
+                .await?;
             // The stored diff is in the model's language; the page shows the reader's.
             for n in &mut notices {
-                let old = ui.check(ui.app.model_by_version(p, &n.from.id).await).await?;
+                let old = ui
+                    .check(ui.app.model_by_version(p, &n.from.id).await)
+                    .await?;
                 let new = ui.check(ui.app.model_by_version(p, &n.to.id).await).await?;
                 n.diff = crate::domain::notice_in(&old, &new, ui.lang).diff;
             }
@@ -792,20 +1095,40 @@ async fn versions(ui: Ui) -> PageResult {
         }
         OrgKind::Provider => {
             let mut models = Vec::new();
-            for m in ui.check(ui.app.store.models_of(p, &org.id).await.map_err(ApiError::from)).await? {
-                let versions = ui.check(ui.app.store.versions(p, &m.pk).await.map_err(ApiError::from)).await?;
+            for m in ui
+                .check(
+                    ui.app
+                        .store
+                        .models_of(p, &org.id)
+                        .await
+                        .map_err(ApiError::from),
+                )
+                .await?
+            {
+                let versions = ui
+                    .check(
+                        ui.app
+                            .store
+                            .versions(p, &m.pk)
+                            .await
+                            .map_err(ApiError::from),
+                    )
+                    .await?;
                 models.push(context! { model => m, versions => versions });
             }
             context! { models => models }
         }
     };
-    Ok(ui.render("versions.html", "versions", &ui.t("versions"), ctx).await)
+    Ok(ui
+        .render("versions.html", "versions", &ui.t("versions"), ctx)
+        .await)
 }
 
 async fn acknowledge(ui: Ui, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
-    ui.check(api::acknowledge_notice(&ui.app, &a.p, &org, &id).await).await?;
+    ui.check(api::acknowledge_notice(&ui.app, &a.p, &org, &id).await)
+        .await?;
     Ok(done("/versions", "acknowledged"))
 }
 
@@ -815,13 +1138,43 @@ async fn acknowledge(ui: Ui, Path(id): Path<String>, Form(f): Form<CsrfForm>) ->
 async fn evidence(ui: Ui) -> PageResult {
     let (a, org) = ui.org()?;
     let p = &a.p;
-    let audits = ui.check(ui.app.store.audits(p, &org.id, None, Page { limit: 100, offset: 0 }).await.map_err(ApiError::from)).await?;
-    let mut attestations = ui.check(ui.app.store.attestations(p, &org.id, None).await.map_err(ApiError::from)).await?;
+    let audits = ui
+        .check(
+            ui.app
+                .store
+                .audits(
+                    p,
+                    &org.id,
+                    None,
+                    Page {
+                        limit: 100,
+                        offset: 0,
+                    },
+                )
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
+    let mut attestations = ui
+        .check(
+            ui.app
+                .store
+                .attestations(p, &org.id, None)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
     attestations.reverse();
-    let duties = ui.check(ui.app.obligation_views(p, &org, ui.lang).await).await?;
+    let duties = ui
+        .check(ui.app.obligation_views(p, &org, ui.lang).await)
+        .await?;
     let mut models: Vec<String> = duties.iter().map(|d| d.model_id.clone()).collect();
     models.dedup();
-    let share_label = ui.t(if org.kind == OrgKind::Customer { "share_with_provider" } else { "publish_to_customers" });
+    let share_label = ui.t(if org.kind == OrgKind::Customer {
+        "share_with_provider"
+    } else {
+        "publish_to_customers"
+    });
     Ok(ui
         .render(
             "evidence.html",
@@ -836,8 +1189,25 @@ async fn upload_audit(ui: Ui, mp: Multipart) -> PageResult {
     let form = ui.check(api::read_multipart(mp).await).await?;
     let a = ui.csrf(form.get("csrf").map_or("", String::as_str)).await?;
     let (_, org) = ui.org()?;
-    let (name, _, bytes) = ui.check(form.file.clone().ok_or_else(|| ApiError::invalid("file", "choose the report file"))).await?;
-    ui.check(api::ingest_audit(&ui.app, &a.p, &org, form.get("provider").map(String::as_str), &name, &bytes).await).await?;
+    let (name, _, bytes) = ui
+        .check(
+            form.file
+                .clone()
+                .ok_or_else(|| ApiError::invalid("file", "choose the report file")),
+        )
+        .await?;
+    ui.check(
+        api::ingest_audit(
+            &ui.app,
+            &a.p,
+            &org,
+            form.get("provider").map(String::as_str),
+            &name,
+            &bytes,
+        )
+        .await,
+    )
+    .await?;
     Ok(done("/evidence", "uploaded"))
 }
 
@@ -846,14 +1216,27 @@ async fn attest(ui: Ui, mp: Multipart) -> PageResult {
     let a = ui.csrf(form.get("csrf").map_or("", String::as_str)).await?;
     let (_, org) = ui.org()?;
     // The evidence page sends `duty` as "MODEL ACTIVITY"; the obligation page sends both.
-    if let Some((m, act)) = form.get("duty").and_then(|d| d.split_once(' ')).map(|(m, a)| (m.to_string(), a.to_string())) {
+    if let Some((m, act)) = form
+        .get("duty")
+        .and_then(|d| d.split_once(' '))
+        .map(|(m, a)| (m.to_string(), a.to_string()))
+    {
         form.set("model", m);
         form.set("activity", act);
     }
-    let model = ui.check(form.get("model").cloned().ok_or_else(|| ApiError::invalid("model", "choose the duty"))).await?;
-    let ctx = ui.check(ui.app.context_for(&a.p, &org, &model, None).await).await?;
+    let model = ui
+        .check(
+            form.get("model")
+                .cloned()
+                .ok_or_else(|| ApiError::invalid("model", "choose the duty")),
+        )
+        .await?;
+    let ctx = ui
+        .check(ui.app.context_for(&a.p, &org, &model, None).await)
+        .await?;
     let input = ui.check(api::attest_input_of_form(&a.p, &form)).await?;
-    ui.check(api::store_attestations(&ui.app, &a.p, &org, &ctx, vec![input]).await).await?;
+    ui.check(api::store_attestations(&ui.app, &a.p, &org, &ctx, vec![input]).await)
+        .await?;
     Ok(done(&local(form.get("back"), "/evidence"), "uploaded"))
 }
 
@@ -861,12 +1244,32 @@ async fn attestations_file(ui: Ui, mp: Multipart) -> PageResult {
     let form = ui.check(api::read_multipart(mp).await).await?;
     let a = ui.csrf(form.get("csrf").map_or("", String::as_str)).await?;
     let (_, org) = ui.org()?;
-    let model = ui.check(form.get("model").cloned().ok_or_else(|| ApiError::invalid("model", "choose the model"))).await?;
-    let ctx = ui.check(ui.app.context_for(&a.p, &org, &model, None).await).await?;
-    let (name, _, bytes) = ui.check(form.file.clone().ok_or_else(|| ApiError::invalid("file", "choose the attestations file"))).await?;
-    let text = ui.check(String::from_utf8(bytes).map_err(|e| ApiError::invalid("file", format!("not UTF-8: {e}")))).await?;
+    let model = ui
+        .check(
+            form.get("model")
+                .cloned()
+                .ok_or_else(|| ApiError::invalid("model", "choose the model")),
+        )
+        .await?;
+    let ctx = ui
+        .check(ui.app.context_for(&a.p, &org, &model, None).await)
+        .await?;
+    let (name, _, bytes) = ui
+        .check(
+            form.file
+                .clone()
+                .ok_or_else(|| ApiError::invalid("file", "choose the attestations file")),
+        )
+        .await?;
+    let text = ui
+        .check(
+            String::from_utf8(bytes)
+                .map_err(|e| ApiError::invalid("file", format!("not UTF-8: {e}"))),
+        )
+        .await?;
     let list = ui.check(api::attestations_file(&ctx, &name, &text)).await?;
-    ui.check(api::store_attestations(&ui.app, &a.p, &org, &ctx, list).await).await?;
+    ui.check(api::store_attestations(&ui.app, &a.p, &org, &ctx, list).await)
+        .await?;
     Ok(done("/evidence", "uploaded"))
 }
 
@@ -884,16 +1287,42 @@ async fn share(ui: Ui, Form(f): Form<ShareForm>) -> PageResult {
     let kind = match f.kind.as_str() {
         "audit" => EvidenceKind::Audit,
         "attestation" => EvidenceKind::Attestation,
-        _ => return Err(ui.fail(ApiError::invalid("kind", "audit or attestation")).await),
+        _ => {
+            return Err(ui
+                .fail(ApiError::invalid("kind", "audit or attestation"))
+                .await)
+        }
     };
-    ui.check(ui.app.store.set_shared(&a.p, &org.id, kind, &f.id, f.shared == "true").await.map_err(ApiError::from)).await?;
+    ui.check(
+        ui.app
+            .store
+            .set_shared(&a.p, &org.id, kind, &f.id, f.shared == "true")
+            .await
+            .map_err(ApiError::from),
+    )
+    .await?;
     Ok(done("/evidence", "shared"))
 }
 
 async fn shared(ui: Ui) -> PageResult {
     let (a, org) = ui.org()?;
-    let items = ui.check(ui.app.store.shared_with_provider(&a.p, &org.id).await.map_err(ApiError::from)).await?;
-    Ok(ui.render("shared.html", "dashboard", &ui.t("shared_with_you"), context! { items => items }).await)
+    let items = ui
+        .check(
+            ui.app
+                .store
+                .shared_with_provider(&a.p, &org.id)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
+    Ok(ui
+        .render(
+            "shared.html",
+            "dashboard",
+            &ui.t("shared_with_you"),
+            context! { items => items },
+        )
+        .await)
 }
 
 async fn file(ui: Ui, Path(id): Path<String>) -> PageResult {
@@ -906,8 +1335,31 @@ async fn file(ui: Ui, Path(id): Path<String>) -> PageResult {
 
 async fn admin_page(ui: &Ui, secret: Option<(String, String)>) -> PageResult {
     let (a, org) = ui.org()?;
-    let users = ui.check(ui.app.store.list_users(&a.p, &org.id).await.map_err(ApiError::from)).await?;
-    let tokens = ui.check(ui.app.store.list_tokens(&a.p, &org.id, Page { limit: 200, offset: 0 }).await.map_err(ApiError::from)).await?;
+    let users = ui
+        .check(
+            ui.app
+                .store
+                .list_users(&a.p, &org.id)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
+    let tokens = ui
+        .check(
+            ui.app
+                .store
+                .list_tokens(
+                    &a.p,
+                    &org.id,
+                    Page {
+                        limit: 200,
+                        offset: 0,
+                    },
+                )
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
     let (label, value) = secret.unzip();
     Ok(ui
         .render(
@@ -934,8 +1386,15 @@ struct UserForm {
 async fn add_user(ui: Ui, Form(f): Form<UserForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
-    let role = ui.check(Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "admin, member or auditor"))).await?;
-    let created = ui.check(api::add_user(&ui.app, &a.p, &org, &f.email, &f.name, role, None).await).await?;
+    let role = ui
+        .check(
+            Role::parse(&f.role)
+                .ok_or_else(|| ApiError::invalid("role", "admin, member or auditor")),
+        )
+        .await?;
+    let created = ui
+        .check(api::add_user(&ui.app, &a.p, &org, &f.email, &f.name, role, None).await)
+        .await?;
     admin_page(&ui, created.password.map(|pw| (ui.t("new_user_once"), pw))).await
 }
 
@@ -949,15 +1408,32 @@ struct TokenForm {
 async fn add_token(ui: Ui, Form(f): Form<TokenForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
-    let role = ui.check(Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "member or auditor"))).await?;
-    let (token, _) = ui.check(ui.app.store.create_token(&a.p, &org.id, &f.name, role).await.map_err(ApiError::from)).await?;
+    let role = ui
+        .check(Role::parse(&f.role).ok_or_else(|| ApiError::invalid("role", "member or auditor")))
+        .await?;
+    let (token, _) = ui
+        .check(
+            ui.app
+                .store
+                .create_token(&a.p, &org.id, &f.name, role)
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
     admin_page(&ui, Some((ui.t("new_token_once"), token))).await
 }
 
 async fn revoke_token(ui: Ui, Path(id): Path<String>, Form(f): Form<CsrfForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
-    ui.check(ui.app.store.revoke_token(&a.p, &org.id, &id).await.map_err(ApiError::from)).await?;
+    ui.check(
+        ui.app
+            .store
+            .revoke_token(&a.p, &org.id, &id)
+            .await
+            .map_err(ApiError::from),
+    )
+    .await?;
     Ok(done("/admin", "revoked"))
 }
 
@@ -969,6 +1445,21 @@ struct LogQuery {
 async fn log(ui: Ui, Query(q): Query<LogQuery>) -> PageResult {
     let (a, org) = ui.org()?;
     let offset = q.offset.unwrap_or(0).max(0);
-    let entries = ui.check(ui.app.store.log_entries(&a.p, &org.id, Page { limit: 100, offset }).await.map_err(ApiError::from)).await?;
-    Ok(ui.render("log.html", "log", &ui.t("log"), context! { entries => entries, offset => offset }).await)
+    let entries = ui
+        .check(
+            ui.app
+                .store
+                .log_entries(&a.p, &org.id, Page { limit: 100, offset })
+                .await
+                .map_err(ApiError::from),
+        )
+        .await?;
+    Ok(ui
+        .render(
+            "log.html",
+            "log",
+            &ui.t("log"),
+            context! { entries => entries, offset => offset },
+        )
+        .await)
 }

@@ -95,7 +95,7 @@ impl App {
                     let Some(latest) = m.latest else { continue };
                     let model = self.model_by_version(p, &latest.id).await?;
                     let party = domain::party_of(&model, PartyKind::Provider)
-                        .map_err(|e| ApiError::internal(e))?
+                        .map_err(ApiError::internal)?
                         .id
                         .clone();
                     out.push(Context {
@@ -113,10 +113,14 @@ impl App {
         Ok(out)
     }
 
-    pub async fn context_of_subscription(&self, p: &Principal, s: &Subscription) -> Result<Context, ApiError> {
+    pub async fn context_of_subscription(
+        &self,
+        p: &Principal,
+        s: &Subscription,
+    ) -> Result<Context, ApiError> {
         let model = self.model_by_version(p, &s.version.id).await?;
         let party = domain::party_of(&model, PartyKind::Customer)
-            .map_err(|e| ApiError::internal(e))?
+            .map_err(ApiError::internal)?
             .id
             .clone();
         Ok(Context {
@@ -179,11 +183,15 @@ impl App {
         now: DateTime<FixedOffset>,
     ) -> Result<Vec<ObligationView>, ApiError> {
         let report = domain::report(&ctx.model, set, now)?;
-        let party = obligations.first().map_or(ctx.party_id.as_str(), |o| o.party_id.as_str());
+        let party = obligations
+            .first()
+            .map_or(ctx.party_id.as_str(), |o| o.party_id.as_str());
         let duties = domain::duties_by_activity(&report, party);
         let mut out = Vec::new();
         for o in obligations.iter().filter(|o| o.model_pk == ctx.model_pk) {
-            let Some(act) = ctx.model.activity(&o.activity_id) else { continue };
+            let Some(act) = ctx.model.activity(&o.activity_id) else {
+                continue;
+            };
             let duty = duties.get(&o.activity_id);
             let status = duty.map_or(Status::Unknown, |d| Status::of(d.status));
             out.push(ObligationView {
@@ -202,7 +210,9 @@ impl App {
                 notes: o.notes.clone(),
                 cadence: act.cadence.clone(),
                 status,
-                duty_status: duty.map_or("needs-attestation", |d| d.status.as_str()).to_string(),
+                duty_status: duty
+                    .map_or("needs-attestation", |d| d.status.as_str())
+                    .to_string(),
                 checks: duty.map(|d| d.checks.clone()).unwrap_or_default(),
                 attestation: duty
                     .and_then(|d| d.attestation.as_ref())
@@ -241,11 +251,17 @@ impl App {
     ) -> Result<Vec<ObligationView>, ApiError> {
         let mut ctx = self.context_of_subscription(p, s).await?;
         ctx.party_id = domain::party_of(&ctx.model, PartyKind::Provider)
-            .map_err(|e| ApiError::internal(e))?
+            .map_err(ApiError::internal)?
             .id
             .clone();
-        let obligations = self.store.provider_obligations(p, &org.id, &s.model_pk).await?;
-        let set = self.store.published_evidence(p, &org.id, &s.model_pk).await?;
+        let obligations = self
+            .store
+            .provider_obligations(p, &org.id, &s.model_pk)
+            .await?;
+        let set = self
+            .store
+            .published_evidence(p, &org.id, &s.model_pk)
+            .await?;
         // The provider's duties in the customer's version (the provider's rows follow its
         // latest version; the customer sees the version it acknowledged).
         let duties = domain::duties(&ctx.model, PartyKind::Provider).map_err(ApiError::internal)?;

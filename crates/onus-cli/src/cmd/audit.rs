@@ -239,7 +239,12 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
 
 /// Sends the report to a portal with an API token: to `URL` when it is an audits endpoint,
 /// else to the token's organisation's (asked of `/api/v1/me`).
-fn push(url: &str, token: &str, provider: Option<&str>, report: &join::Report) -> Result<(), CliError> {
+fn push(
+    url: &str,
+    token: &str,
+    provider: Option<&str>,
+    report: &join::Report,
+) -> Result<(), CliError> {
     let fail = |what: String| {
         CliError::usage(
             format!("--push {url}: {what}"),
@@ -261,12 +266,18 @@ fn push(url: &str, token: &str, provider: Option<&str>, report: &join::Report) -
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .map_err(|e| fail(e.to_string()))?;
-        let org = me["org"]["slug"].as_str().ok_or_else(|| fail("the token acts for no organisation".into()))?;
+        let org = me["org"]["slug"]
+            .as_str()
+            .ok_or_else(|| fail("the token acts for no organisation".into()))?;
         format!("{base}/api/v1/orgs/{org}/audits")
     };
     let mut body = Vec::new();
     onus_report::write_json(report, &mut body)?;
-    let mut req = http.post(&endpoint).bearer_auth(token).header("content-type", "application/json").body(body);
+    let mut req = http
+        .post(&endpoint)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body);
     if let Some(p) = provider {
         req = req.query(&[("provider", p)]);
     }

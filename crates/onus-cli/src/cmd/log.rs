@@ -24,9 +24,14 @@ enum Command {
 pub fn run(a: Args) -> Result<ExitCode, CliError> {
     let Command::Verify { database } = a.command;
     if !database.contains("://") && !std::path::Path::new(&database).exists() {
-        return Err(CliError::usage(format!("no database at `{database}`"), Some("give the path `onus serve` printed".into())));
+        return Err(CliError::usage(
+            format!("no database at `{database}`"),
+            Some("give the path `onus serve` printed".into()),
+        ));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let v = runtime.block_on(async {
         let store = onus_store::Store::open(&database).await?;
         let v = store.verify_log().await;
@@ -36,7 +41,10 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
     let v = v.map_err(|e| CliError::usage(format!("{database}: {e}"), None))?;
     match v.problem {
         None => {
-            println!("log intact: {} entries, chained from the first to the head ({})", v.entries, v.head_seq);
+            println!(
+                "log intact: {} entries, chained from the first to the head ({})",
+                v.entries, v.head_seq
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(p) => {

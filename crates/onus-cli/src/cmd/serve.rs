@@ -36,7 +36,12 @@ pub struct Args {
     max_body_mib: usize,
     /// E-mail of the instance administrator created on an empty database (its password:
     /// ONUS_ADMIN_PASSWORD, or generated and printed once).
-    #[arg(long, value_name = "EMAIL", default_value = "admin@localhost", env = "ONUS_ADMIN_EMAIL")]
+    #[arg(
+        long,
+        value_name = "EMAIL",
+        default_value = "admin@localhost",
+        env = "ONUS_ADMIN_EMAIL"
+    )]
     admin_email: String,
 }
 
@@ -55,7 +60,10 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         None => {
             let dir = data_dir();
             std::fs::create_dir_all(&dir).map_err(|e| {
-                CliError::usage(format!("cannot create `{}`: {e}", dir.display()), Some("give --database PATH".into()))
+                CliError::usage(
+                    format!("cannot create `{}`: {e}", dir.display()),
+                    Some("give --database PATH".into()),
+                )
             })?;
             let file = dir.join(if a.demo { "demo.db" } else { "portal.db" });
             if a.demo {
@@ -68,7 +76,10 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         }
     };
     let listener = std::net::TcpListener::bind(&a.listen).map_err(|e| {
-        CliError::usage(format!("cannot listen on {}: {e}", a.listen), Some("choose another address with --listen".into()))
+        CliError::usage(
+            format!("cannot listen on {}: {e}", a.listen),
+            Some("choose another address with --listen".into()),
+        )
     })?;
     let addr = listener.local_addr()?;
     let config = onus_server::Config {
@@ -79,11 +90,21 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         max_file_bytes: a.max_file_mib.saturating_mul(1024 * 1024),
         ..onus_server::Config::default()
     };
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     // Server-side failures are logged on stderr (ONUS_LOG=info for more).
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ONUS_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ONUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let app = onus_server::App::open(config).await.map_err(|e| CliError::usage(e.to_string(), None))?;
         let url = format!("{scheme}://{addr}");
@@ -116,11 +137,26 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
 }
 
 const EXAMPLE: &[(&str, &str)] = &[
-    ("examples/shop-cluster/00-cluster.yaml", include_str!("../../../../examples/shop-cluster/00-cluster.yaml")),
-    ("examples/shop-cluster/10-storefront.yaml", include_str!("../../../../examples/shop-cluster/10-storefront.yaml")),
-    ("examples/shop-cluster/20-checkout.json", include_str!("../../../../examples/shop-cluster/20-checkout.json")),
-    ("examples/shop-cluster/30-batch.yaml", include_str!("../../../../examples/shop-cluster/30-batch.yaml")),
-    ("examples/shop-cluster/40-velero.yaml", include_str!("../../../../examples/shop-cluster/40-velero.yaml")),
+    (
+        "examples/shop-cluster/00-cluster.yaml",
+        include_str!("../../../../examples/shop-cluster/00-cluster.yaml"),
+    ),
+    (
+        "examples/shop-cluster/10-storefront.yaml",
+        include_str!("../../../../examples/shop-cluster/10-storefront.yaml"),
+    ),
+    (
+        "examples/shop-cluster/20-checkout.json",
+        include_str!("../../../../examples/shop-cluster/20-checkout.json"),
+    ),
+    (
+        "examples/shop-cluster/30-batch.yaml",
+        include_str!("../../../../examples/shop-cluster/30-batch.yaml"),
+    ),
+    (
+        "examples/shop-cluster/40-velero.yaml",
+        include_str!("../../../../examples/shop-cluster/40-velero.yaml"),
+    ),
 ];
 const ATTESTATIONS: &str = include_str!("../../../../examples/shop-attestations.yaml");
 
@@ -130,16 +166,28 @@ fn example_audit(model_id: &str) -> Result<Vec<u8>, CliError> {
         .iter()
         .find(|(id, _)| *id == model_id)
         .ok_or_else(|| CliError::usage(format!("no built-in model {model_id}"), None))?;
-    let model = onus_model::load_str(model_id, text, onus_model::Vocabulary::builtin(), &Default::default())
-        .model
-        .ok_or_else(|| CliError::Unreadable { name: model_id.into() })?;
+    let model = onus_model::load_str(
+        model_id,
+        text,
+        onus_model::Vocabulary::builtin(),
+        &Default::default(),
+    )
+    .model
+    .ok_or_else(|| CliError::Unreadable {
+        name: model_id.into(),
+    })?;
     let mut inv = onus_inventory::Inventory::default();
     for (name, text) in EXAMPLE {
-        inv.add_text(name, text).map_err(|e| CliError::usage(e.to_string(), None))?;
+        inv.add_text(name, text)
+            .map_err(|e| CliError::usage(e.to_string(), None))?;
     }
-    let checks = onus_audit::catalog::builtin().map_err(|e| CliError::usage(e.to_string(), None))?;
+    let checks =
+        onus_audit::catalog::builtin().map_err(|e| CliError::usage(e.to_string(), None))?;
     let now = chrono::Utc::now().fixed_offset();
-    let opts = onus_audit::RunOptions { now, ..Default::default() };
+    let opts = onus_audit::RunOptions {
+        now,
+        ..Default::default()
+    };
     let results = onus_audit::run(&inv, &checks, &opts);
     let report = onus_audit::join::join(
         &model,
@@ -163,15 +211,26 @@ async fn demo(app: &onus_server::App, admin_email: &str, url: &str) -> Result<()
             ("ovhcloud-mks".into(), example_audit("ovhcloud-mks")?),
             ("h8lio".into(), example_audit("h8lio")?),
         ],
-        attestations: Some(("examples/shop-attestations.yaml".into(), ATTESTATIONS.into())),
+        attestations: Some((
+            "examples/shop-attestations.yaml".into(),
+            ATTESTATIONS.into(),
+        )),
     };
     let users = onus_server::demo::seed_as(app, admin_email, input)
         .await
         .map_err(|e| CliError::usage(format!("demo: {}", e.detail.message), None))?;
     eprintln!("\nDemo seeded: OVHcloud publishes ovhcloud-mks, Byzaneo publishes h8lio, Shop SAS subscribes");
-    eprintln!("to both with the example cluster's audits and attestations. Sign in at {url}/login as:");
+    eprintln!(
+        "to both with the example cluster's audits and attestations. Sign in at {url}/login as:"
+    );
     for u in users {
-        eprintln!("  {:<9} {:<8} {:<24} {}", u.org, u.role.as_str(), u.email, u.password);
+        eprintln!(
+            "  {:<9} {:<8} {:<24} {}",
+            u.org,
+            u.role.as_str(),
+            u.email,
+            u.password
+        );
     }
     Ok(())
 }

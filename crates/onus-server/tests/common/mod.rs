@@ -34,25 +34,44 @@ impl TestApp {
             onus_store::scratch::sqlite_path(dir.path())
         };
         let t = TestApp::spawn_on(database, Config::default()).await;
-        t.app.bootstrap(ADMIN_EMAIL, Some(ADMIN_PASSWORD)).await.unwrap();
-        Some(TestApp { _dir: Some(dir), ..t })
+        t.app
+            .bootstrap(ADMIN_EMAIL, Some(ADMIN_PASSWORD))
+            .await
+            .unwrap();
+        Some(TestApp {
+            _dir: Some(dir),
+            ..t
+        })
     }
 
     /// Another server on an existing database (a second instance behind a load balancer).
     pub async fn spawn_on(database: String, config: Config) -> TestApp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let app = App::open(Config { database: database.clone(), ..config }).await.unwrap();
+        let app = App::open(Config {
+            database: database.clone(),
+            ..config
+        })
+        .await
+        .unwrap();
         let served = app.clone();
         tokio::spawn(async move {
             let _ = onus_server::serve(listener, served).await;
         });
-        TestApp { base: format!("http://127.0.0.1:{port}"), database, app, _dir: None }
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            database,
+            app,
+            _dir: None,
+        }
     }
 
     pub fn client(&self) -> Client {
         Client {
-            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
             base: self.base.clone(),
             csrf: None,
             token: None,
@@ -62,7 +81,12 @@ impl TestApp {
     /// A client signed in with e-mail and password.
     pub async fn login(&self, email: &str, password: &str) -> Client {
         let mut c = self.client();
-        let (s, body) = c.post("/api/v1/auth/login", json!({"email": email, "password": password})).await;
+        let (s, body) = c
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK, "login {email}: {body}");
         c.csrf = body["csrf_token"].as_str().map(str::to_string);
         c
@@ -108,7 +132,10 @@ impl Client {
         let res = r.send().await.unwrap();
         let s = res.status();
         let text = res.text().await.unwrap();
-        (s, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            s,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -116,28 +143,60 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.req(reqwest::Method::POST, path).json(&body)).await
+        self.send(self.req(reqwest::Method::POST, path).json(&body))
+            .await
     }
 
     pub async fn post_raw(&self, path: &str, ctype: &str, body: Vec<u8>) -> (StatusCode, Value) {
-        self.send(self.req(reqwest::Method::POST, path).header("content-type", ctype).body(body)).await
+        self.send(
+            self.req(reqwest::Method::POST, path)
+                .header("content-type", ctype)
+                .body(body),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(self.req(reqwest::Method::PATCH, path).json(&body)).await
+        self.send(self.req(reqwest::Method::PATCH, path).json(&body))
+            .await
     }
 }
 
 /// The example cluster audited against a built-in model, as `onus audit -o json` writes it.
 pub fn example_audit(model_id: &str, now: &str) -> Vec<u8> {
     use onus_audit::join::{join, JoinInput};
-    let (_, text) = onus_model::BUILTIN.iter().find(|(id, _)| *id == model_id).unwrap();
-    let model = onus_model::load_str(model_id, text, onus_model::Vocabulary::builtin(), &Default::default()).model.unwrap();
+    let (_, text) = onus_model::BUILTIN
+        .iter()
+        .find(|(id, _)| *id == model_id)
+        .unwrap();
+    let model = onus_model::load_str(
+        model_id,
+        text,
+        onus_model::Vocabulary::builtin(),
+        &Default::default(),
+    )
+    .model
+    .unwrap();
     let checks = onus_audit::catalog::builtin().unwrap();
     let now = onus_audit::attest::parse_date(now).unwrap();
-    let opts = onus_audit::RunOptions { now, threads: 1, ..Default::default() };
-    let (results, inv) = onus_audit::audit_paths(&[repo().join("examples/shop-cluster")], &checks, &opts).unwrap();
-    let report = join(&model, results, &JoinInput { inventory: &inv, attestations: &[], attestations_file: None, now, k8s_latest: onus_audit::DEFAULT_K8S_LATEST });
+    let opts = onus_audit::RunOptions {
+        now,
+        threads: 1,
+        ..Default::default()
+    };
+    let (results, inv) =
+        onus_audit::audit_paths(&[repo().join("examples/shop-cluster")], &checks, &opts).unwrap();
+    let report = join(
+        &model,
+        results,
+        &JoinInput {
+            inventory: &inv,
+            attestations: &[],
+            attestations_file: None,
+            now,
+            k8s_latest: onus_audit::DEFAULT_K8S_LATEST,
+        },
+    );
     let mut out = Vec::new();
     onus_report::write_json(&report, &mut out).unwrap();
     out
@@ -154,21 +213,44 @@ pub struct World {
 
 pub async fn world(t: &TestApp) -> World {
     let admin = t.admin().await;
-    for (slug, kind, email) in [("ovhcloud", "provider", "p@ovh.test"), ("shop", "customer", "alice@shop.test"), ("rival", "customer", "eve@rival.test")] {
+    for (slug, kind, email) in [
+        ("ovhcloud", "provider", "p@ovh.test"),
+        ("shop", "customer", "alice@shop.test"),
+        ("rival", "customer", "eve@rival.test"),
+    ] {
         let (s, b) = admin
             .post("/api/v1/orgs", json!({"slug": slug, "name": slug.to_uppercase(), "kind": kind, "admin": {"email": email, "name": slug, "password": ADMIN_PASSWORD}}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
     let provider = t.login("p@ovh.test", ADMIN_PASSWORD).await;
-    let (_, text) = onus_model::BUILTIN.iter().find(|(id, _)| *id == "ovhcloud-mks").unwrap();
-    let (s, b) = provider.post_raw("/api/v1/orgs/ovhcloud/models", "application/yaml", text.as_bytes().to_vec()).await;
+    let (_, text) = onus_model::BUILTIN
+        .iter()
+        .find(|(id, _)| *id == "ovhcloud-mks")
+        .unwrap();
+    let (s, b) = provider
+        .post_raw(
+            "/api/v1/orgs/ovhcloud/models",
+            "application/yaml",
+            text.as_bytes().to_vec(),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let shop = t.login("alice@shop.test", ADMIN_PASSWORD).await;
     let rival = t.login("eve@rival.test", ADMIN_PASSWORD).await;
     for (c, org) in [(&shop, "shop"), (&rival, "rival")] {
-        let (s, b) = c.post(&format!("/api/v1/orgs/{org}/subscriptions"), json!({"provider": "ovhcloud", "model": "ovhcloud-mks"})).await;
+        let (s, b) = c
+            .post(
+                &format!("/api/v1/orgs/{org}/subscriptions"),
+                json!({"provider": "ovhcloud", "model": "ovhcloud-mks"}),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{b}");
     }
-    World { admin, provider, shop, rival }
+    World {
+        admin,
+        provider,
+        shop,
+        rival,
+    }
 }
