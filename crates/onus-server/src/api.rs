@@ -729,6 +729,16 @@ async fn subscribe(
     Ok((StatusCode::CREATED, Json(s)))
 }
 
+/// The customer's duties in a version, for the store to turn into obligations.
+fn customer_duties(
+    app: &App,
+) -> impl Fn(&VersionBody) -> Result<Vec<onus_store::models::Duty>, String> + Sync + '_ {
+    move |v| {
+        let m = app.model_of(v)?;
+        domain::duties(&m, PartyKind::Customer)
+    }
+}
+
 pub(crate) async fn subscribe_to(
     app: &App,
     p: &Principal,
@@ -745,10 +755,7 @@ pub(crate) async fn subscribe_to(
     let model = model_named(app, p, &prov, model_id)
         .await
         .map_err(|e| e.field("model"))?;
-    let duties = |v: &VersionBody| {
-        let m = app.model_of(v)?;
-        domain::duties(&m, PartyKind::Customer)
-    };
+    let duties = customer_duties(app);
     Ok(app.store.subscribe(p, &o.id, &model.pk, &duties).await?)
 }
 
@@ -809,10 +816,7 @@ pub(crate) async fn acknowledge_notice(
     o: &OrgRef,
     id: &str,
 ) -> ApiResult<Notice> {
-    let duties = |v: &VersionBody| {
-        let m = app.model_of(v)?;
-        domain::duties(&m, PartyKind::Customer)
-    };
+    let duties = customer_duties(app);
     Ok(app.store.acknowledge(p, &o.id, id, &duties).await?)
 }
 

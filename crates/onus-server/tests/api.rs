@@ -6,25 +6,6 @@ use common::{example_audit, world, TestApp, ADMIN_PASSWORD};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-macro_rules! both {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(t) = super::TestApp::spawn(false, stringify!($name)).await {
-                    super::$name(t).await;
-                }
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(t) = super::TestApp::spawn(true, stringify!($name)).await {
-                    super::$name(t).await;
-                }
-            }
-        }
-    };
-}
-
 const NOW: &str = "2025-06-01T12:00:00Z";
 
 fn v2_text() -> String {

@@ -104,6 +104,20 @@ async fn shot(c: &Client, name: &str) {
     let _ = c.set_window_size(1280, 900).await;
 }
 
+/// Waits until the browser is on a page whose path ends with `suffix`.
+async fn on(c: &Client, suffix: &str) -> bool {
+    for _ in 0..50 {
+        if c.current_url()
+            .await
+            .is_ok_and(|u| u.path().ends_with(suffix))
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// The main content's text, once the page that a click led to has loaded.
 async fn text(c: &Client) -> String {
     for _ in 0..50 {
@@ -174,12 +188,7 @@ async fn click_through() {
         .click()
         .await
         .unwrap();
-    assert!(c
-        .current_url()
-        .await
-        .unwrap()
-        .path()
-        .ends_with("/dashboard"));
+    assert!(on(&c, "/dashboard").await);
     // Subscribe.
     c.goto(&format!("{base}/models")).await.unwrap();
     c.find(Locator::Id("subscribe-ovhcloud-mks"))
@@ -307,8 +316,8 @@ async fn click_through() {
         .click()
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    assert!(on(&c, "/login").await);
     c.goto(&format!("{base}/obligations")).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/login"));
+    assert!(on(&c, "/login").await);
     c.close().await.unwrap();
 }

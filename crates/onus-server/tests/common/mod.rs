@@ -8,6 +8,27 @@ use onus_server::{App, Config};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+/// `both!(name)`: the async test `name(TestApp)` on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(t) = $crate::common::TestApp::spawn(false, stringify!($name)).await {
+                    super::$name(t).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(t) = $crate::common::TestApp::spawn(true, stringify!($name)).await {
+                    super::$name(t).await;
+                }
+            }
+        }
+    };
+}
+
 pub const ADMIN_EMAIL: &str = "root@portal.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
