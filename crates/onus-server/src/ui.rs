@@ -907,11 +907,10 @@ async fn publish(ui: Ui, mp: Multipart) -> PageResult {
     let published = ui
         .check(api::publish(&ui.app, &a.p, &org, &text).await)
         .await?;
-    let mut res = models_page(&ui, Some(published.findings)).await?;
-    if let Ok(v) = "/models?done=published".parse() {
-        res.headers_mut().insert("content-location", v);
-    }
-    Ok(res)
+    // The page again, with the validator's findings (warnings) and a word that it worked.
+    let flash = Some(ui.t("done_published"));
+    let ui = Ui { flash, ..ui };
+    models_page(&ui, Some(published.findings)).await
 }
 
 #[derive(Deserialize)]

@@ -645,3 +645,55 @@ async fn two_instances_one_database() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+/// `--tls-cert/--tls-key`: HTTPS with rustls, and the session cookie marked `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (crt, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&crt, cert.cert.pem()).unwrap();
+    std::fs::write(&key, cert.key_pair.serialize_pem()).unwrap();
+    let db = onus_store::scratch::sqlite_path(dir.path());
+    let t = TestApp::spawn_on(
+        db,
+        onus_server::Config {
+            tls: Some((crt, key)),
+            ..Default::default()
+        },
+    )
+    .await;
+    t.app
+        .bootstrap(common::ADMIN_EMAIL, Some(ADMIN_PASSWORD))
+        .await
+        .unwrap();
+    let base = t.base.replace("http://", "https://");
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .build()
+        .unwrap();
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": common::ADMIN_EMAIL, "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && cookie.ends_with("; Secure"),
+        "{cookie}"
+    );
+    // Plain HTTP on the TLS port is refused.
+    assert!(reqwest::get(format!("{}/api/v1/openapi.json", t.base))
+        .await
+        .is_err());
+}

@@ -309,6 +309,17 @@ async fn click_through() {
     shot(&c, "08-users-tokens-fr").await;
     c.goto(&format!("{base}/log")).await.unwrap();
     shot(&c, "09-log-fr").await;
+    // Share the attestation with the provider, item by item.
+    c.goto(&format!("{base}/evidence")).await.unwrap();
+    c.find(Locator::Css(
+        "form[action='/evidence/share'] input[value=attestation] ~ button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    assert!(text(&c).await.contains("partagé"));
     // Sign out: the pages are closed again.
     c.find(Locator::Id("sign-out"))
         .await
@@ -319,5 +330,35 @@ async fn click_through() {
     assert!(on(&c, "/login").await);
     c.goto(&format!("{base}/obligations")).await.unwrap();
     assert!(on(&c, "/login").await);
+    // The provider's side: its customers' acknowledgements, what they shared.
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("p@ovh.test")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(on(&c, "/dashboard").await);
+    let dash = text(&c).await;
+    assert!(dash.contains("Shop SAS"), "{dash}");
+    shot(&c, "10-provider-dashboard").await;
+    c.goto(&format!("{base}/shared")).await.unwrap();
+    let shared = text(&c).await;
+    assert!(
+        shared.contains("3.1.7-r4") && shared.contains("Shop SAS"),
+        "{shared}"
+    );
+    shot(&c, "11-provider-shared").await;
     c.close().await.unwrap();
 }

@@ -137,6 +137,36 @@ async fn pages(t: TestApp) {
             .await;
         assert!(b.get("/dashboard").await.1.contains("lang=\"fr\""));
     }
+    // The provider publishes a new version through the form; a broken one is refused with
+    // its located findings.
+    let prov = Browser::sign_in(&t, "p@ovh.test").await;
+    let (_, v1) = onus_model::BUILTIN
+        .iter()
+        .find(|(id, _)| *id == "ovhcloud-mks")
+        .unwrap();
+    let v2 = v1.replacen("version: \"2023-07-06\"", "version: \"2024-01-01\"", 1);
+    for (body, status, expect) in [
+        (v2.as_str(), StatusCode::OK, "Published"),
+        (
+            "format: onus.model/v1\nid: x\nparties: 3\n",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "line",
+        ),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", prov.csrf.clone())
+            .text("body", body.to_string());
+        let r = prov
+            .http
+            .post(format!("{}/models", prov.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status);
+        let html = r.text().await.unwrap();
+        assert!(html.contains(expect), "{html}");
+    }
     // An auditor sees no form that changes anything.
     let carol = Browser::sign_in(&t, "carol@shop.test").await;
     let page = carol.get(&format!("/obligations/{ob}")).await.1;

@@ -465,6 +465,11 @@ impl Store {
         let id = random_token();
         let csrf = random_token();
         let mut w = self.write(&p).await?;
+        // Expired sessions are forgotten as new ones open (they grant nothing already).
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(&w.at)
+            .execute(&mut *w.tx)
+            .await?;
         let expires = stamp(chrono::Utc::now() + ttl);
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, org_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",

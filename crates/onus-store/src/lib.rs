@@ -4,8 +4,10 @@
 //! placeholders, which SQLite also reads; `RETURNING`; no engine-specific functions) runs on
 //! both engines. Only the DDL differs (`BLOB`/`BYTEA`, `INTEGER`/`BIGINT`), so migrations have a
 //! folder per engine, embedded in the binary and run at start. A small trait with two
-//! implementations would have doubled every query for no gain; `Any` costs a little decoding
-//! overhead, measured as negligible beside the I/O.
+//! implementations would have doubled every query for no gain. `Any` converts each value
+//! through an engine-neutral form (a copy per column), and knows only a few types (integers,
+//! floats, text, bytes): hence times stored as RFC 3339 text and flags as integers. Its cost
+//! is for the speed benchmark (issue 12, "Speed") to measure.
 //!
 //! **Who may see what** is decided here, not in the server: every function that reads or
 //! writes a tenant's data takes the acting [`Principal`] and checks it (see [`access`]). A
