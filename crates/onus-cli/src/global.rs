@@ -29,20 +29,33 @@ pub struct GlobalArgs {
         value_delimiter = ':'
     )]
     pub model_path: Vec<PathBuf>,
-    /// Language of the texts printed (`fr`, `en`); a missing translation falls back to the
-    /// source language.
-    #[arg(long, global = true, default_value = "en", value_name = "LANG")]
-    pub lang: String,
+    /// Language of the texts printed (`fr`, `en`; default `en`, falling back to the source
+    /// language where a text has no translation). A language the model does not have is an
+    /// error.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
     /// When to use colours.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Width of text output in columns (default: the terminal's; 100 when not a terminal).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
 }
+
+/// The width text output wraps to when it does not go to a terminal.
+pub const PIPE_WIDTH: u16 = 100;
 
 /// What every command gets.
 pub struct Global {
     pub catalog: Catalog,
     pub lang: String,
+    /// Whether `--lang` was given (then a model without that language is an error).
+    pub lang_given: bool,
     pub color: bool,
+    /// `--width`, else the terminal's width, else [`PIPE_WIDTH`].
+    pub width: u16,
+    /// Whether the width was given or measured (a table then fits it exactly).
+    pub width_given: bool,
     pub vocab: &'static Vocabulary,
 }
 
@@ -56,10 +69,17 @@ impl Global {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
+        let terminal = std::io::stdout().is_terminal();
+        let measured = terminal
+            .then(|| terminal_size::terminal_size().map(|(w, _)| w.0))
+            .flatten();
         Global {
             catalog: Catalog::new(a.model_path),
-            lang: a.lang,
+            lang_given: a.lang.is_some(),
+            lang: a.lang.unwrap_or_else(|| "en".into()),
             color,
+            width: a.width.or(measured).unwrap_or(PIPE_WIDTH),
+            width_given: a.width.is_some() || !terminal,
             vocab: Vocabulary::builtin(),
         }
     }
@@ -68,7 +88,8 @@ impl Global {
         onus_render::Style {
             lang: self.lang.clone(),
             color: self.color,
-            width: None,
+            // On a terminal, comfy-table measures it itself (and follows resizes).
+            width: self.width_given.then_some(self.width),
         }
     }
 
@@ -85,7 +106,10 @@ impl Global {
             .cloned()
             .collect();
         match loaded.model {
-            Some(m) if errors.is_empty() => Ok(m),
+            Some(m) if errors.is_empty() => {
+                self.check_lang(&[&m])?;
+                Ok(m)
+            }
             _ => {
                 crate::report::print_diagnostics(&loaded.origin, &errors, self.color);
                 Err(CliError::Unreadable {
@@ -93,5 +117,35 @@ impl Global {
                 })
             }
         }
+    }
+
+    /// With `--lang` given, at least one of `models` must have that language: an unknown
+    /// language is a mistake to report, not French printed under exit 0.
+    pub fn check_lang(&self, models: &[&Model]) -> Result<(), CliError> {
+        if !self.lang_given || models.is_empty() {
+            return Ok(());
+        }
+        if models
+            .iter()
+            .any(|m| m.languages.iter().any(|l| *l == self.lang) || m.language == self.lang)
+        {
+            return Ok(());
+        }
+        let mut langs: Vec<&str> = Vec::new();
+        for m in models {
+            for l in std::iter::once(&m.language).chain(&m.languages) {
+                if !langs.contains(&l.as_str()) {
+                    langs.push(l);
+                }
+            }
+        }
+        let whose = match models {
+            [m] => format!("model `{}` has", m.id),
+            _ => "the models have".into(),
+        };
+        Err(CliError::usage(
+            format!("--lang `{}`: {whose} no texts in that language", self.lang),
+            Some(format!("its languages: {}", langs.join(", "))),
+        ))
     }
 }

@@ -57,7 +57,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
     };
     match a.out {
-        Some(p) => std::fs::write(&p, bytes)?,
+        Some(p) => crate::error::write_file(&p, bytes)?,
         None if a.to == To::Xlsx => {
             if std::io::stdout().is_terminal() {
                 return Err(CliError::usage(

@@ -62,7 +62,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     match a.output {
         Format::Json | Format::Yaml => output::print_data(&entries, a.output)?,
         Format::Table => {
-            let mut t = onus_render::table::plain();
+            let mut t = onus_render::table::plain_in(&g.style());
             t.set_header([
                 "id",
                 "provider",
