@@ -457,46 +457,5 @@ pub fn junit(r: &Report, lang: &str) -> String {
     )
 }
 
-const HTML: &str = include_str!("report.html");
-
-/// A self-contained HTML page (inline CSS, no scripts, no external resources), auto-escaped.
-pub fn html(r: &Report, lang: &str) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    env.add_template("report.html", HTML)
-        .map_err(|e| e.to_string())?;
-    let tpl = env.get_template("report.html").map_err(|e| e.to_string())?;
-    let t = |x: &onus_model::Text| x.best(lang).to_string();
-    let parties: Vec<serde_json::Value> = r
-        .parties
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "name": t(&p.name), "kind": p.kind, "summary": p.summary,
-                "sections": p.sections.iter().map(|s| serde_json::json!({
-                    "number": s.number.clone().unwrap_or_else(|| s.id.clone()), "title": t(&s.title),
-                    "duties": s.duties.iter().map(|d| serde_json::json!({
-                        "activity": d.activity, "text": t(&d.text), "letters": d.letters, "status": d.status.as_str(),
-                        "checks": d.checks, "attestation": d.attestation,
-                    })).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let checks: Vec<serde_json::Value> = r
-        .checks
-        .iter()
-        .map(|c| {
-            let x = &c.result;
-            serde_json::json!({
-                "id": x.id, "title": t(&x.title), "remediation": t(&x.remediation), "severity": x.severity.as_str(),
-                "status": x.status.as_str(), "checked": x.checked, "failures": x.failures, "errors": x.errors, "parties": c.parties,
-            })
-        })
-        .collect();
-    tpl.render(minijinja::context! {
-        lang => lang, model => r.model.id, title => t(&r.model.title), provider => r.model.provider, service => r.model.service,
-        version => r.model.version, now => r.now, objects => r.objects, inputs => r.inputs, parties => parties, checks => checks,
-        problems => r.problems,
-    })
-    .map_err(|e| e.to_string())
-}
+mod html;
+pub use html::html;
