@@ -112,12 +112,17 @@ fn every_readme_command_runs_as_the_readme_says() {
             failures.push(format!("`{line}` panicked:\n{stderr}"));
         }
         if code == 2 && !stderr.contains("error: ") {
-            failures.push(format!("`{line}`: exit 2 without an error message:\n{stderr}"));
+            failures.push(format!(
+                "`{line}`: exit 2 without an error message:\n{stderr}"
+            ));
         }
     }
     assert!(ran > 30);
     let after = entries(root);
     let left: Vec<&String> = after.difference(&before).collect();
-    assert!(left.is_empty(), "README commands left files in the repository: {left:?}");
+    assert!(
+        left.is_empty(),
+        "README commands left files in the repository: {left:?}"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
