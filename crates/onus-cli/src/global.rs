@@ -122,20 +122,11 @@ impl Global {
     /// With `--lang` given, at least one of `models` must have that language: an unknown
     /// language is a mistake to report, not French printed under exit 0.
     pub fn check_lang(&self, models: &[&Model]) -> Result<(), CliError> {
-        if !self.lang_given || models.is_empty() {
-            return Ok(());
-        }
-        if models
-            .iter()
-            .any(|m| m.languages.iter().any(|l| *l == self.lang) || m.language == self.lang)
-        {
-            return Ok(());
-        }
-        let mut langs: Vec<&str> = Vec::new();
+        let mut langs: Vec<String> = Vec::new();
         for m in models {
             for l in std::iter::once(&m.language).chain(&m.languages) {
-                if !langs.contains(&l.as_str()) {
-                    langs.push(l);
+                if !langs.contains(l) {
+                    langs.push(l.clone());
                 }
             }
         }
@@ -143,6 +134,14 @@ impl Global {
             [m] => format!("model `{}` has", m.id),
             _ => "the models have".into(),
         };
+        self.check_lang_in(&whose, &langs)
+    }
+
+    /// With `--lang` given, it must be one of `langs` (`whose`: "model `x` has", ...).
+    pub fn check_lang_in(&self, whose: &str, langs: &[String]) -> Result<(), CliError> {
+        if !self.lang_given || langs.is_empty() || langs.contains(&self.lang) {
+            return Ok(());
+        }
         Err(CliError::usage(
             format!("--lang `{}`: {whose} no texts in that language", self.lang),
             Some(format!("its languages: {}", langs.join(", "))),

@@ -91,7 +91,15 @@ fn an_unknown_language_is_an_error_naming_the_models_languages() {
     assert!(err.contains("--lang `de`"), "{err}");
     assert!(err.contains("fr, en"), "{err}");
     assert_eq!(run(&["show", "h8lio", "--lang", "en"]).0, 0);
-    assert_eq!(run(&["who", "backup", "--lang", "de"]).0, 2);
+    for args in [
+        &["who", "backup", "--lang", "de"][..],
+        &["topics", "--lang", "de"],
+        &["models", "--lang", "de"],
+        &["compare", "h8lio", "ovhcloud-mks", "--lang", "de"],
+    ] {
+        assert_eq!(run(args).0, 2, "{args:?}");
+    }
+    assert_eq!(run(&["topics", "--lang", "fr"]).0, 0);
 }
 
 #[test]

@@ -57,7 +57,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
     };
     match a.out {
-        Some(p) => crate::error::write_file(&p, bytes)?,
+        Some(p) => {
+            crate::error::write_file(&p, bytes)?;
+            eprintln!("wrote `{}`", p.display());
+        }
         None if a.to == To::Xlsx => {
             if std::io::stdout().is_terminal() {
                 return Err(CliError::usage(

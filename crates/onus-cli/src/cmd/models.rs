@@ -31,6 +31,11 @@ struct Entry {
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let all = g.catalog.load_all(g.vocab, &Options::default())?;
+    g.check_lang(
+        &all.iter()
+            .filter_map(|(_, l)| l.model.as_ref())
+            .collect::<Vec<_>>(),
+    )?;
     let entries: Vec<Entry> = all
         .iter()
         .map(|(loc, l)| {

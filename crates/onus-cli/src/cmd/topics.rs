@@ -12,6 +12,13 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    let mut langs: Vec<String> = Vec::new();
+    for l in g.vocab.topics.iter().flat_map(|t| t.title.languages()) {
+        if !langs.iter().any(|x| x == l) {
+            langs.push(l.to_string());
+        }
+    }
+    g.check_lang_in("the topic vocabulary has", &langs)?;
     match a.output {
         Format::Json | Format::Yaml => output::print_data(g.vocab, a.output)?,
         Format::Table => {
