@@ -272,3 +272,39 @@ fn the_attestations_schema_accepts_the_example_and_rejects_mistakes() {
         assert!(!v.is_valid(&bad), "{to}");
     }
 }
+
+#[test]
+fn the_html_report_escapes_everything_and_loads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("hostile.yaml");
+    let text = std::fs::read_to_string(format!("{ROOT}/examples/my-provider.yaml"))
+        .unwrap()
+        .replace(
+            "en: Grant cluster-admin only to named administrators",
+            r#"en: "<img src=x onerror=alert(1)> & \"quoted\"""#,
+        )
+        .replace("name:\n    en: Customer\n", "name:\n    en: \"<b>Customer</b>\"\n");
+    std::fs::write(&model, text).unwrap();
+    let (code, html, err) = run(&[
+        "audit",
+        "examples/shop-cluster",
+        "-m",
+        model.to_str().unwrap(),
+        "-o",
+        "html",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot;"));
+    assert!(html.contains("&lt;b&gt;Customer&lt;"));
+    assert!(!html.contains("<img") && !html.contains("<b>Customer"));
+    assert!(!html.contains("<script") && !html.contains(" src=\"") && !html.contains("<link"));
+    // Summary first, then what to fix first, then the duties and the checks.
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at("id=\"summary\"") < at("id=\"fix-first\""));
+    assert!(at("id=\"fix-first\"") < at("id=\"duties\""));
+    assert!(at("id=\"duties\"") < at("id=\"checks\""));
+    // Remediation's code spans are code, not raw backticks.
+    assert!(html.contains("<code>podSelector: {}</code>"), "remediation code spans");
+}
