@@ -93,8 +93,10 @@ impl Global {
         }
     }
 
-    /// Resolves a model by name or path. Warnings are not printed here (`onus validate` is
-    /// for that); errors make the model unusable and are printed with their places.
+    /// Resolves a model by name or path. A model with findings about its matrix (no A, two
+    /// A, R without A: warnings) is used as it is, since those are facts of the published
+    /// document; `onus validate` reports them. Only errors (an unreadable file) stop the
+    /// command, printed with their places.
     pub fn model(&self, name: &str) -> Result<Model, CliError> {
         let loaded = self
             .catalog

@@ -283,7 +283,10 @@ fn the_html_report_escapes_everything_and_loads_nothing() {
             "en: Grant cluster-admin only to named administrators",
             r#"en: "<img src=x onerror=alert(1)> & \"quoted\"""#,
         )
-        .replace("name:\n    en: Customer\n", "name:\n    en: \"<b>Customer</b>\"\n");
+        .replace(
+            "name:\n    en: Customer\n",
+            "name:\n    en: \"<b>Customer</b>\"\n",
+        );
     std::fs::write(&model, text).unwrap();
     let (code, html, err) = run(&[
         "audit",
@@ -306,5 +309,8 @@ fn the_html_report_escapes_everything_and_loads_nothing() {
     assert!(at("id=\"fix-first\"") < at("id=\"duties\""));
     assert!(at("id=\"duties\"") < at("id=\"checks\""));
     // Remediation's code spans are code, not raw backticks.
-    assert!(html.contains("<code>podSelector: {}</code>"), "remediation code spans");
+    assert!(
+        html.contains("<code>podSelector: {}</code>"),
+        "remediation code spans"
+    );
 }
