@@ -150,9 +150,9 @@ fn piped_output_fits_100_columns_or_the_width_asked() {
         let (_, out, _) = run(args);
         assert!(widest(&out) <= 100, "{args:?}: {}", widest(&out));
         let mut wide = args.to_vec();
-        wide.extend(["--width", "72"]);
+        wide.extend(["--width", "80"]);
         let (_, out, _) = run(&wide);
-        assert!(widest(&out) <= 72, "{wide:?}: {}", widest(&out));
+        assert!(widest(&out) <= 80, "{wide:?}: {}", widest(&out));
     }
 }
 

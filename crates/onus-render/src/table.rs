@@ -161,6 +161,7 @@ fn section_tree(m: &Model, parent: Option<&str>, depth: usize, style: &Style, ou
             names.extend(m.parties.iter().map(|p| p.name.best(lang).to_string()));
             names.push("topics".into());
             t.set_header(header(style, names));
+            keep_whole(&mut t, &[0]);
             let mut last_lead: Option<&str> = None;
             for a in acts {
                 let mut text = a.text.best(lang).to_string();
@@ -236,6 +237,7 @@ pub fn rows(m: &Model, rows: &[Row], style: &Style) -> String {
     names.extend(m.parties.iter().map(|p| p.name.best(lang).to_string()));
     names.push("topics".into());
     t.set_header(header(style, names));
+    keep_whole(&mut t, &[0]);
     for r in rows {
         let mut text = r.full_text();
         if let Some(c) = &r.cadence {
@@ -263,6 +265,17 @@ pub fn rows(m: &Model, rows: &[Row], style: &Style) -> String {
 }
 
 pub use comfy_table::Table;
+
+/// Keeps these columns as wide as their content (ids, versions, counts), so that wrapping to a
+/// width breaks the texts beside them rather than an id in the middle. Call it once the
+/// header is set.
+pub fn keep_whole(t: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+}
 
 /// An empty table in onus's style, without colours, wrapped to the style's width.
 pub fn plain_in(style: &Style) -> Table {

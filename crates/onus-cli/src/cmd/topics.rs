@@ -30,6 +30,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 "NIST SP 800-53 r5",
                 "description",
             ]);
+            onus_render::table::keep_whole(&mut t, &[0, 2]);
             for topic in &g.vocab.topics {
                 t.add_row([
                     topic.id.clone(),

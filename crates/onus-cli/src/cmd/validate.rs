@@ -52,6 +52,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             "can be silenced",
             "what it finds",
         ]);
+        onus_render::table::keep_whole(&mut t, &[0]);
         for r in diag::RULES {
             t.add_row([
                 r.name.to_string(),
@@ -61,11 +62,14 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 r.summary.to_string(),
             ]);
         }
-        output::print(&format!(
+        output::print(&output::fit(
+            &format!(
             "{t}\nunreadable: the file is not a usable model; every command refuses it (error).\n\
              matrix: a fact about the matrix as published; the model is used as it is (warning).\n\
              encoding: a gap in onus's encoding of the document; the model is used (warning).\n\
              `--deny warnings` (or `--deny RULE`) makes warnings fail `onus validate`.\n"
+            ),
+            g,
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
