@@ -310,9 +310,18 @@ pub fn html(r: &Report, lang: &str) -> Result<String, String> {
                 .chain(x.errors.iter())
                 .map(|f| {
                     let mut v = serde_json::to_value(f).unwrap_or_default();
-                    // The party that can fix the item, when the report names it.
-                    if let Some(p) = v.get("party").and_then(|p| p.as_str()).map(party_name) {
-                        v["party_name"] = p.into();
+                    // The parties that can fix the item, when the report names them (`parties`,
+                    // or a single `party`), by name.
+                    let ids: Vec<&str> = match (v.get("parties"), v.get("party")) {
+                        (Some(serde_json::Value::Array(a)), _) => {
+                            a.iter().filter_map(|p| p.as_str()).collect()
+                        }
+                        (_, Some(serde_json::Value::String(p))) => vec![p.as_str()],
+                        _ => Vec::new(),
+                    };
+                    if !ids.is_empty() {
+                        let names: Vec<String> = ids.into_iter().map(party_name).collect();
+                        v["party_name"] = names.join(", ").into();
                     }
                     if let (Some(file), Some(line)) = (&f.file, f.line) {
                         v["place"] = format!("{file}:{line}").into();
