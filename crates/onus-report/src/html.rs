@@ -11,6 +11,8 @@ use onus_audit::join::{DutyStatus, Report};
 use onus_audit::{CheckStatus, Severity};
 use serde::Serialize;
 
+use onus_render::html::{breakable, escape_into};
+
 use crate::{attestation_line, human_date, human_time, plural};
 
 const TEMPLATE: &str = include_str!("report.html");
@@ -160,32 +162,6 @@ pub fn inline_code(text: &str) -> String {
         }
     }
     out
-}
-
-/// Escapes an identifier or a path and lets it break only after `/`, `.`, `-`, `_` and `:`
-/// (`<wbr>`), so that `checkout/Deployment/redis` never breaks mid-word.
-pub fn breakable(id: &str) -> String {
-    let mut out = String::with_capacity(id.len() + 8);
-    for c in id.chars() {
-        escape_into(c.encode_utf8(&mut [0; 4]), &mut out);
-        if matches!(c, '/' | '.' | '-' | '_' | ':') {
-            out.push_str("<wbr>");
-        }
-    }
-    out
-}
-
-fn escape_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// An HTML id from an activity or section id (`3.1.2-r1` → `d-3-1-2-r1`).
@@ -437,6 +413,5 @@ mod tests {
         assert_eq!(inline_code("`<b>`"), "<code>&lt;b&gt;</code>");
         assert_eq!(inline_code("plain"), "plain");
         assert_eq!(inline_code("a `x` b `y"), "a <code>x</code> b `y");
-        assert_eq!(breakable("ns/<x>.y"), "ns/<wbr>&lt;x&gt;.<wbr>y");
     }
 }
