@@ -52,10 +52,9 @@ pub struct Global {
     /// Whether `--lang` was given (then a model without that language is an error).
     pub lang_given: bool,
     pub color: bool,
-    /// `--width`, else the terminal's width, else [`PIPE_WIDTH`].
-    pub width: u16,
-    /// Whether the width was given or measured (a table then fits it exactly).
-    pub width_given: bool,
+    /// The width text output fits: `--width`, else the terminal's, else [`PIPE_WIDTH`] when
+    /// not a terminal (`None`: a terminal whose size cannot be read).
+    pub width: Option<u16>,
     pub vocab: &'static Vocabulary,
 }
 
@@ -78,8 +77,7 @@ impl Global {
             lang_given: a.lang.is_some(),
             lang: a.lang.unwrap_or_else(|| "en".into()),
             color,
-            width: a.width.or(measured).unwrap_or(PIPE_WIDTH),
-            width_given: a.width.is_some() || !terminal,
+            width: a.width.or(measured).or((!terminal).then_some(PIPE_WIDTH)),
             vocab: Vocabulary::builtin(),
         }
     }
@@ -88,8 +86,7 @@ impl Global {
         onus_render::Style {
             lang: self.lang.clone(),
             color: self.color,
-            // On a terminal, comfy-table measures it itself (and follows resizes).
-            width: self.width_given.then_some(self.width),
+            width: self.width,
         }
     }
 

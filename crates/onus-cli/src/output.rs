@@ -48,14 +48,14 @@ pub fn print(text: &str) -> Result<(), CliError> {
     }
 }
 
-/// Text for people, its long lines wrapped to the output's width when one applies (piped
-/// output or `--width`), each continuation indented under its line's own indentation. Lines
-/// that fit are left as they are, so tables that already fit are unchanged.
+/// Text for people, its long lines wrapped to the output's width (`--width`, the terminal's,
+/// or 100 columns when piped), each continuation indented under its line's own indentation.
+/// Lines that fit are left as they are, so tables that already fit are unchanged.
 pub fn fit(text: &str, g: &crate::global::Global) -> String {
-    if !g.width_given {
+    let Some(width) = g.width else {
         return text.to_string();
-    }
-    let width = usize::from(g.width);
+    };
+    let width = usize::from(width);
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (body, nl) = match line.strip_suffix('\n') {
