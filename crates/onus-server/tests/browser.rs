@@ -3,7 +3,7 @@
 //! version, see the status change, sign out. Screenshots of the main pages are saved under
 //! `target/screenshots/` (look at them).
 //!
-//! Needs `chromium` and `chromedriver` (`.ci/chromium.sh` installs them); skipped, loudly,
+//! Needs `chromium` and `chromedriver` (`.ci/install-chromium` installs them); skipped, loudly,
 //! without them outside CI.
 
 mod common;
@@ -36,9 +36,9 @@ fn chromedriver() -> Option<Driver> {
         .is_ok_and(|s| s.success());
     if !found {
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("chromedriver is missing under CI: .ci/run installs it with .ci/chromium.sh");
+            panic!("chromedriver is missing under CI: .ci/run installs it with .ci/install-chromium");
         }
-        eprintln!("SKIPPED browser test: chromedriver is not installed (run .ci/chromium.sh)");
+        eprintln!("SKIPPED browser test: chromedriver is not installed (run .ci/install-chromium)");
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
