@@ -36,7 +36,9 @@ fn chromedriver() -> Option<Driver> {
         .is_ok_and(|s| s.success());
     if !found {
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-            panic!("chromedriver is missing under CI: .ci/run installs it with .ci/install-chromium");
+            panic!(
+                "chromedriver is missing under CI: .ci/run installs it with .ci/install-chromium"
+            );
         }
         eprintln!("SKIPPED browser test: chromedriver is not installed (run .ci/install-chromium)");
         return None;
