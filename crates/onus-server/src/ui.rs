@@ -281,7 +281,7 @@ impl Ui {
                             .and_then(|s| s.get("line"))
                             .and_then(|l| l.as_u64());
                         Some(match line {
-                            Some(l) => format!("line {l}: {msg}"),
+                            Some(l) => format!("{} {l}: {msg}", self.t("line")),
                             None => msg.to_string(),
                         })
                     })

@@ -140,6 +140,8 @@ async fn pages(t: TestApp) {
     // The provider publishes a new version through the form; a broken one is refused with
     // its located findings.
     let prov = Browser::sign_in(&t, "p@ovh.test").await;
+    prov.post("/lang", &[("lang", "en"), ("back", "/models")])
+        .await;
     let (_, v1) = onus_model::BUILTIN
         .iter()
         .find(|(id, _)| *id == "ovhcloud-mks")
