@@ -26,9 +26,9 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // chromedriver and the Chromium it started share a process group of their own: end
         // them all, so that a failing test leaves no browser behind.
+        let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.child.id()))
+            .args(["-s", "KILL", "--", &group])
             .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -114,6 +114,28 @@ async fn shot(c: &Client, name: &str) {
     let _ = c.set_window_size(1280, 900).await;
 }
 
+/// Fills the sign-in form the browser shows and sends it.
+async fn sign_in(c: &Client, email: &str) {
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Waits until the browser is on a page whose path ends with `suffix`.
 async fn on(c: &Client, suffix: &str) -> bool {
     for _ in 0..50 {
@@ -180,24 +202,7 @@ async fn click_through() {
     // Sign in.
     c.goto(&format!("{base}/")).await.unwrap();
     shot(&c, "01-sign-in").await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("alice@shop.test")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(ADMIN_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&c, "alice@shop.test").await;
     assert!(on(&c, "/dashboard").await);
     // Subscribe.
     c.goto(&format!("{base}/models")).await.unwrap();
@@ -341,24 +346,7 @@ async fn click_through() {
     c.goto(&format!("{base}/obligations")).await.unwrap();
     assert!(on(&c, "/login").await);
     // The provider's side: its customers' acknowledgements, what they shared.
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("p@ovh.test")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(ADMIN_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in(&c, "p@ovh.test").await;
     assert!(on(&c, "/dashboard").await);
     let dash = text(&c).await;
     assert!(dash.contains("Shop SAS"), "{dash}");
