@@ -127,6 +127,48 @@ pub const RULES: &[Rule] = &[
         summary: "`published` is not a YYYY-MM-DD date",
     },
     Rule {
+        name: "unknown-check",
+        severity: Severity::Error,
+        silenceable: true,
+        summary: "an `audit` link names a check the audit catalog does not have",
+    },
+    Rule {
+        name: "unknown-activity",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "an `audit` link or condition names an activity the model does not have",
+    },
+    Rule {
+        name: "invalid-condition",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a condition's `when` is not CEL that onus can evaluate",
+    },
+    Rule {
+        name: "unknown-reason",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "an `audit` link names a reason its check never gives",
+    },
+    Rule {
+        name: "conflicting-link",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "the same check is linked twice to an activity, or linked and said to concern no duty, for the same reasons",
+    },
+    Rule {
+        name: "link-without-duty",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "an `audit` link names an activity in which no party holds R or A",
+    },
+    Rule {
+        name: "empty-scope",
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "a managed scope names no namespace, kind, label or annotation",
+    },
+    Rule {
         name: "missing-responsible",
         severity: Severity::Warning,
         silenceable: true,

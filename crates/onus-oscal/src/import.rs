@@ -439,6 +439,7 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         sections,
         activities,
         statements,
+        audit: Default::default(),
         lint: Default::default(),
     };
     Ok(Imported { model, notes })
