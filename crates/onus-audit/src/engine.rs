@@ -20,7 +20,7 @@ use onus_inventory::{Inventory, InventoryError, Keep, OriginRef, ReadOptions, Se
 
 use crate::catalog::{Check, Scope};
 use crate::cel::{self, Env, NoWorld, Params, Program, Reads, Val, World};
-use crate::findings::Findings;
+use crate::findings::{Facts, Findings};
 use crate::result::{CheckResult, CheckStatus, RunOptions};
 
 /// A check's expressions, compiled.
@@ -28,6 +28,7 @@ struct Compiled {
     when: Option<Program>,
     items: Option<Program>,
     item_id: Option<Program>,
+    item_namespace: Option<Program>,
     rule: Program,
 }
 
@@ -40,6 +41,7 @@ fn compile(c: &Check) -> Result<Compiled, String> {
         when: opt("when", &c.when)?,
         items: opt("items", &c.items)?,
         item_id: opt("item_id", &c.item_id)?,
+        item_namespace: opt("item_namespace", &c.item_namespace)?,
         rule: one("rule", &c.rule)?,
     })
 }
@@ -103,15 +105,21 @@ impl Engine {
         let mut streaming: HashMap<String, Vec<(usize, u32)>> = HashMap::new();
         let mut keep: HashMap<String, Need> = HashMap::new();
         let mut looked_up = std::collections::HashSet::new();
+        let mut facts_need = Need::default();
+        for k in &opts.facts.labels {
+            *facts_need.at_path(&["metadata", "labels", k.as_str()]) = Need::whole();
+        }
+        for k in &opts.facts.annotations {
+            *facts_need.at_path(&["metadata", "annotations", k.as_str()]) = Need::whole();
+        }
         for (i, c) in checks.iter().enumerate() {
             let prog = compile(c);
             let reads = match &prog {
-                Ok(p) => cel::reads(
-                    p.when.as_ref(),
-                    p.items.as_ref(),
-                    p.item_id.as_ref(),
-                    &p.rule,
-                ),
+                Ok(p) => {
+                    let per_item: Vec<&Program> =
+                        p.item_id.iter().chain(&p.item_namespace).collect();
+                    cel::reads_all(p.when.as_ref(), p.items.as_ref(), &per_item, &p.rule)
+                }
                 Err(_) => Reads::default(),
             };
             let deferred = c.scope == Scope::Cluster || reads.cross;
@@ -121,8 +129,12 @@ impl Engine {
                         keep.entry(kind.to_string()).or_default().merge(need);
                     };
                     if c.scope == Scope::Object {
+                        // What the check reads, and what ownership needs of a failing item
+                        // (`RunOptions::facts`).
+                        let mut need = reads.object.clone();
+                        need.merge(&facts_need);
                         for k in &c.subjects {
-                            add(k, &reads.object);
+                            add(k, &need);
                         }
                     }
                     for (k, n) in &reads.kinds {
@@ -317,8 +329,10 @@ impl Engine {
         let file = origin.map(|o| o.file);
         let line = origin.map(|o| o.line);
         let mut sub = 0u32;
+        // What ownership needs of the judged object; computed for reported items only.
+        let object_facts = || object.map(|(doc, who)| self.facts(doc, who));
         let error = |part: &mut Part, sub: &mut u32, id: &str, reason: String| {
-            part.errors.push(id, &reason, file, line);
+            part.errors.push_with(id, &reason, file, line, object_facts());
             part.error_keys.push(key(rank, seq, *sub));
             *sub += 1;
         };
@@ -397,15 +411,57 @@ impl Engine {
                     }
                 },
             };
+            // A cluster-scope item's namespace, when the check says which.
+            let facts = match (&prog.item_namespace, object) {
+                (Some(p), None) => match p.eval(&env) {
+                    Ok(v) => v.as_str().map(|ns| Facts {
+                        namespace: Some(ns.to_string()),
+                        ..Facts::default()
+                    }),
+                    Err(e) => {
+                        error(part, &mut sub, &id, format!("`item_namespace`: {e}"));
+                        continue;
+                    }
+                },
+                _ => object_facts(),
+            };
             match reason {
                 Ok(Some(reason)) => {
-                    part.failures.push(&id, &reason, file, line);
+                    part.failures.push_with(&id, &reason, file, line, facts);
                     part.failure_keys.push(key(rank, seq, sub));
                     sub += 1;
                 }
-                Err(msg) => error(part, &mut sub, &id, msg),
+                Err(msg) => {
+                    part.errors.push_with(&id, &msg, file, line, facts);
+                    part.error_keys.push(key(rank, seq, sub));
+                    sub += 1;
+                }
                 Ok(None) => {}
             }
+        }
+    }
+}
+
+impl Engine {
+    /// The facts of a reported item's object: its kind and namespace (from the inventory) and
+    /// the labels and annotations of the keys the run records (from its document).
+    fn facts(&self, doc: Ref<'_>, who: Ident<'_>) -> Facts {
+        let pick = |field: &str, keys: &[String]| -> Vec<(String, String)> {
+            let Some(map) = doc.path(&["metadata", field]) else {
+                return Vec::new();
+            };
+            let mut out: Vec<(String, String)> = keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), map.get(k)?.as_str()?.to_string())))
+                .collect();
+            out.sort();
+            out
+        };
+        Facts {
+            kind: Some(who.kind.to_string()),
+            namespace: who.namespace.map(str::to_string),
+            labels: pick("labels", &self.opts.facts.labels),
+            annotations: pick("annotations", &self.opts.facts.annotations),
         }
     }
 }

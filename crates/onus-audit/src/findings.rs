@@ -1,49 +1,295 @@
-//! [`Findings`]: a check's failing (or erroring) items, stored compactly.
+//! [`Findings`]: a check's failing (or erroring) items, stored compactly, each with what its
+//! owner can be told from ([`Facts`]) and, once joined to a model, whose it is
+//! ([`Attribution`]).
 //!
 //! Why not `Vec<Finding>`: an audit of a large cluster can fail on a hundred thousand items,
 //! and three owned strings per item (id, reason, file) cost about 200 bytes each, more than
 //! the input they come from. Here ids and reasons live in one string, repeated reasons are
-//! stored once, file names are shared, and an item costs about 24 bytes plus its id.
+//! stored once, file names are shared, facts and attributions (which few items differ in: a
+//! namespace, a kind, a party) are stored once each, and an item costs 32 bytes plus its id.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use serde::ser::SerializeSeq;
+use indexmap::IndexSet;
+use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A failing (or erroring) item, owned. [`Findings`] hands out [`FindingRef`]s.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What ownership needs to know of an item's object, recorded by the engine for reported items
+/// only: the object's kind and namespace, and the labels and annotations whose keys the run
+/// records ([`crate::ownership::FactKeys`]). An item with no object (a cluster-scope check's
+/// item) has a namespace only when the check says which (`item_namespace`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Facts {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    /// Sorted by key.
+    pub labels: Vec<(String, String)>,
+    /// Sorted by key.
+    pub annotations: Vec<(String, String)>,
+}
+
+impl Facts {
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.kind.is_none()
+            && self.namespace.is_none()
+            && self.labels.is_empty()
+            && self.annotations.is_empty()
+    }
+}
+
+/// Whose a failing item is, as the join to a model decided (docs/audit.md, "Item ownership").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The parties that can fix it: the holders of the reviewed duties it lands on; when it
+    /// lands on none, the owner of its object (when known).
+    pub parties: Vec<String>,
+    /// The party that owns the item's object: the party of the model's managed scope that
+    /// matches it, else the model's customer. Absent for an item with no object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// What made the owner: the managed scope's criterion that matched (`namespace
+    /// kube-system`); absent when the owner is the customer by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_by: Option<String>,
+    /// The duties it lands on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<DutyRef>,
+    /// Why it lands on no reviewed duty; absent when it lands on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unassigned: Option<Unassigned>,
+}
+
+/// A duty an item lands on: an activity, and the party holding R or A in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DutyRef {
+    pub party: String,
+    pub activity: String,
+    /// Through a link suggested from topics, not reviewed: it does not count toward the duty's
+    /// status nor decide the item's parties.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suggested: bool,
+}
+
+/// Why an item lands on no reviewed duty.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Unassigned {
+    pub reason: UnassignedReason,
+    /// The activities linked to the check for the item's reason (held by other parties).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UnassignedReason {
+    /// The model says the check (or this reason of it) concerns no duty; the check's report
+    /// says why.
+    NoDuty,
+    /// The model's authors did not review the check: its links, if any, are suggested.
+    NotReviewed,
+    /// The model links the check, but not for this reason.
+    NoLinkForReason,
+    /// The object's owner holds none of the duties linked to the check for this reason.
+    OwnerHoldsNoLinkedDuty,
+}
+
+impl UnassignedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnassignedReason::NoDuty => "no-duty",
+            UnassignedReason::NotReviewed => "not-reviewed",
+            UnassignedReason::NoLinkForReason => "no-link-for-reason",
+            UnassignedReason::OwnerHoldsNoLinkedDuty => "owner-holds-no-linked-duty",
+        }
+    }
+}
+
+/// A failing (or erroring) item, owned: the JSON form of one item. [`Findings`] hands out
+/// [`FindingRef`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The item's id (`shop/Deployment/web/nginx`).
     pub id: String,
-    /// Why it fails (`missing requests.cpu`).
+    /// Why it fails (`missing requests.cpu`); several reasons are joined by `; `.
     pub reason: String,
     /// File the item's object was read from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// The object's kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The object's namespace (or the item's, for a cluster-scope check that says it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The object's labels among the keys the run records.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The object's annotations among the keys the run records.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Set by the join: [`Attribution::parties`]; absent before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duties: Vec<DutyRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unassigned: Option<Unassigned>,
+}
+
+impl Finding {
+    fn facts(&self) -> Option<Facts> {
+        let f = Facts {
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            labels: self
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            annotations: self
+                .annotations
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        (!f.is_empty()).then_some(f)
+    }
+
+    fn attribution(&self) -> Option<Attribution> {
+        Some(Attribution {
+            parties: self.parties.clone()?,
+            owner: self.owner.clone(),
+            owner_by: self.owner_by.clone(),
+            duties: self.duties.clone(),
+            unassigned: self.unassigned.clone(),
+        })
+    }
 }
 
 /// A failing item, borrowed from [`Findings`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FindingRef<'a> {
     pub id: &'a str,
     pub reason: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    pub facts: Option<&'a Facts>,
+    /// Set once the findings are joined to a model.
+    pub attribution: Option<&'a Attribution>,
 }
 
-impl FindingRef<'_> {
+impl<'a> FindingRef<'a> {
     pub fn to_owned(&self) -> Finding {
+        let facts = self.facts;
+        let a = self.attribution;
         Finding {
             id: self.id.to_string(),
             reason: self.reason.to_string(),
             file: self.file.map(str::to_string),
             line: self.line,
+            kind: facts.and_then(|f| f.kind.clone()),
+            namespace: facts.and_then(|f| f.namespace.clone()),
+            labels: facts.map_or_else(BTreeMap::new, |f| f.labels.iter().cloned().collect()),
+            annotations: facts
+                .map_or_else(BTreeMap::new, |f| f.annotations.iter().cloned().collect()),
+            parties: a.map(|a| a.parties.clone()),
+            owner: a.and_then(|a| a.owner.clone()),
+            owner_by: a.and_then(|a| a.owner_by.clone()),
+            duties: a.map_or_else(Vec::new, |a| a.duties.clone()),
+            unassigned: a.and_then(|a| a.unassigned.clone()),
         }
+    }
+
+    /// The parties that can fix the item (empty before the join).
+    pub fn parties(&self) -> &'a [String] {
+        self.attribution.map_or(&[], |a| a.parties.as_slice())
+    }
+
+    pub fn namespace(&self) -> Option<&'a str> {
+        self.facts.and_then(|f| f.namespace.as_deref())
+    }
+
+    pub fn kind(&self) -> Option<&'a str> {
+        self.facts.and_then(|f| f.kind.as_deref())
+    }
+}
+
+/// Pairs written as a JSON object.
+struct Pairs<'a>(&'a [(String, String)]);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// The same fields, in the same order, as [`Finding`]'s serde form, written without copying.
+impl Serialize for FindingRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", self.id)?;
+        m.serialize_entry("reason", self.reason)?;
+        if let Some(file) = self.file {
+            m.serialize_entry("file", file)?;
+        }
+        if let Some(line) = self.line {
+            m.serialize_entry("line", &line)?;
+        }
+        if let Some(f) = self.facts {
+            if let Some(k) = &f.kind {
+                m.serialize_entry("kind", k)?;
+            }
+            if let Some(ns) = &f.namespace {
+                m.serialize_entry("namespace", ns)?;
+            }
+            if !f.labels.is_empty() {
+                m.serialize_entry("labels", &Pairs(&f.labels))?;
+            }
+            if !f.annotations.is_empty() {
+                m.serialize_entry("annotations", &Pairs(&f.annotations))?;
+            }
+        }
+        if let Some(a) = self.attribution {
+            m.serialize_entry("parties", &a.parties)?;
+            if let Some(o) = &a.owner {
+                m.serialize_entry("owner", o)?;
+            }
+            if let Some(b) = &a.owner_by {
+                m.serialize_entry("owner_by", b)?;
+            }
+            if !a.duties.is_empty() {
+                m.serialize_entry("duties", &a.duties)?;
+            }
+            if let Some(u) = &a.unassigned {
+                m.serialize_entry("unassigned", u)?;
+            }
+        }
+        m.end()
     }
 }
 
@@ -57,22 +303,32 @@ struct Entry {
     file: u32,
     /// `NONE` when unknown.
     line: u32,
+    /// Index into `facts`, or `NONE`.
+    facts: u32,
+    /// Index into `attributions`, or `NONE` before the join.
+    attribution: u32,
 }
 
-/// A list of findings in the order pushed. Serializes as a JSON array of
-/// `{id, reason, file?, line?}`, exactly as a `Vec<Finding>` would.
+/// A list of findings in the order pushed. Serializes as a JSON array of [`Finding`]s, exactly
+/// as a `Vec<Finding>` would.
 #[derive(Debug, Clone, Default)]
 pub struct Findings {
     text: String,
     entries: Vec<Entry>,
     files: Vec<Arc<str>>,
     reasons: HashMap<Box<str>, (u32, u32)>,
+    facts: IndexSet<Facts>,
+    attributions: IndexSet<Attribution>,
 }
 
 impl PartialEq for Findings {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
     }
+}
+
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NONE - 1)
 }
 
 impl Findings {
@@ -108,7 +364,15 @@ impl Findings {
         (self.files.len() - 1) as u32
     }
 
-    pub fn push(&mut self, id: &str, reason: &str, file: Option<&Arc<str>>, line: Option<usize>) {
+    fn push_entry(
+        &mut self,
+        id: &str,
+        reason: &str,
+        file: Option<&Arc<str>>,
+        line: Option<usize>,
+        facts: u32,
+        attribution: u32,
+    ) {
         let id = self.put(id);
         let reason = match self.reasons.get(reason) {
             Some(r) => *r,
@@ -125,12 +389,36 @@ impl Findings {
             reason,
             file,
             line,
+            facts,
+            attribution,
         });
+    }
+
+    /// Adds an item without facts (nothing known of its object).
+    pub fn push(&mut self, id: &str, reason: &str, file: Option<&Arc<str>>, line: Option<usize>) {
+        self.push_entry(id, reason, file, line, NONE, NONE);
+    }
+
+    /// Adds an item with what is known of its object.
+    pub fn push_with(
+        &mut self,
+        id: &str,
+        reason: &str,
+        file: Option<&Arc<str>>,
+        line: Option<usize>,
+        facts: Option<Facts>,
+    ) {
+        let facts = facts.map_or(NONE, |f| index(self.facts.insert_full(f).0));
+        self.push_entry(id, reason, file, line, facts, NONE);
     }
 
     pub fn push_finding(&mut self, f: &Finding) {
         let file = f.file.as_deref().map(Arc::<str>::from);
-        self.push(&f.id, &f.reason, file.as_ref(), f.line);
+        let facts = f.facts().map_or(NONE, |x| index(self.facts.insert_full(x).0));
+        let attribution = f
+            .attribution()
+            .map_or(NONE, |a| index(self.attributions.insert_full(a).0));
+        self.push_entry(&f.id, &f.reason, file.as_ref(), f.line, facts, attribution);
     }
 
     fn str_at(&self, (at, len): (u32, u32)) -> &str {
@@ -147,6 +435,8 @@ impl Findings {
                 .then(|| self.files.get(e.file as usize).map(|f| &**f))
                 .flatten(),
             line: (e.line != NONE).then_some(e.line as usize),
+            facts: self.facts.get_index(e.facts as usize),
+            attribution: self.attributions.get_index(e.attribution as usize),
         }
     }
 
@@ -156,6 +446,48 @@ impl Findings {
 
     pub fn iter(&self) -> impl ExactSizeIterator<Item = FindingRef<'_>> + '_ {
         self.entries.iter().map(|e| self.view(e))
+    }
+
+    /// Attributes every item: `decide(reason, facts)` is asked once per distinct pair (items
+    /// of one object kind and namespace with one reason share the answer), and replaces any
+    /// attribution made before (a report joined again to another model).
+    pub fn attribute(&mut self, mut decide: impl FnMut(&str, Option<&Facts>) -> Attribution) {
+        let Findings {
+            text,
+            entries,
+            facts,
+            attributions,
+            ..
+        } = self;
+        attributions.clear();
+        let mut known: HashMap<((u32, u32), u32), u32> = HashMap::new();
+        for e in entries.iter_mut() {
+            let key = (e.reason, e.facts);
+            e.attribution = match known.get(&key) {
+                Some(a) => *a,
+                None => {
+                    let (at, len) = e.reason;
+                    let reason = text
+                        .get(at as usize..at as usize + len as usize)
+                        .unwrap_or("");
+                    let a = decide(reason, facts.get_index(e.facts as usize));
+                    let a = index(attributions.insert_full(a).0);
+                    known.insert(key, a);
+                    a
+                }
+            };
+        }
+    }
+
+    /// Each distinct attribution with the number of items it has.
+    pub fn attributions(&self) -> Vec<(&Attribution, usize)> {
+        let mut counts = vec![0usize; self.attributions.len()];
+        for e in &self.entries {
+            if let Some(c) = counts.get_mut(e.attribution as usize) {
+                *c += 1;
+            }
+        }
+        self.attributions.iter().zip(counts).collect()
     }
 
     /// Concatenates parts, each item with a sort key, into one list ordered by the keys
@@ -173,6 +505,23 @@ impl Findings {
         out.entries.reserve_exact(order.len());
         out.text
             .reserve_exact(parts.iter().map(|(f, _)| f.text.len()).sum());
+        // Each part's facts and attributions, as indices into the merged tables.
+        let mut facts_of: Vec<Vec<u32>> = Vec::with_capacity(parts.len());
+        let mut attributions_of: Vec<Vec<u32>> = Vec::with_capacity(parts.len());
+        for (part, _) in &parts {
+            facts_of.push(
+                part.facts
+                    .iter()
+                    .map(|f| index(out.facts.insert_full(f.clone()).0))
+                    .collect(),
+            );
+            attributions_of.push(
+                part.attributions
+                    .iter()
+                    .map(|a| index(out.attributions.insert_full(a.clone()).0))
+                    .collect(),
+            );
+        }
         for (_, p, i) in order {
             let (part, _) = &parts[p];
             if let Some(e) = part.entries.get(i) {
@@ -180,7 +529,12 @@ impl Findings {
                 let file = (e.file != NONE)
                     .then(|| part.files.get(e.file as usize))
                     .flatten();
-                out.push(f.id, f.reason, file, f.line);
+                let facts = facts_of[p].get(e.facts as usize).copied().unwrap_or(NONE);
+                let attribution = attributions_of[p]
+                    .get(e.attribution as usize)
+                    .copied()
+                    .unwrap_or(NONE);
+                out.push_entry(f.id, f.reason, file, f.line, facts, attribution);
             }
         }
         out.text.shrink_to_fit();
@@ -226,23 +580,42 @@ impl<'de> Deserialize<'de> for Findings {
 mod tests {
     use super::*;
 
+    fn facts(kind: &str, ns: Option<&str>) -> Facts {
+        Facts {
+            kind: Some(kind.into()),
+            namespace: ns.map(str::to_string),
+            labels: vec![("app.kubernetes.io/managed-by".into(), "Helm".into())],
+            annotations: vec![],
+        }
+    }
+
     #[test]
     fn pushes_reads_and_serializes_like_a_vec() {
         let file: Arc<str> = Arc::from("x.yaml");
         let mut f = Findings::default();
         f.push("ns/Pod/a/c", "missing requests.cpu", Some(&file), Some(3));
-        f.push("ns/Pod/b/c", "missing requests.cpu", Some(&file), Some(9));
+        f.push_with(
+            "ns/Pod/b/c",
+            "missing requests.cpu",
+            Some(&file),
+            Some(9),
+            Some(facts("Pod", Some("ns"))),
+        );
         f.push("cluster", "no IngressClass", None, None);
         assert_eq!(f.len(), 3);
         assert_eq!(f.get(1).unwrap().id, "ns/Pod/b/c");
         assert_eq!(f.get(1).unwrap().reason, "missing requests.cpu");
+        assert_eq!(f.get(1).unwrap().namespace(), Some("ns"));
         assert_eq!(f.get(2).unwrap().file, None);
         let as_vec: Vec<Finding> = f.iter().map(|x| x.to_owned()).collect();
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json, serde_json::to_value(&as_vec).unwrap());
         assert_eq!(
-            serde_json::to_value(&f).unwrap(),
-            serde_json::to_value(&as_vec).unwrap()
+            json[1]["labels"],
+            serde_json::json!({"app.kubernetes.io/managed-by": "Helm"})
         );
-        let back: Findings = serde_json::from_value(serde_json::to_value(&f).unwrap()).unwrap();
+        assert!(json[0].get("kind").is_none() && json[0].get("parties").is_none());
+        let back: Findings = serde_json::from_value(json).unwrap();
         assert_eq!(back, f);
         // The repeated reason is stored once.
         assert_eq!(
@@ -252,15 +625,63 @@ mod tests {
     }
 
     #[test]
+    fn attribution_is_decided_once_per_reason_and_object_and_survives_json() {
+        let mut f = Findings::default();
+        for i in 0..5 {
+            f.push_with(
+                &format!("kube-system/DaemonSet/d{i}"),
+                "hostPath volume x",
+                None,
+                None,
+                Some(facts("DaemonSet", Some("kube-system"))),
+            );
+        }
+        f.push_with(
+            "shop/Deployment/web",
+            "hostPath volume x",
+            None,
+            None,
+            Some(facts("Deployment", Some("shop"))),
+        );
+        let mut asked = 0;
+        f.attribute(|_, facts| {
+            asked += 1;
+            let provider = facts.and_then(|x| x.namespace.as_deref()) == Some("kube-system");
+            Attribution {
+                parties: vec![if provider { "provider" } else { "customer" }.into()],
+                owner: None,
+                owner_by: provider.then(|| "namespace kube-system".into()),
+                duties: vec![],
+                unassigned: provider.then_some(Unassigned {
+                    reason: UnassignedReason::OwnerHoldsNoLinkedDuty,
+                    linked: vec!["1.1-r5".into()],
+                }),
+            }
+        });
+        assert_eq!(asked, 2);
+        assert_eq!(f.get(0).unwrap().parties(), ["provider"]);
+        assert_eq!(f.get(5).unwrap().parties(), ["customer"]);
+        let counts: Vec<usize> = f.attributions().iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [5, 1]);
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json[0]["unassigned"]["reason"], "owner-holds-no-linked-duty");
+        let back: Findings = serde_json::from_value(json).unwrap();
+        assert_eq!(back, f);
+        assert_eq!(back.get(0).unwrap().attribution, f.get(0).unwrap().attribution);
+    }
+
+    #[test]
     fn merge_sorted_orders_by_key_stably() {
         let mut a = Findings::default();
         a.push("a3", "r", None, Some(3));
-        a.push("a1", "r", None, Some(1));
+        a.push_with("a1", "r", None, Some(1), Some(facts("Pod", Some("a"))));
         let mut b = Findings::default();
-        b.push("b2", "s", None, Some(2));
+        b.push_with("b2", "s", None, Some(2), Some(facts("Pod", Some("b"))));
         b.push("b1", "s", None, Some(1));
         let m = Findings::merge_sorted(vec![(a, vec![3u64, 1]), (b, vec![2, 1])]);
         let ids: Vec<&str> = m.iter().map(|f| f.id).collect();
         assert_eq!(ids, ["a1", "b1", "b2", "a3"]);
+        let ns: Vec<Option<&str>> = m.iter().map(|f| f.namespace()).collect();
+        assert_eq!(ns, [Some("a"), None, Some("b"), None]);
     }
 }

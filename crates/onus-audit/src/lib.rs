@@ -12,13 +12,15 @@
 pub mod attest;
 pub mod catalog;
 pub mod cel;
+pub mod conditions;
 pub mod engine;
 pub mod findings;
 pub mod helpers;
 pub mod join;
+pub mod ownership;
 pub mod result;
 
 pub use catalog::{CatalogError, Check, Scope, Severity};
 pub use engine::{audit_paths, run};
-pub use findings::{Finding, FindingRef, Findings};
+pub use findings::{Attribution, DutyRef, Facts, Finding, FindingRef, Findings, Unassigned, UnassignedReason};
 pub use result::{CheckResult, CheckStatus, RunOptions, DEFAULT_K8S_LATEST};
