@@ -75,9 +75,13 @@ impl Global {
     /// Resolves a model by name or path. Warnings are not printed here (`onus validate` is
     /// for that); errors make the model unusable and are printed with their places.
     pub fn model(&self, name: &str) -> Result<Model, CliError> {
-        let loaded = self
-            .catalog
-            .resolve(name, self.vocab, &Options::default())?;
+        self.model_with(name, &Options::default())
+    }
+
+    /// [`Global::model`], validated with these options (`onus audit` passes its checks, so
+    /// that a link to a check that does not exist is an error with its place).
+    pub fn model_with(&self, name: &str, opts: &Options) -> Result<Model, CliError> {
+        let loaded = self.catalog.resolve(name, self.vocab, opts)?;
         let errors: Vec<_> = loaded
             .diagnostics
             .iter()
