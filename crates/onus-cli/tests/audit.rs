@@ -602,3 +602,57 @@ fn local_attestation_evidence_is_verified_by_its_sha256() {
     std::fs::remove_file(dir.join("restore-test.txt")).unwrap();
     assert_eq!(run().status.code(), Some(2));
 }
+
+/// examples/conditional-cni: the same row is the provider's on one cluster and the customer's
+/// on another, decided by the model's CEL condition; the report keeps the outcome, so a report
+/// read back joins to the same answer.
+#[test]
+fn the_conditional_responsibility_example_moves_the_cni_duty() {
+    let run = |cluster: &str| -> serde_json::Value {
+        let out = onus()
+            .args(["audit", &format!("examples/conditional-cni/{cluster}.yaml")])
+            .args(["-m", "examples/conditional-cni/model.yaml"])
+            .args(["--checks", "examples/conditional-cni/checks", "--now", NOW])
+            .args(["-o", "json", "--fail-on", "none"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let cni = |r: &serde_json::Value, party: &str| -> Option<serde_json::Value> {
+        r["parties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == party)
+            .unwrap()["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["duties"].as_array().unwrap())
+            .find(|d| d["activity"] == "network.cni")
+            .cloned()
+    };
+    let provider = run("provider-cni");
+    assert_eq!(provider["conditions"][0]["holds"], false);
+    assert_eq!(cni(&provider, "example-cloud").unwrap()["status"], "fail");
+    assert!(cni(&provider, "customer").is_none());
+    assert_eq!(
+        who(&provider, "example.cni-resources", "kube-system/DaemonSet/canal/calico-node").1,
+        v(&["example-cloud:network.cni"])
+    );
+    let own = run("own-cni");
+    assert_eq!(own["conditions"][0]["holds"], true);
+    assert!(cni(&own, "example-cloud").is_none());
+    let duty = cni(&own, "customer").unwrap();
+    assert_eq!(duty["status"], "fail");
+    assert_eq!(duty["letters"], "RA");
+    assert!(duty["condition"]["why"]["en"]
+        .as_str()
+        .unwrap()
+        .contains("installed its own CNI"));
+    assert_eq!(
+        who(&own, "example.cni-resources", "cilium/DaemonSet/cilium/cilium-agent").1,
+        v(&["customer:network.cni"])
+    );
+}
