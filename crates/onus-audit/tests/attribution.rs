@@ -293,3 +293,53 @@ fn every_builtin_check_is_reviewed_by_every_builtin_model() {
         assert!(audit_findings.is_empty(), "{id}: {audit_findings:#?}");
     }
 }
+
+/// docs/models.md shows every link and every no-duty entry of the shipped models, row by row.
+#[test]
+fn docs_models_lists_every_link() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/models.md"))
+        .unwrap();
+    for id in ["ovhcloud-mks", "h8lio"] {
+        let m = model(id);
+        let section = doc
+            .split("\n### ")
+            .find(|s| s.starts_with(&format!("`{id}`")))
+            .unwrap_or_else(|| panic!("no section for {id}"));
+        let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+        for l in &m.audit.evidence {
+            assert!(
+                rows.iter().any(|r| r.starts_with(&format!("| `{}` |", l.check))
+                    && r.contains(&format!("| `{}` ", l.activity))
+                    && r.contains(&format!("| {} |", l.kind.as_str()))),
+                "docs/models.md, {id}: no row for {} → {} ({})",
+                l.check,
+                l.activity,
+                l.kind.as_str()
+            );
+        }
+        for n in &m.audit.no_duty {
+            assert!(
+                rows.iter()
+                    .any(|r| r.starts_with(&format!("| `{}` |", n.check)) && r.contains("no duty")),
+                "docs/models.md, {id}: no row for {}",
+                n.check
+            );
+        }
+        assert_eq!(
+            rows.len(),
+            m.audit.evidence.len() + m.audit.no_duty.len(),
+            "docs/models.md, {id}: rows that are not links"
+        );
+    }
+    // The English edition has the same links as the French.
+    let (fr, en) = (model("ovhcloud-mks"), model("ovhcloud-mks-en"));
+    let key = |m: &Model| -> Vec<(String, String, String)> {
+        m.audit
+            .evidence
+            .iter()
+            .map(|l| (l.check.clone(), l.activity.clone(), l.kind.as_str().to_string()))
+            .collect()
+    };
+    assert_eq!(key(&fr), key(&en));
+    assert_eq!(fr.audit.managed, en.audit.managed);
+}
