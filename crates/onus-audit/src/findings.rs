@@ -6,7 +6,7 @@
 //! and three owned strings per item (id, reason, file) cost about 200 bytes each, more than
 //! the input they come from. Here ids and reasons live in one string, repeated reasons are
 //! stored once, file names are shared, facts and attributions (which few items differ in: a
-//! namespace, a kind, a party) are stored once each, and an item costs 32 bytes plus its id.
+//! namespace, a kind, a party) are stored once each, and an item costs 28 bytes plus its id.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,32 +23,66 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub struct Facts {
     pub kind: Option<String>,
     pub namespace: Option<String>,
-    /// Sorted by key.
+    /// The labels and annotations of the recorded keys.
+    pub marks: Marks,
+}
+
+/// Labels and annotations of the recorded keys, each sorted by key. Most objects have none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Marks {
     pub labels: Vec<(String, String)>,
-    /// Sorted by key.
     pub annotations: Vec<(String, String)>,
 }
 
+impl Marks {
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty() && self.annotations.is_empty()
+    }
+}
+
 impl Facts {
-    pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
+    pub fn view(&self) -> FactsRef<'_> {
+        FactsRef {
+            kind: self.kind.as_deref(),
+            namespace: self.namespace.as_deref(),
+            marks: (!self.marks.is_empty()).then_some(&self.marks),
+        }
+    }
+}
+
+/// [`Facts`], borrowed from [`Findings`] (or from an owned `Facts`, [`Facts::view`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FactsRef<'a> {
+    pub kind: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub marks: Option<&'a Marks>,
+}
+
+impl<'a> FactsRef<'a> {
+    pub fn labels(&self) -> &'a [(String, String)] {
+        self.marks.map_or(&[], |m| m.labels.as_slice())
+    }
+
+    pub fn annotations(&self) -> &'a [(String, String)] {
+        self.marks.map_or(&[], |m| m.annotations.as_slice())
+    }
+
+    pub fn label(&self, key: &str) -> Option<&'a str> {
+        self.labels()
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.annotations
+    pub fn annotation(&self, key: &str) -> Option<&'a str> {
+        self.annotations()
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
 
     fn is_empty(&self) -> bool {
-        self.kind.is_none()
-            && self.namespace.is_none()
-            && self.labels.is_empty()
-            && self.annotations.is_empty()
+        self.kind.is_none() && self.namespace.is_none() && self.marks.is_none()
     }
 }
 
@@ -158,22 +192,23 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn facts(&self) -> Option<Facts> {
-        let f = Facts {
+    fn facts(&self) -> Facts {
+        Facts {
             kind: self.kind.clone(),
             namespace: self.namespace.clone(),
-            labels: self
-                .labels
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-            annotations: self
-                .annotations
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        };
-        (!f.is_empty()).then_some(f)
+            marks: Marks {
+                labels: self
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                annotations: self
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            },
+        }
     }
 
     fn attribution(&self) -> Option<Attribution> {
@@ -194,7 +229,7 @@ pub struct FindingRef<'a> {
     pub reason: &'a str,
     pub file: Option<&'a str>,
     pub line: Option<usize>,
-    pub facts: Option<&'a Facts>,
+    pub facts: Option<FactsRef<'a>>,
     /// Set once the findings are joined to a model.
     pub attribution: Option<&'a Attribution>,
 }
@@ -208,11 +243,11 @@ impl<'a> FindingRef<'a> {
             reason: self.reason.to_string(),
             file: self.file.map(str::to_string),
             line: self.line,
-            kind: facts.and_then(|f| f.kind.clone()),
-            namespace: facts.and_then(|f| f.namespace.clone()),
-            labels: facts.map_or_else(BTreeMap::new, |f| f.labels.iter().cloned().collect()),
+            kind: facts.and_then(|f| f.kind.map(str::to_string)),
+            namespace: facts.and_then(|f| f.namespace.map(str::to_string)),
+            labels: facts.map_or_else(BTreeMap::new, |f| f.labels().iter().cloned().collect()),
             annotations: facts
-                .map_or_else(BTreeMap::new, |f| f.annotations.iter().cloned().collect()),
+                .map_or_else(BTreeMap::new, |f| f.annotations().iter().cloned().collect()),
             parties: a.map(|a| a.parties.clone()),
             owner: a.and_then(|a| a.owner.clone()),
             owner_by: a.and_then(|a| a.owner_by.clone()),
@@ -227,11 +262,11 @@ impl<'a> FindingRef<'a> {
     }
 
     pub fn namespace(&self) -> Option<&'a str> {
-        self.facts.and_then(|f| f.namespace.as_deref())
+        self.facts.and_then(|f| f.namespace)
     }
 
     pub fn kind(&self) -> Option<&'a str> {
-        self.facts.and_then(|f| f.kind.as_deref())
+        self.facts.and_then(|f| f.kind)
     }
 }
 
@@ -261,17 +296,17 @@ impl Serialize for FindingRef<'_> {
             m.serialize_entry("line", &line)?;
         }
         if let Some(f) = self.facts {
-            if let Some(k) = &f.kind {
+            if let Some(k) = f.kind {
                 m.serialize_entry("kind", k)?;
             }
-            if let Some(ns) = &f.namespace {
+            if let Some(ns) = f.namespace {
                 m.serialize_entry("namespace", ns)?;
             }
-            if !f.labels.is_empty() {
-                m.serialize_entry("labels", &Pairs(&f.labels))?;
+            if !f.labels().is_empty() {
+                m.serialize_entry("labels", &Pairs(f.labels()))?;
             }
-            if !f.annotations.is_empty() {
-                m.serialize_entry("annotations", &Pairs(&f.annotations))?;
+            if !f.annotations().is_empty() {
+                m.serialize_entry("annotations", &Pairs(f.annotations()))?;
             }
         }
         if let Some(a) = self.attribution {
@@ -295,10 +330,21 @@ impl Serialize for FindingRef<'_> {
 
 const NONE: u32 = u32::MAX;
 
+/// A [`Facts`] stored in a [`Findings`]: kind and namespace as indices of its shared strings,
+/// and its marks as an index (`NONE`: none). Twelve bytes, hashed as integers: a large audit
+/// records a few thousand distinct ones per worker and check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FactsKey {
+    kind: u32,
+    namespace: u32,
+    marks: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Entry {
     id: (u32, u32),
-    reason: (u32, u32),
+    /// Index into `strings`.
+    reason: u32,
     /// Index into `files`, or `NONE`.
     file: u32,
     /// `NONE` when unknown.
@@ -316,8 +362,15 @@ pub struct Findings {
     text: String,
     entries: Vec<Entry>,
     files: Vec<Arc<str>>,
-    reasons: HashMap<Box<str>, (u32, u32)>,
-    facts: IndexSet<Facts>,
+    /// Every reason, kind and namespace, stored once in `text`: its place, by index.
+    strings: Vec<(u32, u32)>,
+    /// Index in `strings` by the string's hash, while items are added (dropped by `seal`). The
+    /// strings themselves are only in `text`: no second copy per distinct string (a large
+    /// audit has thousands of namespaces per worker and check).
+    interned: HashMap<u64, u32>,
+    hasher: std::hash::RandomState,
+    facts: IndexSet<FactsKey>,
+    marks: IndexSet<Marks>,
     attributions: IndexSet<Attribution>,
 }
 
@@ -364,6 +417,65 @@ impl Findings {
         (self.files.len() - 1) as u32
     }
 
+    /// A string stored once (reasons, kinds, namespaces repeat), by index.
+    fn intern(&mut self, s: &str) -> u32 {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(s);
+        if let Some(&i) = self.interned.get(&h) {
+            if self.string(i) == Some(s) {
+                return i;
+            }
+            // Two strings with one hash: store this one apart (interning only saves space).
+            let at = self.put(s);
+            self.strings.push(at);
+            return index(self.strings.len() - 1);
+        }
+        let at = self.put(s);
+        let i = index(self.strings.len());
+        self.strings.push(at);
+        self.interned.insert(h, i);
+        i
+    }
+
+    fn string(&self, i: u32) -> Option<&str> {
+        self.strings.get(i as usize).map(|at| self.str_at(*at))
+    }
+
+    /// Frees what only adding items needs and shrinks the tables to their size: a large
+    /// audit keeps its findings until the report is written. Items added later are still
+    /// stored, their strings again.
+    pub(crate) fn seal(&mut self) {
+        self.interned = HashMap::new();
+        self.entries.shrink_to_fit();
+        self.text.shrink_to_fit();
+        self.strings.shrink_to_fit();
+        self.facts.shrink_to_fit();
+        self.marks.shrink_to_fit();
+    }
+
+    fn facts_index(&mut self, f: FactsRef<'_>) -> u32 {
+        if f.is_empty() {
+            return NONE;
+        }
+        let key = FactsKey {
+            kind: f.kind.map_or(NONE, |k| self.intern(k)),
+            namespace: f.namespace.map_or(NONE, |n| self.intern(n)),
+            marks: f
+                .marks
+                .map_or(NONE, |m| index(self.marks.insert_full(m.clone()).0)),
+        };
+        index(self.facts.insert_full(key).0)
+    }
+
+    fn facts_at(&self, i: u32) -> Option<FactsRef<'_>> {
+        let key = self.facts.get_index(i as usize)?;
+        Some(FactsRef {
+            kind: self.string(key.kind),
+            namespace: self.string(key.namespace),
+            marks: self.marks.get_index(key.marks as usize),
+        })
+    }
+
     fn push_entry(
         &mut self,
         id: &str,
@@ -374,14 +486,7 @@ impl Findings {
         attribution: u32,
     ) {
         let id = self.put(id);
-        let reason = match self.reasons.get(reason) {
-            Some(r) => *r,
-            None => {
-                let r = self.put(reason);
-                self.reasons.insert(reason.into(), r);
-                r
-            }
-        };
+        let reason = self.intern(reason);
         let file = file.map_or(NONE, |f| self.file_index(f));
         let line = line.map_or(NONE, |l| u32::try_from(l).unwrap_or(NONE - 1));
         self.entries.push(Entry {
@@ -406,15 +511,15 @@ impl Findings {
         reason: &str,
         file: Option<&Arc<str>>,
         line: Option<usize>,
-        facts: Option<Facts>,
+        facts: Option<FactsRef<'_>>,
     ) {
-        let facts = facts.map_or(NONE, |f| index(self.facts.insert_full(f).0));
+        let facts = facts.map_or(NONE, |f| self.facts_index(f));
         self.push_entry(id, reason, file, line, facts, NONE);
     }
 
     pub fn push_finding(&mut self, f: &Finding) {
         let file = f.file.as_deref().map(Arc::<str>::from);
-        let facts = f.facts().map_or(NONE, |x| index(self.facts.insert_full(x).0));
+        let facts = self.facts_index(f.facts().view());
         let attribution = f
             .attribution()
             .map_or(NONE, |a| index(self.attributions.insert_full(a).0));
@@ -430,12 +535,12 @@ impl Findings {
     fn view(&self, e: &Entry) -> FindingRef<'_> {
         FindingRef {
             id: self.str_at(e.id),
-            reason: self.str_at(e.reason),
+            reason: self.string(e.reason).unwrap_or(""),
             file: (e.file != NONE)
                 .then(|| self.files.get(e.file as usize).map(|f| &**f))
                 .flatten(),
             line: (e.line != NONE).then_some(e.line as usize),
-            facts: self.facts.get_index(e.facts as usize),
+            facts: self.facts_at(e.facts),
             attribution: self.attributions.get_index(e.attribution as usize),
         }
     }
@@ -451,32 +556,26 @@ impl Findings {
     /// Attributes every item: `decide(reason, facts)` is asked once per distinct pair (items
     /// of one object kind and namespace with one reason share the answer), and replaces any
     /// attribution made before (a report joined again to another model).
-    pub fn attribute(&mut self, mut decide: impl FnMut(&str, Option<&Facts>) -> Attribution) {
-        let Findings {
-            text,
-            entries,
-            facts,
-            attributions,
-            ..
-        } = self;
-        attributions.clear();
-        let mut known: HashMap<((u32, u32), u32), u32> = HashMap::new();
-        for e in entries.iter_mut() {
+    pub fn attribute(&mut self, mut decide: impl FnMut(&str, Option<FactsRef<'_>>) -> Attribution) {
+        let mut attributions: IndexSet<Attribution> = IndexSet::new();
+        let mut known: HashMap<(u32, u32), u32> = HashMap::new();
+        // Take the entries out to write their attributions while reading the rest.
+        let mut entries = std::mem::take(&mut self.entries);
+        for e in &mut entries {
             let key = (e.reason, e.facts);
             e.attribution = match known.get(&key) {
                 Some(a) => *a,
                 None => {
-                    let (at, len) = e.reason;
-                    let reason = text
-                        .get(at as usize..at as usize + len as usize)
-                        .unwrap_or("");
-                    let a = decide(reason, facts.get_index(e.facts as usize));
+                    let reason = self.string(e.reason).unwrap_or("");
+                    let a = decide(reason, self.facts_at(e.facts));
                     let a = index(attributions.insert_full(a).0);
                     known.insert(key, a);
                     a
                 }
             };
         }
+        self.entries = entries;
+        self.attributions = attributions;
     }
 
     /// Each distinct attribution with the number of items it has.
@@ -510,9 +609,11 @@ impl Findings {
         let mut attributions_of: Vec<Vec<u32>> = Vec::with_capacity(parts.len());
         for (part, _) in &parts {
             facts_of.push(
-                part.facts
-                    .iter()
-                    .map(|f| index(out.facts.insert_full(f.clone()).0))
+                (0..part.facts.len())
+                    .map(|i| match part.facts_at(index(i)) {
+                        Some(f) => out.facts_index(f),
+                        None => NONE,
+                    })
                     .collect(),
             );
             attributions_of.push(
@@ -537,7 +638,7 @@ impl Findings {
                 out.push_entry(f.id, f.reason, file, f.line, facts, attribution);
             }
         }
-        out.text.shrink_to_fit();
+        out.seal();
         out
     }
 }
@@ -584,8 +685,10 @@ mod tests {
         Facts {
             kind: Some(kind.into()),
             namespace: ns.map(str::to_string),
-            labels: vec![("app.kubernetes.io/managed-by".into(), "Helm".into())],
-            annotations: vec![],
+            marks: Marks {
+                labels: vec![("app.kubernetes.io/managed-by".into(), "Helm".into())],
+                annotations: vec![],
+            },
         }
     }
 
@@ -599,7 +702,7 @@ mod tests {
             "missing requests.cpu",
             Some(&file),
             Some(9),
-            Some(facts("Pod", Some("ns"))),
+            Some(facts("Pod", Some("ns")).view()),
         );
         f.push("cluster", "no IngressClass", None, None);
         assert_eq!(f.len(), 3);
@@ -617,11 +720,18 @@ mod tests {
         assert!(json[0].get("kind").is_none() && json[0].get("parties").is_none());
         let back: Findings = serde_json::from_value(json).unwrap();
         assert_eq!(back, f);
-        // The repeated reason is stored once.
-        assert_eq!(
-            f.text.len(),
-            "ns/Pod/a/cmissing requests.cpuns/Pod/b/cclusterno IngressClass".len()
+        // The repeated reason is stored once, and so are kinds and namespaces.
+        assert_eq!(f.text.matches("missing requests.cpu").count(), 1);
+        f.push_with(
+            "ns/Pod/c/c",
+            "missing requests.cpu",
+            None,
+            None,
+            Some(facts("Pod", Some("ns")).view()),
         );
+        assert_eq!(f.text.matches("Pod").count(), 4, "3 ids and one kind: {}", f.text);
+        assert_eq!(f.facts.len(), 1);
+        assert_eq!(f.strings.len(), 4, "2 reasons, a kind, a namespace");
     }
 
     #[test]
@@ -633,7 +743,7 @@ mod tests {
                 "hostPath volume x",
                 None,
                 None,
-                Some(facts("DaemonSet", Some("kube-system"))),
+                Some(facts("DaemonSet", Some("kube-system")).view()),
             );
         }
         f.push_with(
@@ -641,12 +751,12 @@ mod tests {
             "hostPath volume x",
             None,
             None,
-            Some(facts("Deployment", Some("shop"))),
+            Some(facts("Deployment", Some("shop")).view()),
         );
         let mut asked = 0;
         f.attribute(|_, facts| {
             asked += 1;
-            let provider = facts.and_then(|x| x.namespace.as_deref()) == Some("kube-system");
+            let provider = facts.and_then(|x| x.namespace) == Some("kube-system");
             Attribution {
                 parties: vec![if provider { "provider" } else { "customer" }.into()],
                 owner: None,
@@ -674,9 +784,9 @@ mod tests {
     fn merge_sorted_orders_by_key_stably() {
         let mut a = Findings::default();
         a.push("a3", "r", None, Some(3));
-        a.push_with("a1", "r", None, Some(1), Some(facts("Pod", Some("a"))));
+        a.push_with("a1", "r", None, Some(1), Some(facts("Pod", Some("a")).view()));
         let mut b = Findings::default();
-        b.push_with("b2", "s", None, Some(2), Some(facts("Pod", Some("b"))));
+        b.push_with("b2", "s", None, Some(2), Some(facts("Pod", Some("b")).view()));
         b.push("b1", "s", None, Some(1));
         let m = Findings::merge_sorted(vec![(a, vec![3u64, 1]), (b, vec![2, 1])]);
         let ids: Vec<&str> = m.iter().map(|f| f.id).collect();

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attest::{self, Attestation};
 use crate::conditions::ConditionResult;
-use crate::findings::{Attribution, DutyRef, Facts, Unassigned, UnassignedReason};
+use crate::findings::{Attribution, DutyRef, FactsRef, Unassigned, UnassignedReason};
 use crate::ownership::{self, FactKeys};
 use crate::result::{CheckResult, CheckStatus};
 
@@ -487,7 +487,7 @@ impl<'m> Ctx<'m> {
         &self,
         reach: &Reach<'_>,
         reason: &str,
-        facts: Option<&Facts>,
+        facts: Option<FactsRef<'_>>,
         is_error: bool,
     ) -> Attribution {
         let owner = ownership::owner(self.model, facts);

@@ -26,5 +26,8 @@ pub mod result;
 
 pub use catalog::{CatalogError, Check, Scope, Severity};
 pub use engine::{audit_paths, run};
-pub use findings::{Attribution, DutyRef, Facts, Finding, FindingRef, Findings, Unassigned, UnassignedReason};
+pub use findings::{
+    Attribution, DutyRef, Facts, FactsRef, Finding, FindingRef, Findings, Marks, Unassigned,
+    UnassignedReason,
+};
 pub use result::{CheckResult, CheckStatus, RunOptions, DEFAULT_K8S_LATEST};

@@ -9,7 +9,7 @@
 use onus_model::{ManagedScope, Model, PartyKind};
 use serde::{Deserialize, Serialize};
 
-use crate::findings::Facts;
+use crate::findings::FactsRef;
 
 /// Labels that mark a platform's own objects on common managed offers, recorded on every
 /// failing item whatever the model: the Kubernetes add-on manager's mode, the default RBAC
@@ -84,11 +84,11 @@ pub struct Owner {
 }
 
 /// Which criterion of a scope matches the object, if any.
-fn matches(s: &ManagedScope, f: &Facts) -> Option<String> {
-    if let Some(ns) = f.namespace.as_deref().filter(|ns| s.namespaces.iter().any(|n| n == ns)) {
+fn matches(s: &ManagedScope, f: FactsRef<'_>) -> Option<String> {
+    if let Some(ns) = f.namespace.filter(|ns| s.namespaces.iter().any(|n| n == ns)) {
         return Some(format!("namespace {ns}"));
     }
-    if let Some(k) = f.kind.as_deref().filter(|k| s.kinds.iter().any(|x| x == k)) {
+    if let Some(k) = f.kind.filter(|k| s.kinds.iter().any(|x| x == k)) {
         return Some(format!("kind {k}"));
     }
     for (key, values) in &s.labels {
@@ -120,7 +120,7 @@ pub fn default_owner(m: &Model) -> Option<&str> {
 /// The owner of an item's object. `None` when nothing is known of an object (a cluster-scope
 /// check's item with no namespace), or when no scope matches and the model has no single
 /// customer party.
-pub fn owner(m: &Model, facts: Option<&Facts>) -> Option<Owner> {
+pub fn owner(m: &Model, facts: Option<FactsRef<'_>>) -> Option<Owner> {
     let f = facts?;
     for s in &m.audit.managed {
         if let Some(by) = matches(s, f) {
@@ -139,6 +139,7 @@ pub fn owner(m: &Model, facts: Option<&Facts>) -> Option<Owner> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::{Facts, Marks};
     use onus_model::{load_str, Options, Vocabulary, BUILTIN};
 
     fn model(id: &str) -> Model {
@@ -152,11 +153,13 @@ mod tests {
         Facts {
             kind: Some(kind.into()),
             namespace: ns.map(str::to_string),
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            annotations: vec![],
+            marks: Marks {
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                annotations: vec![],
+            },
         }
     }
 
@@ -182,7 +185,7 @@ mod tests {
     fn each_criterion_names_the_scope_party_else_the_customer_owns_it() {
         let mut m = model("ovhcloud-mks");
         m.audit.managed = vec![scope("ovhcloud")];
-        let own = |f: &Facts| owner(&m, Some(f)).map(|o| (o.party, o.by));
+        let own = |f: &Facts| owner(&m, Some(f.view())).map(|o| (o.party, o.by));
         assert_eq!(
             own(&facts("DaemonSet", Some("kube-system"), &[])),
             Some(("ovhcloud".into(), Some("namespace kube-system".into())))
@@ -203,9 +206,9 @@ mod tests {
             ))
         );
         let mut gke = facts("Deployment", Some("x"), &[]);
-        gke.annotations = vec![("components.gke.io/component-name".into(), "kube-dns".into())];
+        gke.marks.annotations = vec![("components.gke.io/component-name".into(), "kube-dns".into())];
         assert_eq!(own(&gke).unwrap().0, "ovhcloud");
-        gke.annotations[0].1 = "mine".into();
+        gke.marks.annotations[0].1 = "mine".into();
         assert_eq!(own(&gke), Some(("customer".into(), None)), "value not listed");
         assert_eq!(own(&facts("Deployment", Some("shop"), &[])), Some(("customer".into(), None)));
         assert_eq!(owner(&m, None), None, "nothing known of the object");
@@ -223,7 +226,7 @@ mod tests {
             .collect();
         m.audit.managed = vec![mine, scope("byzaneo")];
         let f = facts("Deployment", Some("kube-system"), &[("team", "shop")]);
-        assert_eq!(owner(&m, Some(&f)).unwrap().party, "user");
+        assert_eq!(owner(&m, Some(f.view())).unwrap().party, "user");
         let keys = FactKeys::well_known().with_model(&m);
         assert!(keys.labels.contains(&"team".to_string()));
         assert!(FactKeys::well_known()

@@ -441,10 +441,10 @@ fn failing_items_carry_their_objects_facts() {
     let r = check(yaml, "data.no-hostpath");
     let f = r.failures.get(0).unwrap();
     let facts = f.facts.unwrap();
-    assert_eq!(facts.kind.as_deref(), Some("DaemonSet"));
-    assert_eq!(facts.namespace.as_deref(), Some("kube-system"));
+    assert_eq!(facts.kind, Some("DaemonSet"));
+    assert_eq!(facts.namespace, Some("kube-system"));
     assert_eq!(
-        facts.labels,
+        facts.labels(),
         [("addonmanager.kubernetes.io/mode".to_string(), "Reconcile".to_string())],
         "only the recorded keys"
     );
