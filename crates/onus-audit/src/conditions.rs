@@ -149,7 +149,9 @@ mod tests {
         m.audit.conditions = vec![Condition {
             activity: "runtime.kubernetes.networks".into(),
             when: when.into(),
-            roles: [("user".to_string(), "RA".to_string())].into_iter().collect(),
+            roles: [("user".to_string(), "RA".to_string())]
+                .into_iter()
+                .collect(),
             why: Text::new("en", "own CNI"),
         }];
         m
@@ -163,7 +165,8 @@ mod tests {
         results(m, &r)
     }
 
-    const CILIUM: &str = "kind: DaemonSet\napiVersion: apps/v1\nmetadata: {name: cilium, namespace: cilium}\n";
+    const CILIUM: &str =
+        "kind: DaemonSet\napiVersion: apps/v1\nmetadata: {name: cilium, namespace: cilium}\n";
 
     #[test]
     fn a_condition_holds_or_not_per_cluster() {

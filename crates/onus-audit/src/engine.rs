@@ -344,7 +344,8 @@ impl Engine {
         let who = object.map(|(_, who)| who);
         let error = |part: &mut Part, sub: &mut u32, id: &str, reason: String| {
             let m = marks();
-            part.errors.push_with(id, &reason, file, line, object_facts(who, &m));
+            part.errors
+                .push_with(id, &reason, file, line, object_facts(who, &m));
             part.error_keys.push(key(rank, seq, *sub));
             *sub += 1;
         };

@@ -748,7 +748,12 @@ mod tests {
             None,
             Some(facts("Pod", Some("ns")).view()),
         );
-        assert_eq!(f.text.matches("Pod").count(), 4, "3 ids and one kind: {}", f.text);
+        assert_eq!(
+            f.text.matches("Pod").count(),
+            4,
+            "3 ids and one kind: {}",
+            f.text
+        );
         assert_eq!(f.facts.len(), 1, "the same facts are stored once");
         assert_eq!(f.strings.len(), 4, "2 reasons, a kind, a namespace");
     }
@@ -793,19 +798,37 @@ mod tests {
         let counts: Vec<usize> = f.attributions().iter().map(|(_, n)| *n).collect();
         assert_eq!(counts, [5, 1]);
         let json = serde_json::to_value(&f).unwrap();
-        assert_eq!(json[0]["unassigned"]["reason"], "owner-holds-no-linked-duty");
+        assert_eq!(
+            json[0]["unassigned"]["reason"],
+            "owner-holds-no-linked-duty"
+        );
         let back: Findings = serde_json::from_value(json).unwrap();
         assert_eq!(back, f);
-        assert_eq!(back.get(0).unwrap().attribution, f.get(0).unwrap().attribution);
+        assert_eq!(
+            back.get(0).unwrap().attribution,
+            f.get(0).unwrap().attribution
+        );
     }
 
     #[test]
     fn merge_sorted_orders_by_key_stably() {
         let mut a = Findings::default();
         a.push("a3", "r", None, Some(3));
-        a.push_with("a1", "r", None, Some(1), Some(facts("Pod", Some("a")).view()));
+        a.push_with(
+            "a1",
+            "r",
+            None,
+            Some(1),
+            Some(facts("Pod", Some("a")).view()),
+        );
         let mut b = Findings::default();
-        b.push_with("b2", "s", None, Some(2), Some(facts("Pod", Some("b")).view()));
+        b.push_with(
+            "b2",
+            "s",
+            None,
+            Some(2),
+            Some(facts("Pod", Some("b")).view()),
+        );
         b.push("b1", "s", None, Some(1));
         let m = Findings::merge_sorted(vec![(a, vec![3u64, 1]), (b, vec![2, 1])]);
         let ids: Vec<&str> = m.iter().map(|f| f.id).collect();

@@ -426,9 +426,9 @@ impl<'m> Ctx<'m> {
             .parties
             .iter()
             .filter(|p| {
-                roles.get(&p.id).is_some_and(|cell| {
-                    cell.chars().any(|c| self.duty_letters.contains(&c))
-                })
+                roles
+                    .get(&p.id)
+                    .is_some_and(|cell| cell.chars().any(|c| self.duty_letters.contains(&c)))
             })
             .map(|p| p.id.as_str())
             .collect()
@@ -509,8 +509,8 @@ impl<'m> Ctx<'m> {
                 linked.push(activity.clone());
             }
             for p in self.holders(l.activity) {
-                let lands = l.kind == LinkKind::Provide
-                    || owner.as_ref().is_none_or(|o| o.party == p);
+                let lands =
+                    l.kind == LinkKind::Provide || owner.as_ref().is_none_or(|o| o.party == p);
                 let d = DutyRef {
                     party: p.to_string(),
                     activity: activity.clone(),

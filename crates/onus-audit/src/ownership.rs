@@ -39,7 +39,10 @@ impl FactKeys {
     pub fn well_known() -> FactKeys {
         FactKeys {
             labels: WELL_KNOWN_LABELS.iter().map(|s| s.to_string()).collect(),
-            annotations: WELL_KNOWN_ANNOTATIONS.iter().map(|s| s.to_string()).collect(),
+            annotations: WELL_KNOWN_ANNOTATIONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 
@@ -85,7 +88,10 @@ pub struct Owner {
 
 /// Which criterion of a scope matches the object, if any.
 fn matches(s: &ManagedScope, f: FactsRef<'_>) -> Option<String> {
-    if let Some(ns) = f.namespace.filter(|ns| s.namespaces.iter().any(|n| n == ns)) {
+    if let Some(ns) = f
+        .namespace
+        .filter(|ns| s.namespaces.iter().any(|n| n == ns))
+    {
         return Some(format!("namespace {ns}"));
     }
     if let Some(k) = f.kind.filter(|k| s.kinds.iter().any(|x| x == k)) {
@@ -206,11 +212,19 @@ mod tests {
             ))
         );
         let mut gke = facts("Deployment", Some("x"), &[]);
-        gke.marks.annotations = vec![("components.gke.io/component-name".into(), "kube-dns".into())];
+        gke.marks.annotations =
+            vec![("components.gke.io/component-name".into(), "kube-dns".into())];
         assert_eq!(own(&gke).unwrap().0, "ovhcloud");
         gke.marks.annotations[0].1 = "mine".into();
-        assert_eq!(own(&gke), Some(("customer".into(), None)), "value not listed");
-        assert_eq!(own(&facts("Deployment", Some("shop"), &[])), Some(("customer".into(), None)));
+        assert_eq!(
+            own(&gke),
+            Some(("customer".into(), None)),
+            "value not listed"
+        );
+        assert_eq!(
+            own(&facts("Deployment", Some("shop"), &[])),
+            Some(("customer".into(), None))
+        );
         assert_eq!(owner(&m, None), None, "nothing known of the object");
     }
 

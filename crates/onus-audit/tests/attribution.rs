@@ -96,7 +96,11 @@ fn cluster(seed: u64) -> String {
         );
     }
     for w in ["kube-proxy", "canal", "coredns"] {
-        let kind = if w == "coredns" { "Deployment" } else { "DaemonSet" };
+        let kind = if w == "coredns" {
+            "Deployment"
+        } else {
+            "DaemonSet"
+        };
         y += &workload(&mut rng, kind, "kube-system", w, "k8s-app: system");
     }
     y += &workload(
@@ -193,8 +197,7 @@ fn every_item_lands_on_the_party_that_can_fix_it_on_generated_clusters() {
                     let ns = f.namespace().unwrap_or("");
                     for d in a.duties.iter().filter(|d| !d.suggested) {
                         let holder = kind_of(&m, &d.party);
-                        if owner == Some(PartyKind::Customer)
-                            && holder == Some(PartyKind::Provider)
+                        if owner == Some(PartyKind::Customer) && holder == Some(PartyKind::Provider)
                         {
                             assert!(
                                 provided(&m, &c.result.id, &d.activity, f.reason),
@@ -287,7 +290,11 @@ fn every_builtin_check_is_reviewed_by_every_builtin_model() {
         let audit_findings: Vec<String> = l
             .diagnostics
             .iter()
-            .filter(|d| d.pointer.as_deref().is_some_and(|p| p.starts_with("/audit")))
+            .filter(|d| {
+                d.pointer
+                    .as_deref()
+                    .is_some_and(|p| p.starts_with("/audit"))
+            })
             .map(|d| d.to_string())
             .collect();
         assert!(audit_findings.is_empty(), "{id}: {audit_findings:#?}");
@@ -308,9 +315,10 @@ fn docs_models_lists_every_link() {
         let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
         for l in &m.audit.evidence {
             assert!(
-                rows.iter().any(|r| r.starts_with(&format!("| `{}` |", l.check))
-                    && r.contains(&format!("| `{}` ", l.activity))
-                    && r.contains(&format!("| {} |", l.kind.as_str()))),
+                rows.iter()
+                    .any(|r| r.starts_with(&format!("| `{}` |", l.check))
+                        && r.contains(&format!("| `{}` ", l.activity))
+                        && r.contains(&format!("| {} |", l.kind.as_str()))),
                 "docs/models.md, {id}: no row for {} → {} ({})",
                 l.check,
                 l.activity,
@@ -337,7 +345,13 @@ fn docs_models_lists_every_link() {
         m.audit
             .evidence
             .iter()
-            .map(|l| (l.check.clone(), l.activity.clone(), l.kind.as_str().to_string()))
+            .map(|l| {
+                (
+                    l.check.clone(),
+                    l.activity.clone(),
+                    l.kind.as_str().to_string(),
+                )
+            })
             .collect()
     };
     assert_eq!(key(&fr), key(&en));

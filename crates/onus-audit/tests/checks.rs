@@ -387,7 +387,10 @@ fn every_reason_given_is_declared_and_every_declared_reason_is_given() {
         for r in audit_at(&yaml, now) {
             for f in r.failures.iter() {
                 for part in f.reason.split("; ") {
-                    given.entry(r.id.clone()).or_default().push(part.to_string());
+                    given
+                        .entry(r.id.clone())
+                        .or_default()
+                        .push(part.to_string());
                 }
             }
         }
@@ -430,7 +433,9 @@ fn every_reason_given_is_declared_and_every_declared_reason_is_given() {
         &ACCESS.replace("system:masters", "system:authenticated"),
         "access.cluster-admin",
     );
-    assert!(failing(&r).iter().any(|(_, reason)| reason.starts_with("Group ")));
+    assert!(failing(&r)
+        .iter()
+        .any(|(_, reason)| reason.starts_with("Group ")));
 }
 
 /// A failing item carries what ownership needs of its object: kind, namespace and the
@@ -445,7 +450,10 @@ fn failing_items_carry_their_objects_facts() {
     assert_eq!(facts.namespace, Some("kube-system"));
     assert_eq!(
         facts.labels(),
-        [("addonmanager.kubernetes.io/mode".to_string(), "Reconcile".to_string())],
+        [(
+            "addonmanager.kubernetes.io/mode".to_string(),
+            "Reconcile".to_string()
+        )],
         "only the recorded keys"
     );
     let r = check(NETWORK, "network.default-deny");

@@ -37,7 +37,10 @@ fn streamed_audit_equals_whole_audit() {
         {
             let facts = f.facts.unwrap();
             assert_eq!(facts.label("app.kubernetes.io/managed-by"), Some("Helm"));
-            assert_eq!(facts.annotation("components.gke.io/component-name"), Some("db"));
+            assert_eq!(
+                facts.annotation("components.gke.io/component-name"),
+                Some("db")
+            );
             assert_eq!(facts.annotations().len(), 1);
             facts_seen += 1;
         }

@@ -71,9 +71,17 @@ fn the_example_audits_against_ovhcloud_mks() {
     assert!(r["problems"].as_array().unwrap().is_empty());
 }
 
-/// The failing items of one check: (id, reason, parties, landed duties as `party:activity`,
-/// why it lands on none).
-fn items(r: &serde_json::Value, check: &str) -> Vec<(String, String, Vec<String>, Vec<String>, String)> {
+/// A failing item as the tests read it: its id, reason, the parties that can fix it, the
+/// duties it lands on (`party:activity`, reviewed links only) and why it lands on none.
+struct Item {
+    id: String,
+    parties: Vec<String>,
+    duties: Vec<String>,
+    unassigned: String,
+}
+
+/// The failing items of one check.
+fn items(r: &serde_json::Value, check: &str) -> Vec<Item> {
     let c = r["checks"]
         .as_array()
         .unwrap()
@@ -91,31 +99,34 @@ fn items(r: &serde_json::Value, check: &str) -> Vec<(String, String, Vec<String>
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["id"].as_str().unwrap().to_string(),
-                f["reason"].as_str().unwrap().to_string(),
-                strs(&f["parties"]),
-                f["duties"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|d| d.get("suggested").is_none())
-                    .map(|d| format!("{}:{}", d["party"].as_str().unwrap(), d["activity"].as_str().unwrap()))
-                    .collect(),
-                f["unassigned"]["reason"].as_str().unwrap_or("").to_string(),
-            )
+        .map(|f| Item {
+            id: f["id"].as_str().unwrap().to_string(),
+            parties: strs(&f["parties"]),
+            duties: f["duties"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d.get("suggested").is_none())
+                .map(|d| {
+                    format!(
+                        "{}:{}",
+                        d["party"].as_str().unwrap(),
+                        d["activity"].as_str().unwrap()
+                    )
+                })
+                .collect(),
+            unassigned: f["unassigned"]["reason"].as_str().unwrap_or("").to_string(),
         })
         .collect()
 }
 
 /// (parties, duties, unassigned) of one failing item.
 fn who(r: &serde_json::Value, check: &str, id: &str) -> (Vec<String>, Vec<String>, String) {
-    let (_, _, p, d, u) = items(r, check)
+    let i = items(r, check)
         .into_iter()
-        .find(|i| i.0 == id)
+        .find(|i| i.id == id)
         .unwrap_or_else(|| panic!("{check}: no failing item {id}"));
-    (p, d, u)
+    (i.parties, i.duties, i.unassigned)
 }
 
 fn v(xs: &[&str]) -> Vec<String> {
@@ -129,11 +140,23 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
     // system); a host served without TLS is the user's configuration.
     assert_eq!(
         who(&h, "tls.ingress-cert", "storefront/admin/admin-tls"),
-        (v(&["byzaneo"]), v(&["byzaneo:networking.network.tls"]), String::new())
+        (
+            v(&["byzaneo"]),
+            v(&["byzaneo:networking.network.tls"]),
+            String::new()
+        )
     );
     assert_eq!(
-        who(&h, "tls.ingress-cert", "storefront/admin/status.shop.example.com"),
-        (v(&["user"]), v(&["user:applications.apps.configuration"]), String::new())
+        who(
+            &h,
+            "tls.ingress-cert",
+            "storefront/admin/status.shop.example.com"
+        ),
+        (
+            v(&["user"]),
+            v(&["user:applications.apps.configuration"]),
+            String::new()
+        )
     );
     // The complaints: none of these is Byzaneo's any more.
     assert_eq!(
@@ -150,21 +173,41 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
         ("backup.pvc-covered", "batch/report-archive"),
         ("backup.recent", "velero/weekly-all"),
     ] {
-        assert_eq!(who(&h, check, id).1, v(&["user:data.volumes.backup"]), "{id}");
+        assert_eq!(
+            who(&h, check, id).1,
+            v(&["user:data.volumes.backup"]),
+            "{id}"
+        );
     }
     // Under h8lio the user's network policies and volumes are its own duties.
-    assert_eq!(who(&h, "network.default-deny", "checkout").1, v(&["user:applications.apps.configuration"]));
-    assert_eq!(who(&h, "data.no-hostpath", "batch/CronJob/nightly-report").1, v(&["user:data.volumes.create"]));
+    assert_eq!(
+        who(&h, "network.default-deny", "checkout").1,
+        v(&["user:applications.apps.configuration"])
+    );
+    assert_eq!(
+        who(&h, "data.no-hostpath", "batch/CronJob/nightly-report").1,
+        v(&["user:data.volumes.create"])
+    );
     // The nodes are Byzaneo's servers.
-    assert_eq!(who(&h, "version.supported", "legacy-pool-node-1").0, v(&["byzaneo"]));
+    assert_eq!(
+        who(&h, "version.supported", "legacy-pool-node-1").0,
+        v(&["byzaneo"])
+    );
     // Byzaneo's own components: Byzaneo's to fix, on no duty.
     for (check, id) in [
         ("data.no-hostpath", "kube-system/DaemonSet/kube-proxy"),
-        ("workload.resources", "kube-system/DaemonSet/canal/calico-node"),
+        (
+            "workload.resources",
+            "kube-system/DaemonSet/canal/calico-node",
+        ),
     ] {
         assert_eq!(
             who(&h, check, id),
-            (v(&["byzaneo"]), vec![], "owner-holds-no-linked-duty".to_string()),
+            (
+                v(&["byzaneo"]),
+                vec![],
+                "owner-holds-no-linked-duty".to_string()
+            ),
             "{id}"
         );
     }
@@ -190,7 +233,10 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
     ] {
         assert_eq!(duty_status(&h, "byzaneo", a), "needs-attestation", "{a}");
     }
-    assert_eq!(duty_status(&h, "byzaneo", "data.provider.snapshots"), "pass");
+    assert_eq!(
+        duty_status(&h, "byzaneo", "data.provider.snapshots"),
+        "pass"
+    );
 
     let (_, o) = json(&["--model", "ovhcloud-mks"]);
     assert_eq!(
@@ -204,10 +250,20 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
     );
     assert_eq!(
         who(&o, "data.no-hostpath", "kube-system/DaemonSet/kube-proxy"),
-        (v(&["ovhcloud"]), vec![], "owner-holds-no-linked-duty".to_string())
+        (
+            v(&["ovhcloud"]),
+            vec![],
+            "owner-holds-no-linked-duty".to_string()
+        )
     );
-    assert_eq!(who(&o, "data.no-hostpath", "batch/CronJob/nightly-report").1, v(&["customer:1.1-r5"]));
-    assert_eq!(who(&o, "version.supported", "legacy-pool-node-1").1, v(&["customer:3.1.6-r6"]));
+    assert_eq!(
+        who(&o, "data.no-hostpath", "batch/CronJob/nightly-report").1,
+        v(&["customer:1.1-r5"])
+    );
+    assert_eq!(
+        who(&o, "version.supported", "legacy-pool-node-1").1,
+        v(&["customer:3.1.6-r6"])
+    );
     // The summaries: what each party has to fix.
     let party = |r: &serde_json::Value, id: &str| {
         r["parties"]
@@ -218,18 +274,31 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
             .unwrap()
             .clone()
     };
-    assert_eq!((party(&o, "customer")["items"].as_u64(), party(&o, "customer")["items_without_duty"].as_u64()), (Some(14), Some(0)));
-    assert_eq!((party(&o, "ovhcloud")["items"].as_u64(), party(&o, "ovhcloud")["items_without_duty"].as_u64()), (Some(5), Some(5)));
+    assert_eq!(
+        (
+            party(&o, "customer")["items"].as_u64(),
+            party(&o, "customer")["items_without_duty"].as_u64()
+        ),
+        (Some(14), Some(0))
+    );
+    assert_eq!(
+        (
+            party(&o, "ovhcloud")["items"].as_u64(),
+            party(&o, "ovhcloud")["items_without_duty"].as_u64()
+        ),
+        (Some(5), Some(5))
+    );
     assert_eq!(party(&o, "ovhcloud")["summary"]["fail"], 0);
     assert_eq!(party(&h, "byzaneo")["summary"]["fail"], 2);
     // Every failing item of every check either lands on a duty or says why not.
     for r in [&h, &o] {
         for c in r["checks"].as_array().unwrap() {
-            for (id, _, _, duties, unassigned) in items(r, c["id"].as_str().unwrap()) {
+            for i in items(r, c["id"].as_str().unwrap()) {
                 assert!(
-                    !duties.is_empty() || !unassigned.is_empty(),
-                    "{}: {id} lands nowhere and says nothing",
-                    c["id"]
+                    !i.duties.is_empty() || !i.unassigned.is_empty(),
+                    "{}: {} lands nowhere and says nothing",
+                    c["id"],
+                    i.id
                 );
             }
         }
@@ -240,7 +309,14 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
 fn party_filters_sarif_junit_and_the_exit_code() {
     let run = |args: &[&str]| {
         onus()
-            .args(["audit", "examples/shop-cluster", "-m", "ovhcloud-mks", "--now", NOW])
+            .args([
+                "audit",
+                "examples/shop-cluster",
+                "-m",
+                "ovhcloud-mks",
+                "--now",
+                NOW,
+            ])
             .args(args)
             .output()
             .unwrap()
@@ -252,18 +328,29 @@ fn party_filters_sarif_junit_and_the_exit_code() {
     let all = sarif(&[]);
     let provider = sarif(&["--party", "provider"]);
     let customer = sarif(&["--party", "customer"]);
-    assert_eq!(results(&provider).len() + results(&customer).len(), results(&all).len());
-    assert_eq!(results(&provider).len(), 5, "kube-proxy, canal: OVHcloud's own objects");
+    assert_eq!(
+        results(&provider).len() + results(&customer).len(),
+        results(&all).len()
+    );
+    assert_eq!(
+        results(&provider).len(),
+        5,
+        "kube-proxy, canal: OVHcloud's own objects"
+    );
     for r in results(&provider) {
         assert_eq!(r["properties"]["parties"], serde_json::json!(["ovhcloud"]));
         assert_eq!(r["properties"]["unassigned"], "owner-holds-no-linked-duty");
-        assert!(r["message"]["text"].as_str().unwrap().contains("namespace kube-system"));
+        assert!(r["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("namespace kube-system"));
     }
     assert_eq!(provider["runs"][0]["properties"]["party"], "ovhcloud");
     assert!(results(&customer)
         .iter()
         .all(|r| r["properties"]["parties"] == serde_json::json!(["customer"])));
-    let junit = |args: &[&str]| String::from_utf8(run(&[&["-o", "junit"], args].concat()).stdout).unwrap();
+    let junit =
+        |args: &[&str]| String::from_utf8(run(&[&["-o", "junit"], args].concat()).stdout).unwrap();
     let j = junit(&["--party", "ovhcloud"]);
     assert!(j.contains("<testsuite name=\"duties: OVHcloud\""), "{j}");
     assert!(!j.contains("duties: Customer"));
@@ -273,10 +360,35 @@ fn party_filters_sarif_junit_and_the_exit_code() {
         j.contains("<testsuite name=\"checks\" tests=\"15\" failures=\"2\""),
         "only data.no-hostpath and workload.resources fail for OVHcloud: {j}"
     );
-    assert!(junit(&[]).contains("batch/CronJob/nightly-report: hostPath volume node-logs → customer: 1.1-r5"));
+    assert!(junit(&[])
+        .contains("batch/CronJob/nightly-report: hostPath volume node-logs → customer: 1.1-r5"));
     // The exit code follows the party: OVHcloud's failing items are medium and high.
-    assert_eq!(run(&["-o", "sarif", "--party", "ovhcloud", "--fail-on", "critical"]).status.code(), Some(0));
-    assert_eq!(run(&["-o", "sarif", "--party", "customer", "--fail-on", "critical"]).status.code(), Some(1));
+    assert_eq!(
+        run(&[
+            "-o",
+            "sarif",
+            "--party",
+            "ovhcloud",
+            "--fail-on",
+            "critical"
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&[
+            "-o",
+            "sarif",
+            "--party",
+            "customer",
+            "--fail-on",
+            "critical"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
     // --party is for SARIF and JUnit, and names a party of the model.
     assert_eq!(run(&["--party", "customer"]).status.code(), Some(2));
     let bad = run(&["-o", "sarif", "--party", "byzaneo"]);
@@ -287,7 +399,10 @@ fn party_filters_sarif_junit_and_the_exit_code() {
 #[test]
 fn a_model_linking_an_unknown_check_is_refused_with_its_place() {
     let dir = tempdir("links");
-    let (_, text) = onus_model::BUILTIN.iter().find(|(i, _)| *i == "h8lio").unwrap();
+    let (_, text) = onus_model::BUILTIN
+        .iter()
+        .find(|(i, _)| *i == "h8lio")
+        .unwrap();
     let text = text.replace("check: images.pinned", "check: images.pined");
     std::fs::write(dir.join("h8lio.yaml"), &text).unwrap();
     let out = onus()
@@ -297,10 +412,17 @@ fn a_model_linking_an_unknown_check_is_refused_with_its_place() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown-check") && err.contains("images.pined"), "{err}");
+    assert!(
+        err.contains("unknown-check") && err.contains("images.pined"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `images.pinned`"), "{err}");
     // `onus validate` says the same, and `--checks` makes a user's check known.
-    let v = onus().arg("validate").arg(dir.join("h8lio.yaml")).output().unwrap();
+    let v = onus()
+        .arg("validate")
+        .arg(dir.join("h8lio.yaml"))
+        .output()
+        .unwrap();
     assert_eq!(v.status.code(), Some(1));
 }
 
@@ -467,7 +589,11 @@ fn user_checks_extend_the_catalog() {
     // The model does not review a user's check: its links are suggested from topics, and the
     // items belong to their owners (CoreDNS is OVHcloud's).
     assert_eq!(c["parties"], serde_json::json!(["customer"]));
-    assert!(c["links"].as_array().unwrap().iter().all(|l| l["suggested"] == true));
+    assert!(c["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["suggested"] == true));
     let coredns = c["failures"]
         .as_array()
         .unwrap()
@@ -616,7 +742,12 @@ fn the_conditional_responsibility_example_moves_the_cni_duty() {
             .args(["-o", "json", "--fail-on", "none"])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let cni = |r: &serde_json::Value, party: &str| -> Option<serde_json::Value> {
@@ -638,7 +769,12 @@ fn the_conditional_responsibility_example_moves_the_cni_duty() {
     assert_eq!(cni(&provider, "example-cloud").unwrap()["status"], "fail");
     assert!(cni(&provider, "customer").is_none());
     assert_eq!(
-        who(&provider, "example.cni-resources", "kube-system/DaemonSet/canal/calico-node").1,
+        who(
+            &provider,
+            "example.cni-resources",
+            "kube-system/DaemonSet/canal/calico-node"
+        )
+        .1,
         v(&["example-cloud:network.cni"])
     );
     let own = run("own-cni");
@@ -652,7 +788,12 @@ fn the_conditional_responsibility_example_moves_the_cni_duty() {
         .unwrap()
         .contains("installed its own CNI"));
     assert_eq!(
-        who(&own, "example.cni-resources", "cilium/DaemonSet/cilium/cilium-agent").1,
+        who(
+            &own,
+            "example.cni-resources",
+            "cilium/DaemonSet/cilium/cilium-agent"
+        )
+        .1,
         v(&["customer:network.cni"])
     );
 }

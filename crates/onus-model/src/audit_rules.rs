@@ -33,8 +33,10 @@ fn reason_known(declared: &[String], reason: &str) -> bool {
 fn reasons_overlap(a: &[String], b: &[String]) -> bool {
     a.is_empty()
         || b.is_empty()
-        || a.iter()
-            .any(|x| b.iter().any(|y| x.starts_with(y.as_str()) || y.starts_with(x.as_str())))
+        || a.iter().any(|x| {
+            b.iter()
+                .any(|y| x.starts_with(y.as_str()) || y.starts_with(x.as_str()))
+        })
 }
 
 pub(crate) fn check(m: &Model, opts: &Options, langs: &[&str], out: &mut Vec<Diagnostic>) {
@@ -47,9 +49,7 @@ pub(crate) fn check(m: &Model, opts: &Options, langs: &[&str], out: &mut Vec<Dia
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let duty_letters = m
-        .roles
-        .letters_of(&[Duty::Responsible, Duty::Accountable]);
+    let duty_letters = m.roles.letters_of(&[Duty::Responsible, Duty::Accountable]);
     let known = opts.known_checks.as_deref();
     let check_id = |id: &str, ptr: String, out: &mut Vec<Diagnostic>| -> Option<Vec<String>> {
         let known = known?;
@@ -102,7 +102,10 @@ pub(crate) fn check(m: &Model, opts: &Options, langs: &[&str], out: &mut Vec<Dia
             None => out.push(
                 Diagnostic::new(
                     "unknown-activity",
-                    format!("a link names activity `{}`, which the model does not have", l.activity),
+                    format!(
+                        "a link names activity `{}`, which the model does not have",
+                        l.activity
+                    ),
                 )
                 .at(format!("{base}/activity")),
             ),
@@ -306,7 +309,11 @@ mod tests {
             known_checks: Some(vec![
                 KnownCheck {
                     id: "tls.ingress-cert".into(),
-                    reasons: vec!["expired".into(), "expiring".into(), "host-without-tls".into()],
+                    reasons: vec![
+                        "expired".into(),
+                        "expiring".into(),
+                        "host-without-tls".into(),
+                    ],
                 },
                 KnownCheck {
                     id: "images.pinned".into(),
@@ -342,8 +349,14 @@ mod tests {
             why: text("none"),
         }];
         let f = found(&m, &opts());
-        assert!(has(&f, "unknown-check", "/audit/evidence/1/check"), "{f:#?}");
-        assert!(has(&f, "unknown-reason", "/audit/evidence/2/reasons/0"), "{f:#?}");
+        assert!(
+            has(&f, "unknown-check", "/audit/evidence/1/check"),
+            "{f:#?}"
+        );
+        assert!(
+            has(&f, "unknown-reason", "/audit/evidence/2/reasons/0"),
+            "{f:#?}"
+        );
         assert!(
             !has(&f, "unknown-reason", "/audit/evidence/0/reasons/0"),
             "a prefix of a declared reason is known"
@@ -385,7 +398,10 @@ mod tests {
             why: text("shift"),
         };
         m.audit.conditions = vec![
-            cond("size(objects(\"X\")) > 0", &[("user", "RA"), ("byzaneo", "I")]),
+            cond(
+                "size(objects(\"X\")) > 0",
+                &[("user", "RA"), ("byzaneo", "I")],
+            ),
             cond("size((", &[("user", "RZ"), ("nobody", "R")]),
         ];
         let f = found(&m, &opts());
@@ -395,7 +411,11 @@ mod tests {
         assert!(!has(&f, "invalid-condition", "/audit/conditions/0/when"));
         assert!(has(&f, "unknown-letter", "/audit/conditions/1/roles/user"));
         assert!(has(&f, "unknown-party", "/audit/conditions/1/roles/nobody"));
-        assert!(f.iter().all(|(r, p)| p.starts_with("/audit/") || *r == "missing-responsible"), "{f:#?}");
+        assert!(
+            f.iter()
+                .all(|(r, p)| p.starts_with("/audit/") || *r == "missing-responsible"),
+            "{f:#?}"
+        );
     }
 
     #[test]
@@ -404,18 +424,34 @@ mod tests {
         let tls = "networking.network.tls";
         m.audit.evidence = vec![link(tls, "tls.ingress-cert", &[], LinkKind::Provide)];
         assert!(found(&m, &opts()).is_empty());
-        for cell in m.activities.iter_mut().find(|a| a.id == tls).unwrap().roles.values_mut() {
+        for cell in m
+            .activities
+            .iter_mut()
+            .find(|a| a.id == tls)
+            .unwrap()
+            .roles
+            .values_mut()
+        {
             *cell = "I".into();
         }
         let f = found(&m, &opts());
-        assert!(has(&f, "link-without-duty", "/audit/evidence/0/activity"), "{f:#?}");
+        assert!(
+            has(&f, "link-without-duty", "/audit/evidence/0/activity"),
+            "{f:#?}"
+        );
         // A condition that gives someone R or A makes the link useful again.
         m.audit.conditions = vec![Condition {
             activity: tls.into(),
             when: "true".into(),
-            roles: [("user".to_string(), "RA".to_string())].into_iter().collect(),
+            roles: [("user".to_string(), "RA".to_string())]
+                .into_iter()
+                .collect(),
             why: text("shift"),
         }];
-        assert!(!has(&found(&m, &opts()), "link-without-duty", "/audit/evidence/0/activity"));
+        assert!(!has(
+            &found(&m, &opts()),
+            "link-without-duty",
+            "/audit/evidence/0/activity"
+        ));
     }
 }

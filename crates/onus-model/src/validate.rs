@@ -21,8 +21,11 @@ pub struct Options {
     pub known_checks: Option<Vec<crate::audit_rules::KnownCheck>>,
     /// Whether a condition's `when` is valid CEL (rule `invalid-condition`). `None`: not judged
     /// (this crate knows no CEL; the CLI passes the audit's compiler).
-    pub condition_syntax: Option<fn(&str) -> Result<(), String>>,
+    pub condition_syntax: Option<SyntaxCheck>,
 }
+
+/// Whether a text is valid in a language this crate does not know (CEL): `Err` says why.
+pub type SyntaxCheck = fn(&str) -> Result<(), String>;
 
 /// Puts each role cell's letters in the scheme's order (`IR` becomes `RI`), when every letter
 /// is known and none repeats. Cells with unknown letters are left as written for the validator

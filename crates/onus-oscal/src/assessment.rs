@@ -127,7 +127,12 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
                     if f.parties.is_empty() {
                         format!("- `{}`: {}", f.item, f.reason)
                     } else {
-                        format!("- `{}`: {} (to fix: {})", f.item, f.reason, f.parties.join(", "))
+                        format!(
+                            "- `{}`: {} (to fix: {})",
+                            f.item,
+                            f.reason,
+                            f.parties.join(", ")
+                        )
                     }
                 })
                 .collect::<Vec<_>>()

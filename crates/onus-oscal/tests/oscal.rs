@@ -233,7 +233,10 @@ fn assessment_results_are_valid() {
                     .map(|p| p["group"].clone())
             };
             assert_eq!(group("failing-item"), group("party-id"));
-            assert!(obs["remarks"].as_str().unwrap().contains("(to fix: customer)"));
+            assert!(obs["remarks"]
+                .as_str()
+                .unwrap()
+                .contains("(to fix: customer)"));
         } else {
             assert!(obs.get("subjects").is_none(), "{}", m.id);
         }

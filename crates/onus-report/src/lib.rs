@@ -367,7 +367,8 @@ pub fn sarif(r: &Report, lang: &str, party: Option<&str>) -> String {
             .filter(|f| for_party(f, party))
         {
             let who = attribution(c, &f, lang);
-            let mut props = serde_json::json!({"item": f.id, "reason": f.reason, "parties": f.parties()});
+            let mut props =
+                serde_json::json!({"item": f.id, "reason": f.reason, "parties": f.parties()});
             if let Some(a) = f.attribution {
                 props["owner"] = a.owner.clone().into();
                 props["duties"] = serde_json::to_value(&a.duties).unwrap_or_default();

@@ -104,7 +104,10 @@ fn a_checks_reasons_land_on_different_parties() {
     let host = item(&r, "tls.ingress-cert", "shop/web/b.example");
     assert_eq!(host.reason, "host-without-tls");
     assert_eq!(host.parties(), ["user"]);
-    assert_eq!(landed(&host), [pair("user", "applications.apps.configuration")]);
+    assert_eq!(
+        landed(&host),
+        [pair("user", "applications.apps.configuration")]
+    );
     let cert = item(&r, "tls.ingress-cert", "shop/web/web-tls");
     assert_eq!(cert.reason, "expired");
     assert_eq!(
@@ -113,10 +116,17 @@ fn a_checks_reasons_land_on_different_parties() {
         "renewal is the provider's system, whoever owns the Ingress"
     );
     assert_eq!(cert.attribution.unwrap().owner.as_deref(), Some("user"));
-    assert_eq!(duty(&r, "byzaneo", "networking.network.tls").status, DutyStatus::Fail);
+    assert_eq!(
+        duty(&r, "byzaneo", "networking.network.tls").status,
+        DutyStatus::Fail
+    );
     let cfg = duty(&r, "user", "applications.apps.configuration");
     assert_eq!(cfg.status, DutyStatus::Fail);
-    let tls = cfg.evidence.iter().find(|e| e.check == "tls.ingress-cert").unwrap();
+    let tls = cfg
+        .evidence
+        .iter()
+        .find(|e| e.check == "tls.ingress-cert")
+        .unwrap();
     assert_eq!((tls.failing, tls.status), (1, CheckStatus::Fail));
     // Both parties' duties speak to the check.
     assert_eq!(check(&r, "tls.ingress-cert").parties, ["byzaneo", "user"]);
@@ -151,7 +161,10 @@ fn a_provider_managed_object_never_fails_a_customer_duty() {
         assert_eq!(landed(&mine), [pair(customer, activity)], "{id}");
         let d = duty(&r, customer, activity);
         assert_eq!(d.status, DutyStatus::Fail);
-        assert_eq!(d.evidence[0].failing, 1, "{id}: only the customer's own item");
+        assert_eq!(
+            d.evidence[0].failing, 1,
+            "{id}: only the customer's own item"
+        );
         // The provider's items: its DaemonSet (on no duty) and the missing platform classes
         // of this bare cluster (on its duties to provide them).
         let p = r.parties.iter().find(|p| p.id == provider).unwrap();
@@ -162,7 +175,10 @@ fn a_provider_managed_object_never_fails_a_customer_duty() {
     // the customer's failed.
     let only_system = HOSTPATHS.split("---").next().unwrap();
     let r = audit(&model("ovhcloud-mks"), only_system, "2025-06-01", &[]);
-    assert_eq!(check(&r, "data.no-hostpath").result.status, CheckStatus::Fail);
+    assert_eq!(
+        check(&r, "data.no-hostpath").result.status,
+        CheckStatus::Fail
+    );
     assert_eq!(duty(&r, "customer", "1.1-r5").status, DutyStatus::Pass);
 }
 
@@ -200,21 +216,38 @@ fn suggested_links_are_shown_and_weigh_nothing() {
     let r2 = audit(&m, &images, "2025-06-01", &[]);
     let latest = item(&r2, "images.pinned", "shop/Deployment/web/w");
     let a = latest.attribution.unwrap();
-    assert_eq!(latest.parties(), ["user"], "the owner, not a suggested duty");
-    assert_eq!(a.unassigned.as_ref().unwrap().reason, UnassignedReason::NotReviewed);
+    assert_eq!(
+        latest.parties(),
+        ["user"],
+        "the owner, not a suggested duty"
+    );
+    assert_eq!(
+        a.unassigned.as_ref().unwrap().reason,
+        UnassignedReason::NotReviewed
+    );
     assert!(a.duties.iter().all(|d| d.suggested) && !a.duties.is_empty());
     // Byzaneo's registry shares the topic, but the image is the user's: not even suggested.
     assert!(!a.duties.iter().any(|d| d.party == "byzaneo"), "{a:?}");
     let maintain = duty(&r2, "user", "summary.maintain");
-    assert_ne!(maintain.status, DutyStatus::Fail, "a suggested link never fails a duty");
+    assert_ne!(
+        maintain.status,
+        DutyStatus::Fail,
+        "a suggested link never fails a duty"
+    );
     let e = maintain
         .evidence
         .iter()
         .find(|e| e.check == "images.pinned")
         .unwrap();
     assert!(e.suggested && e.failing == 1 && e.status == CheckStatus::Fail);
-    assert!(maintain.checks.is_empty(), "`checks` lists reviewed links only");
-    assert!(check(&r2, "images.pinned").links.iter().all(|l| l.suggested));
+    assert!(
+        maintain.checks.is_empty(),
+        "`checks` lists reviewed links only"
+    );
+    assert!(check(&r2, "images.pinned")
+        .links
+        .iter()
+        .all(|l| l.suggested));
     assert!(r.checks.iter().all(|c| c.links.iter().all(|l| l.suggested)));
 }
 
@@ -234,7 +267,11 @@ fn a_check_the_model_says_concerns_no_duty_says_why() {
     assert!(c.links.is_empty() && c.parties.is_empty());
     // Under h8lio, the provider's edge router is missing.
     let r = audit(&model("h8lio"), HOSTPATHS, "2025-06-01", &[]);
-    let f = check(&r, "provider.ingress-class").result.failures.get(0).unwrap();
+    let f = check(&r, "provider.ingress-class")
+        .result
+        .failures
+        .get(0)
+        .unwrap();
     assert_eq!(
         landed(&f),
         [
@@ -272,7 +309,10 @@ fn a_condition_over_the_cluster_moves_a_duty() {
     let r = audit(&m, &own, "2025-06-01", &[]);
     assert!(!held(&r, "byzaneo") && held(&r, "user"));
     let d = duty(&r, "user", "runtime.kubernetes.networks");
-    assert_eq!(d.condition.as_ref().unwrap().why.best("en"), "the user runs its own CNI");
+    assert_eq!(
+        d.condition.as_ref().unwrap().why.best("en"),
+        "the user runs its own CNI"
+    );
     assert_eq!(d.letters, "RA");
     // A report joined without the condition's outcome keeps the published roles, and says so.
     let mut r2 = r.clone();
@@ -310,11 +350,17 @@ fn an_unevaluable_item_lands_on_every_link_of_its_check() {
     let mut inv = Inventory::default();
     inv.add_text("x.yaml", HOSTPATHS).unwrap();
     let m = model("ovhcloud-mks");
-    let mut result = crate::engine::run(&inv, &crate::catalog::builtin().unwrap(), &Default::default())
-        .into_iter()
-        .find(|r| r.id == "data.no-hostpath")
-        .unwrap();
-    result.errors.push("shop/CronJob/x", "`rule`: no such key", None, None);
+    let mut result = crate::engine::run(
+        &inv,
+        &crate::catalog::builtin().unwrap(),
+        &Default::default(),
+    )
+    .into_iter()
+    .find(|r| r.id == "data.no-hostpath")
+    .unwrap();
+    result
+        .errors
+        .push("shop/CronJob/x", "`rule`: no such key", None, None);
     result.status = CheckStatus::Error;
     let facts = FactKeys::well_known();
     let r = join(
@@ -333,9 +379,17 @@ fn an_unevaluable_item_lands_on_every_link_of_its_check() {
         },
     );
     let e = r.checks[0].result.errors.get(0).unwrap();
-    assert_eq!(landed(&e), [pair("customer", "1.1-r5")], "no facts: no owner, every link");
+    assert_eq!(
+        landed(&e),
+        [pair("customer", "1.1-r5")],
+        "no facts: no owner, every link"
+    );
     let d = duty(&r, "customer", "1.1-r5");
-    assert_eq!((d.evidence[0].errors, d.status), (1, DutyStatus::Fail), "a failure weighs more than an error");
+    assert_eq!(
+        (d.evidence[0].errors, d.status),
+        (1, DutyStatus::Fail),
+        "a failure weighs more than an error"
+    );
 }
 
 #[test]
@@ -346,13 +400,23 @@ fn duties_without_checks_need_attestation_or_are_attested() {
     )
     .unwrap();
     let r = audit(&model("ovhcloud-mks"), &ingress(), "2025-06-01", &a);
-    assert_eq!(duty(&r, "customer", "3.1.7-r4").status, DutyStatus::Attested);
     assert_eq!(
-        duty(&r, "customer", "3.1.7-r4").attestation.as_ref().unwrap().by,
+        duty(&r, "customer", "3.1.7-r4").status,
+        DutyStatus::Attested
+    );
+    assert_eq!(
+        duty(&r, "customer", "3.1.7-r4")
+            .attestation
+            .as_ref()
+            .unwrap()
+            .by,
         "Jane"
     );
     assert_eq!(duty(&r, "customer", "5.1-r1").status, DutyStatus::Overdue);
-    assert_eq!(duty(&r, "customer", "4.1-r2").status, DutyStatus::NeedsAttestation);
+    assert_eq!(
+        duty(&r, "customer", "4.1-r2").status,
+        DutyStatus::NeedsAttestation
+    );
     assert_eq!(r.problems.len(), 1);
     assert!(r.problems[0].message.contains("`nope`"));
     let ovh = r.parties.iter().find(|p| p.id == "ovhcloud").unwrap();

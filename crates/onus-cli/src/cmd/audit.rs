@@ -192,8 +192,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     // The model's conditions run as cluster-scope checks after the catalog's.
     let mut all = checks.clone();
     all.extend(
-        onus_audit::conditions::checks(&model)
-            .map_err(|e| CliError::usage(e.to_string(), None))?,
+        onus_audit::conditions::checks(&model).map_err(|e| CliError::usage(e.to_string(), None))?,
     );
     let (mut results, inv) = if a.live {
         let snap = live::fetch(&a.cluster, &live::kinds(&all))?;

@@ -83,8 +83,8 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         return super::oscal::validate(&a.targets, a.output == Format::Json, a.deny.is_some());
     }
     // Models' `audit` links are checked against the audit catalog (built in, and `--checks`).
-    let checks = onus_audit::catalog::load(&a.checks)
-        .map_err(|e| CliError::usage(e.to_string(), None))?;
+    let checks =
+        onus_audit::catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
     let opts = Options {
         allow: a.allow.clone(),
         known_checks: Some(onus_audit::catalog::known(&checks)),
