@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use onus_model::{Catalog, Model, Options, Severity, Vocabulary};
+use onus_model::{Catalog, Diagnostic, Model, Options, Severity, Vocabulary};
 
 use crate::error::CliError;
 
@@ -72,15 +72,23 @@ impl Global {
         }
     }
 
-    /// Resolves a model by name or path. Warnings are not printed here (`onus validate` is
-    /// for that); errors make the model unusable and are printed with their places.
+    /// Resolves a model by name or path. A model with findings about its matrix (no A, two
+    /// A, R without A: warnings) is used as it is, since those are facts of the published
+    /// document; `onus validate` reports them. Only errors (an unreadable file) stop the
+    /// command, printed with their places.
     pub fn model(&self, name: &str) -> Result<Model, CliError> {
-        self.model_with(name, &Options::default())
+        self.model_with(name, &Options::default(), |_| false)
     }
 
-    /// [`Global::model`], validated with these options (`onus audit` passes its checks, so
-    /// that a link to a check that does not exist is an error with its place).
-    pub fn model_with(&self, name: &str, opts: &Options) -> Result<Model, CliError> {
+    /// [`Global::model`], validated with these options, printing (as warnings, with their
+    /// places) the findings `show` selects: `onus audit` passes its checks and shows what is
+    /// wrong with the model's `audit` section, which would change whose a failure is.
+    pub fn model_with(
+        &self,
+        name: &str,
+        opts: &Options,
+        show: impl Fn(&Diagnostic) -> bool,
+    ) -> Result<Model, CliError> {
         let loaded = self.catalog.resolve(name, self.vocab, opts)?;
         let errors: Vec<_> = loaded
             .diagnostics
@@ -89,7 +97,18 @@ impl Global {
             .cloned()
             .collect();
         match loaded.model {
-            Some(m) if errors.is_empty() => Ok(m),
+            Some(m) if errors.is_empty() => {
+                let shown: Vec<_> = loaded
+                    .diagnostics
+                    .iter()
+                    .filter(|d| show(d))
+                    .cloned()
+                    .collect();
+                if !shown.is_empty() {
+                    crate::report::print_diagnostics(&loaded.origin, &shown, self.color);
+                }
+                Ok(m)
+            }
             _ => {
                 crate::report::print_diagnostics(&loaded.origin, &errors, self.color);
                 Err(CliError::Unreadable {

@@ -30,11 +30,11 @@ pub mod vocabulary;
 pub use audit_rules::KnownCheck;
 pub use cadence::Cadence;
 pub use catalog::{Catalog, CatalogError, Location, BUILTIN};
-pub use diag::{Diagnostic, Origin, Severity, RULES};
+pub use diag::{Diagnostic, Origin, RuleClass, Severity, RULES};
 pub use load::{load_bytes, load_path, load_str, Loaded};
 pub use text::Text;
 pub use types::*;
-pub use validate::{is_date, Options};
+pub use validate::{check_license, is_date, Options};
 
 impl RoleScheme {
     /// The letters that carry any of `duties`, in scheme order (`[Responsible, Accountable]`

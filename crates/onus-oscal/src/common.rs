@@ -420,6 +420,13 @@ impl<'a> Plan<'a> {
             );
         }
         push_prop(&mut props, "role-scheme", &m.roles.id);
+        // The source's licence and attribution travel with every document made from it.
+        if let Some(l) = &m.source.license {
+            push_prop(&mut props, "source-license", l.trim());
+        }
+        if let Some(a) = &m.source.attribution {
+            push_prop(&mut props, "source-attribution", a.trim());
+        }
         for l in &m.roles.letters {
             push_prop(
                 &mut props,

@@ -359,6 +359,7 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
             source,
             footnotes: vec![],
             notes: vec![],
+            controls: vec![],
         });
     }
     // Every party appears in every activity, with an empty cell when it holds no letter.
@@ -423,6 +424,8 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
                 .and_then(|l| l["href"].as_str())
                 .map(str::to_string),
             repository: None,
+            license: onus_prop(md_props, "source-license").map(str::to_string),
+            attribution: onus_prop(md_props, "source-attribution").map(str::to_string),
             notes: Some(Text::new(
                 "en",
                 format!(

@@ -113,14 +113,20 @@ pub struct Args {
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let checks = catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
-    // The model's `audit` links are checked against this run's catalog: a link to a check
-    // that does not exist is an error with its place.
+    // The model's `audit` section is checked against this run's catalog, and what is wrong
+    // with it is shown with its place: a link to a check that does not exist attributes
+    // nothing.
     let model = g.model_with(
         &a.model,
         &onus_model::Options {
             known_checks: Some(catalog::known(&checks)),
             condition_syntax: Some(onus_audit::conditions::syntax),
             ..Default::default()
+        },
+        |d| {
+            d.pointer
+                .as_deref()
+                .is_some_and(|p| p.starts_with("/audit/"))
         },
     )?;
     let party = match &a.party {

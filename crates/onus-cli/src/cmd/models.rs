@@ -26,7 +26,12 @@ struct Entry {
     activities: usize,
     statements: usize,
     source: String,
+    /// The source document's licence (SPDX) and the attribution it asks for.
+    license: Option<String>,
+    attribution: Option<String>,
+    /// Errors make a model unusable; warnings are findings about its matrix.
     errors: usize,
+    warnings: usize,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
@@ -51,10 +56,17 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     Location::Builtin => "built-in".into(),
                     Location::File(p) => p.display().to_string(),
                 },
+                license: m.and_then(|m| m.source.license.clone()),
+                attribution: m.and_then(|m| m.source.attribution.clone()),
                 errors: l
                     .diagnostics
                     .iter()
                     .filter(|d| d.severity == onus_model::Severity::Error)
+                    .count(),
+                warnings: l
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == onus_model::Severity::Warning)
                     .count(),
             }
         })
@@ -70,12 +82,13 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 "version",
                 "languages",
                 "activities",
+                "licence",
                 "source",
             ]);
             for e in &entries {
                 let id = match (&e.id, e.errors) {
                     (Some(id), 0) => id.clone(),
-                    (Some(id), n) => format!("{id} ({n} errors)"),
+                    (Some(id), n) => format!("{id} ({n} errors: unusable)"),
                     (None, _) => "(unreadable: run onus validate)".into(),
                 };
                 t.add_row([
@@ -85,6 +98,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     e.version.clone().unwrap_or_default(),
                     e.languages.join(", "),
                     e.activities.to_string(),
+                    e.license.clone().unwrap_or_else(|| "(not stated)".into()),
                     e.source.clone(),
                 ]);
             }

@@ -13,9 +13,11 @@ pub struct Args {
     /// Model files, folders (searched recursively) or model ids. Default: every built-in model
     /// and every model under --model-path.
     targets: Vec<String>,
-    /// Treat these findings as errors: `warnings`.
-    #[arg(long, value_name = "WHAT", value_parser = ["warnings"])]
-    deny: Option<String>,
+    /// Make findings fail the run (exit 1): `warnings` for every finding, or a rule's name
+    /// (`--deny multiple-accountable`); repeatable. Findings about the matrix never stop other
+    /// commands from using a model: this is the strict gate for those who want one.
+    #[arg(long, value_name = "WARNINGS|RULE")]
+    deny: Vec<String>,
     /// Silence a rule by name for this run; repeatable (`--allow missing-responsible`).
     #[arg(long, value_name = "RULE")]
     allow: Vec<String>,
@@ -43,17 +45,37 @@ struct FileReport<'a> {
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     if a.list_rules {
         let mut t = onus_render::table::plain();
-        t.set_header(["rule", "severity", "can be silenced", "what it finds"]);
+        t.set_header([
+            "rule",
+            "class",
+            "severity",
+            "can be silenced",
+            "what it finds",
+        ]);
         for r in diag::RULES {
             t.add_row([
                 r.name.to_string(),
+                r.class.as_str().to_string(),
                 r.severity.to_string(),
                 if r.silenceable { "yes" } else { "no" }.to_string(),
                 r.summary.to_string(),
             ]);
         }
-        output::print(&format!("{t}\n"))?;
+        output::print(&format!(
+            "{t}\nunreadable: the file is not a usable model; every command refuses it (error).\n\
+             matrix: a fact about the matrix as published; the model is used as it is (warning).\n\
+             encoding: a gap in onus's encoding of the document; the model is used (warning).\n\
+             `--deny warnings` (or `--deny RULE`) makes warnings fail `onus validate`.\n"
+        ))?;
         return Ok(ExitCode::SUCCESS);
+    }
+    for r in &a.deny {
+        if r != "warnings" && diag::rule(r).is_none() {
+            return Err(CliError::usage(
+                format!("`--deny {r}`: neither `warnings` nor a rule"),
+                Some("`onus validate --list-rules` lists the rules".into()),
+            ));
+        }
     }
     for r in &a.allow {
         match diag::rule(r) {
@@ -80,7 +102,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 None,
             ));
         }
-        return super::oscal::validate(&a.targets, a.output == Format::Json, a.deny.is_some());
+        return super::oscal::validate(&a.targets, a.output == Format::Json, !a.deny.is_empty());
     }
     // Models' `audit` links are checked against the audit catalog (built in, and `--checks`).
     let checks =
@@ -118,8 +140,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             loaded.push(g.catalog.resolve(t, g.vocab, &opts)?);
         }
     }
-    let deny_warnings = a.deny.is_some();
-    let (mut errors, mut warnings) = (0, 0);
+    let denied = |d: &Diagnostic| {
+        d.severity == Severity::Warning && a.deny.iter().any(|r| r == "warnings" || r == d.rule)
+    };
+    let (mut errors, mut warnings, mut denied_count) = (0, 0, 0);
     for l in &loaded {
         errors += l
             .diagnostics
@@ -131,6 +155,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             .iter()
             .filter(|d| d.severity == Severity::Warning)
             .count();
+        denied_count += l.diagnostics.iter().filter(|d| denied(d)).count();
     }
     match a.output {
         Format::Json => {
@@ -169,10 +194,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             eprintln!(
                 "{} files: {errors} errors, {warnings} warnings{}",
                 loaded.len(),
-                if deny_warnings && warnings > 0 {
-                    " (warnings denied)"
+                if denied_count > 0 {
+                    format!(" ({denied_count} denied)")
                 } else {
-                    ""
+                    String::new()
                 }
             );
         }
@@ -183,7 +208,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             ))
         }
     }
-    if errors > 0 || (deny_warnings && warnings > 0) {
+    if errors > 0 || denied_count > 0 {
         Ok(ExitCode::from(EXIT_FINDINGS))
     } else {
         Ok(ExitCode::SUCCESS)
