@@ -178,17 +178,10 @@ pub struct Finding {
     /// The object's annotations among the keys the run records.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
-    /// Set by the join: [`Attribution::parties`]; absent before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parties: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_by: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub duties: Vec<DutyRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unassigned: Option<Unassigned>,
+    /// Whose it is, set by the join; absent before (its `parties` field is required: an
+    /// item without one reads back as not attributed).
+    #[serde(flatten)]
+    pub attribution: Option<Attribution>,
 }
 
 impl Finding {
@@ -209,16 +202,6 @@ impl Finding {
                     .collect(),
             },
         }
-    }
-
-    fn attribution(&self) -> Option<Attribution> {
-        Some(Attribution {
-            parties: self.parties.clone()?,
-            owner: self.owner.clone(),
-            owner_by: self.owner_by.clone(),
-            duties: self.duties.clone(),
-            unassigned: self.unassigned.clone(),
-        })
     }
 }
 
@@ -248,11 +231,7 @@ impl<'a> FindingRef<'a> {
             labels: facts.map_or_else(BTreeMap::new, |f| f.labels().iter().cloned().collect()),
             annotations: facts
                 .map_or_else(BTreeMap::new, |f| f.annotations().iter().cloned().collect()),
-            parties: a.map(|a| a.parties.clone()),
-            owner: a.and_then(|a| a.owner.clone()),
-            owner_by: a.and_then(|a| a.owner_by.clone()),
-            duties: a.map_or_else(Vec::new, |a| a.duties.clone()),
-            unassigned: a.and_then(|a| a.unassigned.clone()),
+            attribution: a.cloned(),
         }
     }
 
@@ -540,8 +519,9 @@ impl Findings {
         let file = f.file.as_deref().map(Arc::<str>::from);
         let facts = self.facts_index(f.facts().view());
         let attribution = f
-            .attribution()
-            .map_or(NONE, |a| index(self.attributions.insert_full(a).0));
+            .attribution
+            .as_ref()
+            .map_or(NONE, |a| index(self.attributions.insert_full(a.clone()).0));
         self.push_entry(&f.id, &f.reason, file.as_ref(), f.line, facts, attribution);
     }
 

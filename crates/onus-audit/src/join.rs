@@ -77,21 +77,42 @@ pub struct ModelRef {
     pub service: String,
 }
 
+/// How a check gives evidence for a duty, as the report shows it (in [`LinkReport`] and
+/// [`DutyEvidence`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkBasis {
+    pub kind: LinkKind,
+    /// The reasons it is linked for; empty: all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Why, as the model says; absent for a suggested link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<Text>,
+    /// Suggested from topics, not reviewed: shown, never counted in a duty's status nor in
+    /// an item's parties.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suggested: bool,
+}
+
+impl From<&Link<'_>> for LinkBasis {
+    fn from(l: &Link<'_>) -> Self {
+        LinkBasis {
+            kind: l.kind,
+            reasons: l.reasons.to_vec(),
+            why: l.why.cloned(),
+            suggested: l.suggested,
+        }
+    }
+}
+
 /// A link of a check to an activity, as the report shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkReport {
     pub activity: String,
     /// The parties holding R or A in the activity (on this cluster: conditions applied).
     pub parties: Vec<String>,
-    pub kind: LinkKind,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
-    /// Why, as the model says; absent for a suggested link.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub why: Option<Text>,
-    /// Suggested from topics, not reviewed.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub suggested: bool,
+    #[serde(flatten)]
+    pub link: LinkBasis,
 }
 
 /// The model's word that a check (or some of its reasons) concerns no duty.
@@ -134,14 +155,8 @@ pub struct AttestationReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DutyEvidence {
     pub check: String,
-    pub kind: LinkKind,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub why: Option<Text>,
-    /// Suggested from topics, not reviewed: shown, never counted in the duty's status.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub suggested: bool,
+    #[serde(flatten)]
+    pub link: LinkBasis,
     /// For this duty: `fail` when a failing item lands on it, `error` when an unevaluable one
     /// does, `pass` when the check judged items and none lands on it, else `not-applicable`.
     pub status: CheckStatus,
@@ -692,10 +707,7 @@ pub fn join(model: &Model, mut results: Vec<CheckResult>, input: &JoinInput) -> 
                     };
                     DutyEvidence {
                         check: r.id.clone(),
-                        kind: l.kind,
-                        reasons: l.reasons.to_vec(),
-                        why: l.why.cloned(),
-                        suggested: l.suggested,
+                        link: l.into(),
                         status,
                         failing,
                         errors,
@@ -722,7 +734,8 @@ pub fn join(model: &Model, mut results: Vec<CheckResult>, input: &JoinInput) -> 
                 Some(_) => DutyStatus::Overdue,
                 None => DutyStatus::NeedsAttestation,
             };
-            let reviewed: Vec<&DutyEvidence> = evidence.iter().filter(|e| !e.suggested).collect();
+            let reviewed: Vec<&DutyEvidence> =
+                evidence.iter().filter(|e| !e.link.suggested).collect();
             let any = |s: CheckStatus| reviewed.iter().any(|e| e.status == s);
             let status = if reviewed.is_empty() {
                 by_attestation
@@ -803,10 +816,7 @@ pub fn join(model: &Model, mut results: Vec<CheckResult>, input: &JoinInput) -> 
                         .into_iter()
                         .map(str::to_string)
                         .collect(),
-                    kind: l.kind,
-                    reasons: l.reasons.to_vec(),
-                    why: l.why.cloned(),
-                    suggested: l.suggested,
+                    link: l.into(),
                 })
                 .collect();
             let mut ps: Vec<String> = Vec::new();

@@ -71,7 +71,7 @@ fn the_example_audits_against_ovhcloud_mks() {
     assert!(r["problems"].as_array().unwrap().is_empty());
 }
 
-/// A failing item as the tests read it: its id, reason, the parties that can fix it, the
+/// A failing item as the tests read it: its id, the parties that can fix it, the
 /// duties it lands on (`party:activity`, reviewed links only) and why it lands on none.
 struct Item {
     id: String,
@@ -127,6 +127,22 @@ fn who(r: &serde_json::Value, check: &str, id: &str) -> (Vec<String>, Vec<String
         .find(|i| i.id == id)
         .unwrap_or_else(|| panic!("{check}: no failing item {id}"));
     (i.parties, i.duties, i.unassigned)
+}
+
+/// A party's duty in an activity, from the JSON report, if it holds one.
+fn duty(r: &serde_json::Value, party: &str, activity: &str) -> Option<serde_json::Value> {
+    r["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == party)
+        .unwrap()["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["duties"].as_array().unwrap())
+        .find(|d| d["activity"] == activity)
+        .cloned()
 }
 
 fn v(xs: &[&str]) -> Vec<String> {
@@ -212,19 +228,7 @@ fn each_failure_of_the_example_lands_on_the_party_that_can_fix_it() {
         );
     }
     let duty_status = |r: &serde_json::Value, party: &str, activity: &str| {
-        r["parties"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == party)
-            .unwrap()["sections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["duties"].as_array().unwrap())
-            .find(|d| d["activity"] == activity)
-            .unwrap()["status"]
-            .clone()
+        duty(r, party, activity).unwrap()["status"].clone()
     };
     for a in [
         "applications.factory.registry",
@@ -769,20 +773,7 @@ fn the_conditional_responsibility_example_moves_the_cni_duty() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
-    let cni = |r: &serde_json::Value, party: &str| -> Option<serde_json::Value> {
-        r["parties"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == party)
-            .unwrap()["sections"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["duties"].as_array().unwrap())
-            .find(|d| d["activity"] == "network.cni")
-            .cloned()
-    };
+    let cni = |r: &serde_json::Value, party: &str| duty(r, party, "network.cni");
     let provider = run("provider-cni");
     assert_eq!(provider["conditions"][0]["holds"], false);
     assert_eq!(cni(&provider, "example-cloud").unwrap()["status"], "fail");

@@ -209,12 +209,12 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
                 let evidence = |suggested: bool| -> Vec<String> {
                     d.evidence
                         .iter()
-                        .filter(|e| e.suggested == suggested)
+                        .filter(|e| e.link.suggested == suggested)
                         .map(|e| {
-                            let reasons = if e.reasons.is_empty() {
+                            let reasons = if e.link.reasons.is_empty() {
                                 String::new()
                             } else {
-                                format!(" [{}]", e.reasons.join(", "))
+                                format!(" [{}]", e.link.reasons.join(", "))
                             };
                             let n = match (e.failing, e.errors) {
                                 (0, 0) => String::new(),
@@ -444,18 +444,10 @@ pub fn junit(r: &Report, lang: &str, party: Option<&str>) -> String {
                 format!("{}: {} → {who}", x.id, x.reason)
             }
         };
-        let failing: Vec<String> = c
-            .failures
-            .iter()
-            .filter(|x| for_party(x, party))
-            .map(line)
-            .collect();
-        let erring: Vec<String> = c
-            .errors
-            .iter()
-            .filter(|x| for_party(x, party))
-            .map(line)
-            .collect();
+        let lines = |f: &onus_audit::Findings| -> Vec<String> {
+            f.iter().filter(|x| for_party(x, party)).map(line).collect()
+        };
+        let (failing, erring) = (lines(&c.failures), lines(&c.errors));
         // For one party, a check fails only on its items.
         let status = match (party, c.status) {
             (Some(_), CheckStatus::Fail | CheckStatus::Error) if !failing.is_empty() => {
@@ -522,7 +514,7 @@ pub fn junit(r: &Report, lang: &str, party: Option<&str>) -> String {
                         let failing: Vec<String> = d
                             .evidence
                             .iter()
-                            .filter(|e| !e.suggested && e.failing > 0)
+                            .filter(|e| !e.link.suggested && e.failing > 0)
                             .map(|e| format!("{} ({})", e.check, plural(e.failing, "item")))
                             .collect();
                         let _ = write!(

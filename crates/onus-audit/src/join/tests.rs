@@ -56,7 +56,8 @@ fn item<'r>(r: &'r Report, check_id: &str, id: &str) -> FindingRef<'r> {
         .unwrap_or_else(|| panic!("{check_id}: no failing item {id}"))
 }
 
-fn duty<'r>(r: &'r Report, party: &str, activity: &str) -> &'r DutyReport {
+/// The party's duty in an activity, if it holds one on this cluster.
+fn held<'r>(r: &'r Report, party: &str, activity: &str) -> Option<&'r DutyReport> {
     r.parties
         .iter()
         .find(|p| p.id == party)
@@ -65,7 +66,10 @@ fn duty<'r>(r: &'r Report, party: &str, activity: &str) -> &'r DutyReport {
         .iter()
         .flat_map(|s| &s.duties)
         .find(|d| d.activity == activity)
-        .unwrap_or_else(|| panic!("{party} holds no duty {activity}"))
+}
+
+fn duty<'r>(r: &'r Report, party: &str, activity: &str) -> &'r DutyReport {
+    held(r, party, activity).unwrap_or_else(|| panic!("{party} holds no duty {activity}"))
 }
 
 fn landed(f: &FindingRef<'_>) -> Vec<(String, String)> {
@@ -239,7 +243,7 @@ fn suggested_links_are_shown_and_weigh_nothing() {
         .iter()
         .find(|e| e.check == "images.pinned")
         .unwrap();
-    assert!(e.suggested && e.failing == 1 && e.status == CheckStatus::Fail);
+    assert!(e.link.suggested && e.failing == 1 && e.status == CheckStatus::Fail);
     assert!(
         maintain.checks.is_empty(),
         "`checks` lists reviewed links only"
@@ -247,8 +251,11 @@ fn suggested_links_are_shown_and_weigh_nothing() {
     assert!(check(&r2, "images.pinned")
         .links
         .iter()
-        .all(|l| l.suggested));
-    assert!(r.checks.iter().all(|c| c.links.iter().all(|l| l.suggested)));
+        .all(|l| l.link.suggested));
+    assert!(r
+        .checks
+        .iter()
+        .all(|c| c.links.iter().all(|l| l.link.suggested)));
 }
 
 #[test]
@@ -292,16 +299,7 @@ fn a_condition_over_the_cluster_moves_a_duty() {
             .collect(),
         why: Text::new("en", "the user runs its own CNI"),
     }];
-    let held = |r: &Report, p: &str| {
-        r.parties
-            .iter()
-            .find(|x| x.id == p)
-            .unwrap()
-            .sections
-            .iter()
-            .flat_map(|s| &s.duties)
-            .any(|d| d.activity == "runtime.kubernetes.networks")
-    };
+    let held = |r: &Report, p: &str| held(r, p, "runtime.kubernetes.networks").is_some();
     let r = audit(&m, HOSTPATHS, "2025-06-01", &[]);
     assert!(held(&r, "byzaneo") && !held(&r, "user"));
     assert_eq!(r.conditions[0].holds, Some(false));
