@@ -523,7 +523,7 @@ struct Part {
 
 impl Part {
     /// Done growing: frees the slack of its vectors and its interning table before the parts
-    /// of every check are merged (the moment of the audit's peak memory).
+    /// of every check are merged into results (a large audit holds them all at that point).
     fn seal(&mut self) {
         self.failures.seal();
         self.errors.seal();
