@@ -743,6 +743,10 @@ pub fn join(model: &Model, mut results: Vec<CheckResult>, input: &JoinInput) -> 
                 DutyStatus::Fail
             } else if any(CheckStatus::Error) {
                 DutyStatus::Error
+            } else if by_attestation == DutyStatus::Overdue {
+                // Checks see the machine's part of a duty; an attestation vouched for the
+                // rest. Once it has expired the duty is overdue, even when its checks pass.
+                DutyStatus::Overdue
             } else if any(CheckStatus::Pass) {
                 DutyStatus::Pass
             } else if attestation.is_some() {

@@ -372,7 +372,7 @@ fn findings_about_the_matrix_never_stop_a_model_from_being_used() {
         .assert()
         .success()
         .stderr(predicate::str::contains("multiple-accountable"))
-        .stderr(predicate::str::contains("0 errors, 1 warnings"));
+        .stderr(predicate::str::contains("0 errors, 1 warning"));
     onus()
         .arg("validate")
         .arg(&f)

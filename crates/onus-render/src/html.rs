@@ -72,7 +72,37 @@ fn env() -> Environment<'static> {
     let mut env = Environment::new();
     // Every value from a model is untrusted text: escape all of it.
     env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.add_filter("breakable", |s: String| {
+        minijinja::Value::from_safe_string(breakable(&s))
+    });
     env
+}
+
+/// Escapes an identifier or a path and lets it break only after `/`, `.`, `-`, `_` and `:`
+/// (`<wbr>`), so that `applications.factory.catalog` never breaks mid-word.
+pub fn breakable(id: &str) -> String {
+    let mut out = String::with_capacity(id.len() + 8);
+    for c in id.chars() {
+        escape_into(c.encode_utf8(&mut [0; 4]), &mut out);
+        if matches!(c, '/' | '.' | '-' | '_' | ':') {
+            out.push_str("<wbr>");
+        }
+    }
+    out
+}
+
+/// Appends `s` to `out`, escaped for HTML text and attribute values.
+pub fn escape_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
 }
 
 fn header_ctx(
@@ -241,6 +271,11 @@ fn render(ctx: minijinja::Value) -> Result<String, HtmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_break_only_at_separators_and_are_escaped() {
+        assert_eq!(breakable("ns/<x>.y"), "ns/<wbr>&lt;x&gt;.<wbr>y");
+    }
 
     #[test]
     fn role_classes_follow_the_strongest_duty() {

@@ -64,7 +64,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         }
     };
     match a.out {
-        Some(p) => std::fs::write(&p, bytes)?,
+        Some(p) => {
+            crate::error::write_file(&p, bytes)?;
+            eprintln!("wrote `{}`", p.display());
+        }
         None if matches!(a.to, To::Xlsx | To::Fedramp) => {
             if std::io::stdout().is_terminal() {
                 return Err(CliError::usage(

@@ -57,7 +57,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     if let Some(f) = a.format.as_deref().filter(|f| f.starts_with("oscal-")) {
         let text = super::oscal::import(&a.file, f, g)?;
         match a.out {
-            Some(p) => std::fs::write(&p, text)?,
+            Some(p) => {
+                crate::error::write_file(&p, text)?;
+                eprintln!("wrote `{}`", p.display());
+            }
             None => output::print(&text)?,
         }
         return Ok(ExitCode::SUCCESS);
@@ -144,7 +147,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let mut text = format!("# onus model imported by `onus import` from {}.\n# Topics under `suggested_topics` were guessed from the text: confirm them as `topics`.\n", a.file.display());
     text.push_str(&yaml);
     match a.out {
-        Some(p) => std::fs::write(&p, text)?,
+        Some(p) => {
+            crate::error::write_file(&p, text)?;
+            eprintln!("wrote `{}`", p.display());
+        }
         None => output::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -36,6 +36,11 @@ struct Entry {
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let all = g.catalog.load_all(g.vocab, &Options::default())?;
+    g.check_lang(
+        &all.iter()
+            .filter_map(|(_, l)| l.model.as_ref())
+            .collect::<Vec<_>>(),
+    )?;
     let entries: Vec<Entry> = all
         .iter()
         .map(|(loc, l)| {
@@ -74,7 +79,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     match a.output {
         Format::Json | Format::Yaml => output::print_data(&entries, a.output)?,
         Format::Table => {
-            let mut t = onus_render::table::plain();
+            let mut t = onus_render::table::plain_in(&g.style());
             t.set_header([
                 "id",
                 "provider",
@@ -82,9 +87,12 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 "version",
                 "languages",
                 "activities",
-                "licence",
                 "source",
             ]);
+            onus_render::table::keep_whole(&mut t, &[0, 3, 5]);
+            // Licences are long single words (`LicenseRef-Byzaneo-NoLicense`): they are listed
+            // under the table rather than broken in a column.
+            let mut licences: Vec<(String, Vec<String>)> = Vec::new();
             for e in &entries {
                 let id = match (&e.id, e.errors) {
                     (Some(id), 0) => id.clone(),
@@ -98,11 +106,20 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     e.version.clone().unwrap_or_default(),
                     e.languages.join(", "),
                     e.activities.to_string(),
-                    e.license.clone().unwrap_or_else(|| "(not stated)".into()),
                     e.source.clone(),
                 ]);
+                let licence = e.license.clone().unwrap_or_else(|| "(not stated)".into());
+                let name = e.id.clone().unwrap_or_else(|| e.source.clone());
+                match licences.iter_mut().find(|(l, _)| *l == licence) {
+                    Some((_, ids)) => ids.push(name),
+                    None => licences.push((licence, vec![name])),
+                }
             }
-            output::print(&format!("{t}\n"))?;
+            let mut text = format!("{t}\nlicences of the sources:\n");
+            for (licence, ids) in &licences {
+                text.push_str(&format!("  {licence}: {}\n", ids.join(", ")));
+            }
+            output::print(&output::fit(&text, g))?;
         }
         other => {
             return Err(CliError::usage(

@@ -28,6 +28,10 @@ pub struct Args {
     /// List the rules and exit.
     #[arg(long)]
     list_rules: bool,
+    /// For attestations files: the model whose activities they attest (each activity id must
+    /// be one of its ids).
+    #[arg(short, long)]
+    model: Option<String>,
     /// Output format: table (diagnostics on stderr, as compilers print them) or json.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     output: Format,
@@ -44,7 +48,7 @@ struct FileReport<'a> {
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     if a.list_rules {
-        let mut t = onus_render::table::plain();
+        let mut t = onus_render::table::plain_in(&g.style());
         t.set_header([
             "rule",
             "class",
@@ -52,6 +56,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             "can be silenced",
             "what it finds",
         ]);
+        onus_render::table::keep_whole(&mut t, &[0]);
         for r in diag::RULES {
             t.add_row([
                 r.name.to_string(),
@@ -61,11 +66,14 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 r.summary.to_string(),
             ]);
         }
-        output::print(&format!(
+        output::print(&output::fit(
+            &format!(
             "{t}\nunreadable: the file is not a usable model; every command refuses it (error).\n\
              matrix: a fact about the matrix as published; the model is used as it is (warning).\n\
              encoding: a gap in onus's encoding of the document; the model is used (warning).\n\
              `--deny warnings` (or `--deny RULE`) makes warnings fail `onus validate`.\n"
+            ),
+            g,
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -113,6 +121,15 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         condition_syntax: Some(onus_audit::conditions::syntax),
     };
     let mut loaded: Vec<Loaded> = Vec::new();
+    // Attestations files (`format: onus.attestations/v1`) are checked as such; the findings
+    // travel as a `Loaded` without a model so that they print and count like a model's.
+    let mut targets = Vec::new();
+    for t in &a.targets {
+        match attestations_text(Path::new(t)) {
+            Some(text) => loaded.push(check_attestations(t, &text, a.model.as_deref(), g)?),
+            None => targets.push(t),
+        }
+    }
     if a.targets.is_empty() {
         loaded.extend(
             g.catalog
@@ -121,7 +138,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 .map(|(_, l)| l),
         );
     }
-    for t in &a.targets {
+    for t in targets {
         let p = Path::new(t);
         if p.is_dir() {
             let files = onus_model::Catalog::new(vec![PathBuf::from(p)]).files()?;
@@ -189,11 +206,18 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     .count();
                 let w = l.diagnostics.len() - e;
                 let status = if e > 0 { "FAILED" } else { "ok" };
-                eprintln!("{status}: {} ({e} errors, {w} warnings)", l.origin.name);
+                eprintln!(
+                    "{status}: {} ({}, {})",
+                    l.origin.name,
+                    output::plural(e, "error", "errors"),
+                    output::plural(w, "warning", "warnings")
+                );
             }
             eprintln!(
-                "{} files: {errors} errors, {warnings} warnings{}",
-                loaded.len(),
+                "{}: {}, {}{}",
+                output::plural(loaded.len(), "file", "files"),
+                output::plural(errors, "error", "errors"),
+                output::plural(warnings, "warning", "warnings"),
                 if denied_count > 0 {
                     format!(" ({denied_count} denied)")
                 } else {
@@ -213,4 +237,62 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     } else {
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The text of `p` when it is an attestations file.
+fn attestations_text(p: &Path) -> Option<String> {
+    if !p.is_file() {
+        return None;
+    }
+    let text = std::fs::read_to_string(p).ok()?;
+    onus_audit::attest::is_attestations(&text).then_some(text)
+}
+
+/// Checks an attestations file (against a model's activities with `--model`).
+fn check_attestations(
+    name: &str,
+    text: &str,
+    model: Option<&str>,
+    g: &Global,
+) -> Result<Loaded, CliError> {
+    let model = model.map(|m| g.model(m)).transpose()?;
+    let known = |id: &str| model.as_ref().is_none_or(|m| m.activity(id).is_some());
+    let (_, findings) = onus_audit::attest::check_with(text, &known);
+    let diagnostics = findings
+        .into_iter()
+        .map(|f| {
+            let span = f.span.map(|(offset, length)| {
+                let before = &text[..offset.min(text.len())];
+                let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+                onus_model::diag::SpanOut {
+                    line: f.line,
+                    column,
+                    offset,
+                    length,
+                }
+            });
+            Diagnostic {
+                rule: "attestations",
+                // `onus audit --attestations` refuses such a file.
+                class: diag::RuleClass::Unreadable,
+                severity: Severity::Error,
+                message: f.message,
+                hint: Some(
+                    "docs/audit.md describes the format; schema/attestations.schema.json lets an editor check it"
+                        .into(),
+                ),
+                file: Some(name.to_string()),
+                pointer: Some(f.pointer),
+                span,
+            }
+        })
+        .collect();
+    Ok(Loaded {
+        model: None,
+        diagnostics,
+        origin: onus_model::Origin {
+            name: name.to_string(),
+            text: text.into(),
+        },
+    })
 }

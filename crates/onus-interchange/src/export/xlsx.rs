@@ -57,9 +57,9 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
             .find(|l| l.letter == c)
             .map(|l| l.duty)
     };
-    let responsible = role(0xC6EFCE);
-    let accountable = role(0xBDD7EE);
-    let consulted = role(0xFFEB9C);
+    let responsible = role(0xD6E6F7);
+    let accountable = role(0xE6DDF5);
+    let consulted = role(0xD7F0EE);
     let informed = role(0xEDEDED);
     let empty = Format::new().set_border(FormatBorder::Thin);
 
