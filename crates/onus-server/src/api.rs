@@ -1056,9 +1056,15 @@ pub(crate) async fn ingest_audit(
     p.write(&o.id)?;
     let report = domain::parse_report(body)?;
     let ctx = app.context_for(p, o, &report.model.id, provider).await?;
-    let results: Vec<onus_audit::CheckResult> =
-        report.checks.into_iter().map(|c| c.result).collect();
-    let results = serde_json::to_string(&results).map_err(ApiError::internal)?;
+    let problems = serde_json::to_value(&report.problems).unwrap_or_default();
+    let inputs = serde_json::to_value(&report.inputs).unwrap_or_default();
+    let (objects, k8s_latest, ran_at) = (
+        report.objects,
+        report.k8s_latest.clone(),
+        report.now.clone(),
+    );
+    let results =
+        serde_json::to_string(&domain::StoredRun::of(report)).map_err(ApiError::internal)?;
     let counts = counts_of(&ctx);
     let audit = app
         .store
@@ -1070,11 +1076,11 @@ pub(crate) async fn ingest_audit(
                 file_name: name,
                 raw: body,
                 results,
-                problems: serde_json::to_value(&report.problems).unwrap_or_default(),
-                inputs: serde_json::to_value(&report.inputs).unwrap_or_default(),
-                objects: i64::try_from(report.objects).unwrap_or(i64::MAX),
-                k8s_latest: &report.k8s_latest,
-                ran_at: &report.now,
+                problems,
+                inputs,
+                objects: i64::try_from(objects).unwrap_or(i64::MAX),
+                k8s_latest: &k8s_latest,
+                ran_at: &ran_at,
             },
             &counts,
         )

@@ -1,8 +1,8 @@
 //! The portal's compliance logic, all of it delegated to the CLI's libraries: models are
 //! loaded and validated by `onus_model::load_str` with the built-in vocabulary, versions
-//! compared by `onus_interchange::diff`, and statuses computed by `onus_audit::join`
-//! (`join_plain`) from the latest audit's results and the attestations, exactly as
-//! `onus audit --attestations` computes them. The CLI and the server cannot disagree on a
+//! compared by `onus_interchange::diff`, and statuses computed by `onus_audit::join::join`
+//! from the latest audit's stored run (results, condition outcomes, facts) and the
+//! attestations, exactly as `onus audit --attestations` computes them. The CLI and the server cannot disagree on a
 //! status: they run the same function on the same data.
 
 use std::collections::HashMap;
@@ -10,12 +10,14 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use onus_audit::attest::{self, Attestation as AuditAttestation, Evidence};
-use onus_audit::join::{self, DutyReport, DutyStatus, PlainInput, Report};
+use onus_audit::conditions::ConditionResult;
+use onus_audit::join::{self, DutyReport, DutyStatus, JoinInput, Report};
+use onus_audit::ownership::FactKeys;
 use onus_audit::CheckResult;
 use onus_model::{Duty as RoleDuty, Model, Options, PartyKind, Vocabulary};
 use onus_store::evidence::EvidenceSet;
 use onus_store::models::{Duty, NoticeDiff, VersionBody};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
@@ -210,6 +212,28 @@ pub fn attestations_of(set: &EvidenceSet) -> Vec<AuditAttestation> {
         .collect()
 }
 
+/// What of an uploaded report the join needs again: its check results, what the model's
+/// conditions gave on the cluster, and the label and annotation keys the run recorded. Stored
+/// as JSON with the audit (the raw report is kept too, as a file).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct StoredRun {
+    pub results: Vec<CheckResult>,
+    #[serde(default)]
+    pub conditions: Vec<ConditionResult>,
+    #[serde(default)]
+    pub facts: FactKeys,
+}
+
+impl StoredRun {
+    pub fn of(report: Report) -> StoredRun {
+        StoredRun {
+            results: report.checks.into_iter().map(|c| c.result).collect(),
+            conditions: report.conditions,
+            facts: report.facts,
+        }
+    }
+}
+
 /// The join of an organisation's evidence to a model, at `now`: the same report
 /// `onus audit --attestations` prints, computed by the same function.
 pub fn report(
@@ -217,13 +241,12 @@ pub fn report(
     set: &EvidenceSet,
     now: DateTime<FixedOffset>,
 ) -> Result<Report, ApiError> {
-    let (results, inputs, objects, problems, k8s) = match &set.latest_audit {
+    let (run, inputs, objects, problems, k8s) = match &set.latest_audit {
         Some(a) => {
-            let results: Vec<CheckResult> =
-                serde_json::from_str(a.results.as_deref().unwrap_or("[]"))
-                    .map_err(ApiError::internal)?;
+            let run: StoredRun = serde_json::from_str(a.results.as_deref().unwrap_or("{}"))
+                .map_err(ApiError::internal)?;
             (
-                results,
+                run,
                 serde_json::from_value(a.inputs.clone()).unwrap_or_default(),
                 usize::try_from(a.objects).unwrap_or(0),
                 serde_json::from_value(a.problems.clone()).unwrap_or_default(),
@@ -231,7 +254,10 @@ pub fn report(
             )
         }
         None => (
-            Vec::new(),
+            StoredRun {
+                facts: FactKeys::well_known().with_model(model),
+                ..StoredRun::default()
+            },
             Vec::new(),
             0,
             Vec::new(),
@@ -239,17 +265,19 @@ pub fn report(
         ),
     };
     let atts = attestations_of(set);
-    Ok(join::join_plain(
+    Ok(join::join(
         model,
-        results,
-        &PlainInput {
-            inputs,
+        run.results,
+        &JoinInput {
+            inputs: &inputs,
             objects,
-            problems,
+            problems: &problems,
             attestations: &atts,
             attestations_file: None,
             now,
             k8s_latest: &k8s,
+            conditions: &run.conditions,
+            facts: &run.facts,
         },
     ))
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use onus_audit::ownership::FactKeys;
 use onus_audit::{catalog, join, CheckStatus, RunOptions, Severity};
 use onus_inventory::Inventory;
 
@@ -98,6 +99,10 @@ pub struct Args {
     /// Make malformed items in the exports fatal (exit 2) instead of reported.
     #[arg(long)]
     strict: bool,
+    /// SARIF and JUnit: only the failing items this party can fix, and its duties (its id, or
+    /// `provider` / `customer`).
+    #[arg(long, value_name = "PARTY")]
+    party: Option<String>,
     /// Failing items shown per check in the table (all are in the other formats).
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_items: usize,
@@ -117,7 +122,39 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
-    let model = g.model(&a.model)?;
+    let checks = catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    // The model's `audit` section is checked against this run's catalog, and what is wrong
+    // with it is shown with its place: a link to a check that does not exist attributes
+    // nothing.
+    let model = g.model_with(
+        &a.model,
+        &onus_model::Options {
+            known_checks: Some(catalog::known(&checks)),
+            condition_syntax: Some(onus_audit::conditions::syntax),
+            ..Default::default()
+        },
+        |d| {
+            d.pointer
+                .as_deref()
+                .is_some_and(|p| p.starts_with("/audit/"))
+        },
+    )?;
+    let party = match &a.party {
+        None => None,
+        Some(_) if !matches!(a.output, AuditFormat::Sarif | AuditFormat::Junit) => {
+            return Err(CliError::usage(
+                "--party filters SARIF and JUnit output",
+                Some("add `-o sarif` or `-o junit`; the other formats show every party".into()),
+            ))
+        }
+        Some(name) => Some(
+            model
+                .resolve_party(name)
+                .map_err(|e| CliError::usage(e.to_string(), None))?
+                .id
+                .clone(),
+        ),
+    };
     let now = match &a.now {
         None => chrono::Utc::now().fixed_offset(),
         Some(s) => onus_audit::attest::parse_date(s).ok_or_else(|| {
@@ -133,7 +170,6 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             Some("write MAJOR.MINOR, e.g. 1.34".into()),
         ));
     }
-    let checks = catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
     let attestations = match &a.attestations {
         None => Vec::new(),
         Some(p) => {
@@ -162,16 +198,23 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         eprintln!("{} objects", inv.seen());
         return Ok(ExitCode::SUCCESS);
     }
+    let facts = FactKeys::well_known().with_model(&model);
     let opts = RunOptions {
         now,
         k8s_latest: a.k8s_latest.clone(),
         threads: 0,
+        facts: facts.clone(),
     };
-    let (results, inv) = if a.live {
-        let snap = live::fetch(&a.cluster, &live::kinds(&checks))?;
+    // The model's conditions run as cluster-scope checks after the catalog's.
+    let mut all = checks.clone();
+    all.extend(
+        onus_audit::conditions::checks(&model).map_err(|e| CliError::usage(e.to_string(), None))?,
+    );
+    let (mut results, inv) = if a.live {
+        let snap = live::fetch(&a.cluster, &live::kinds(&all))?;
         let mut inv = Inventory::default();
         snap.add_to(&mut inv);
-        (onus_audit::run(&inv, &checks, &opts), inv)
+        (onus_audit::run(&inv, &all, &opts), inv)
     } else {
         if a.cluster.kubeconfig.is_some() || a.cluster.context.is_some() {
             return Err(CliError::usage(
@@ -180,9 +223,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             ));
         }
         // Checks run while the exports are read (docs/audit.md, "How an audit runs").
-        onus_audit::audit_paths(&a.inputs, &checks, &opts)
+        onus_audit::audit_paths(&a.inputs, &all, &opts)
             .map_err(|e| CliError::usage(e.to_string(), None))?
     };
+    let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     if !inv.problems().is_empty() {
         for p in inv.problems() {
             eprintln!("warning: {p}");
@@ -200,11 +244,15 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         &model,
         results,
         &join::JoinInput {
-            inventory: &inv,
+            inputs: inv.files(),
+            objects: inv.seen(),
+            problems: &join::input_problems(&inv),
             attestations: &attestations,
             attestations_file: attestations_file.as_deref(),
             now,
             k8s_latest: &a.k8s_latest,
+            conditions: &conditions,
+            facts: &facts,
         },
     );
     if let (Some(url), Some(token)) = (&a.push, &a.token) {
@@ -219,8 +267,8 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             &onus_report::table(&report, &g.lang, color, a.max_items),
             g,
         )),
-        AuditFormat::Sarif => Some(onus_report::sarif(&report, &g.lang)),
-        AuditFormat::Junit => Some(onus_report::junit(&report, &g.lang)),
+        AuditFormat::Sarif => Some(onus_report::sarif(&report, &g.lang, party.as_deref())),
+        AuditFormat::Junit => Some(onus_report::junit(&report, &g.lang, party.as_deref())),
         AuditFormat::Html => Some(onus_report::html(&report, &g.lang).map_err(CliError::Render)?),
         AuditFormat::OscalAr => Some(super::oscal::assessment_results(&model, &report, g)),
     };
@@ -242,7 +290,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             _ => {}
         },
     }
-    Ok(exit_code(&report, a.fail_on))
+    Ok(exit_code(&report, a.fail_on, party.as_deref()))
 }
 
 /// Sends the report to a portal with an API token: to `URL` when it is an audits endpoint,
@@ -307,12 +355,23 @@ fn push(
     Ok(())
 }
 
-/// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated).
-fn exit_code(report: &join::Report, fail_on: FailOn) -> ExitCode {
+/// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated);
+/// with `--party`, only on that party's items.
+fn exit_code(report: &join::Report, fail_on: FailOn, party: Option<&str>) -> ExitCode {
+    let theirs = |c: &join::CheckReport| match party {
+        None => true,
+        Some(p) => c
+            .result
+            .failures
+            .iter()
+            .chain(&c.result.errors)
+            .any(|f| f.parties().iter().any(|x| x == p)),
+    };
     let failed = fail_on.threshold().is_some_and(|threshold| {
         report.checks.iter().any(|c| {
             matches!(c.result.status, CheckStatus::Fail | CheckStatus::Error)
                 && c.result.severity >= threshold
+                && theirs(c)
         })
     });
     if failed {

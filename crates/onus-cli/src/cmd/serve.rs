@@ -184,20 +184,32 @@ fn example_audit(model_id: &str) -> Result<Vec<u8>, CliError> {
     let checks =
         onus_audit::catalog::builtin().map_err(|e| CliError::usage(e.to_string(), None))?;
     let now = chrono::Utc::now().fixed_offset();
+    // As `onus audit` runs: the model's conditions after the catalog's checks.
+    let facts = onus_audit::ownership::FactKeys::well_known().with_model(&model);
     let opts = onus_audit::RunOptions {
         now,
+        facts: facts.clone(),
         ..Default::default()
     };
-    let results = onus_audit::run(&inv, &checks, &opts);
+    let mut all = checks.clone();
+    all.extend(
+        onus_audit::conditions::checks(&model).map_err(|e| CliError::usage(e.to_string(), None))?,
+    );
+    let mut results = onus_audit::run(&inv, &all, &opts);
+    let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     let report = onus_audit::join::join(
         &model,
         results,
         &onus_audit::join::JoinInput {
-            inventory: &inv,
+            inputs: inv.files(),
+            objects: inv.seen(),
+            problems: &onus_audit::join::input_problems(&inv),
             attestations: &[],
             attestations_file: None,
             now,
             k8s_latest: onus_audit::DEFAULT_K8S_LATEST,
+            conditions: &conditions,
+            facts: &facts,
         },
     );
     let mut out = Vec::new();

@@ -200,22 +200,32 @@ pub fn example_audit(model_id: &str, now: &str) -> Vec<u8> {
     .unwrap();
     let checks = onus_audit::catalog::builtin().unwrap();
     let now = onus_audit::attest::parse_date(now).unwrap();
+    // As `onus audit` runs: the model's conditions after the catalog's checks.
+    let facts = onus_audit::ownership::FactKeys::well_known().with_model(&model);
     let opts = onus_audit::RunOptions {
         now,
         threads: 1,
+        facts: facts.clone(),
         ..Default::default()
     };
-    let (results, inv) =
-        onus_audit::audit_paths(&[repo().join("examples/shop-cluster")], &checks, &opts).unwrap();
+    let mut all = checks.clone();
+    all.extend(onus_audit::conditions::checks(&model).unwrap());
+    let (mut results, inv) =
+        onus_audit::audit_paths(&[repo().join("examples/shop-cluster")], &all, &opts).unwrap();
+    let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     let report = join(
         &model,
         results,
         &JoinInput {
-            inventory: &inv,
+            inputs: inv.files(),
+            objects: inv.seen(),
+            problems: &onus_audit::join::input_problems(&inv),
             attestations: &[],
             attestations_file: None,
             now,
             k8s_latest: onus_audit::DEFAULT_K8S_LATEST,
+            conditions: &conditions,
+            facts: &facts,
         },
     );
     let mut out = Vec::new();
