@@ -190,7 +190,14 @@ pub const RULES: &[Rule] = &[
         class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: false,
-        summary: "an `audit` link or condition names an activity the model does not have",
+        summary: "an `audit` link or condition, or an `end_of_service` step, names an activity the model does not have",
+    },
+    Rule {
+        name: "invalid-due",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: false,
+        summary: "an `end_of_service` step's `due` is not an ISO 8601 duration (`P30D`, `-P7D`, `P0D`)",
     },
     Rule {
         name: "invalid-condition",

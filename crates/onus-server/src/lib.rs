@@ -20,6 +20,8 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 mod i18n;
+pub mod leaving;
+pub mod leaving_ui;
 pub mod ui;
 pub mod views;
 
@@ -55,6 +57,8 @@ pub struct Config {
     pub session_hours: i64,
     /// Sign-in attempts allowed per e-mail address, and per client address, in 15 minutes.
     pub login_attempts: i64,
+    /// What a deleted organisation leaves behind, by law or contract (`--retain-log-content`).
+    pub retention: onus_store::deletion::Retention,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
             max_file_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             login_attempts: 10,
+            retention: onus_store::deletion::Retention::default(),
         }
     }
 }
@@ -127,6 +132,10 @@ impl App {
         Router::new()
             .merge(api::with_document(api, doc))
             .merge(ui::router())
+            .route(
+                "/.well-known/onus/instance-key",
+                axum::routing::get(leaving::well_known_key),
+            )
             .layer(axum::middleware::from_fn(security_headers))
             .layer(axum::extract::DefaultBodyLimit::max(
                 self.config.max_body_bytes,
@@ -178,6 +187,18 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Serves `app` on `listener` until the process is asked to stop (Ctrl-C, SIGTERM).
 pub async fn serve(listener: std::net::TcpListener, app: App) -> Result<(), ServerError> {
     listener.set_nonblocking(true)?;
+    // Log content kept by a retention setting is removed when its date passes: checked at
+    // start, then every hour (a deletion's own content removal needs no job).
+    let purge = app.store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = purge.redact_expired(chrono::Utc::now()).await {
+                tracing::error!("retention purge: {e}");
+            }
+        }
+    });
     let service = app
         .router()
         .into_make_service_with_connect_info::<SocketAddr>();

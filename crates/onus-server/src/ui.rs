@@ -54,6 +54,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("log.html", include_str!("../templates/log.html")),
     ("shared.html", include_str!("../templates/shared.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("leave.html", include_str!("../templates/leave.html")),
+    ("deleted.html", include_str!("../templates/deleted.html")),
+    ("imported.html", include_str!("../templates/imported.html")),
 ];
 
 const CSS: &str = include_str!("../static/app.css");
@@ -114,6 +117,7 @@ pub fn router() -> Router<App> {
         .route("/admin/tokens", post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
         .route("/log", get(log))
+        .merge(crate::leaving_ui::router())
         .fallback(not_found)
 }
 
@@ -122,11 +126,11 @@ pub fn router() -> Router<App> {
 
 /// What every page handler gets: the app, the caller (if signed in), the language, the path.
 pub struct Ui {
-    app: App,
-    auth: Option<Auth>,
-    lang: &'static str,
-    path: String,
-    flash: Option<String>,
+    pub(crate) app: App,
+    pub(crate) auth: Option<Auth>,
+    pub(crate) lang: &'static str,
+    pub(crate) path: String,
+    pub(crate) flash: Option<String>,
 }
 
 impl FromRequestParts<App> for Ui {
@@ -163,6 +167,8 @@ const DONE: &[&str] = &[
     "revoked",
     "shared",
     "created",
+    "ended",
+    "ticked",
 ];
 
 fn lang_of(auth: Option<&Auth>, headers: &HeaderMap) -> &'static str {
@@ -187,22 +193,22 @@ fn lang_of(auth: Option<&Auth>, headers: &HeaderMap) -> &'static str {
         })
 }
 
-type PageResult = Result<Response, Response>;
+pub(crate) type PageResult = Result<Response, Response>;
 
 impl Ui {
-    fn t(&self, key: &str) -> String {
+    pub(crate) fn t(&self, key: &str) -> String {
         i18n::t(self.lang, key)
     }
 
     /// The signed-in caller, or a redirect to sign-in.
-    fn auth(&self) -> Result<&Auth, Response> {
+    pub(crate) fn auth(&self) -> Result<&Auth, Response> {
         self.auth
             .as_ref()
             .ok_or_else(|| Redirect::to("/login").into_response())
     }
 
     /// The signed-in caller's organisation.
-    fn org(&self) -> Result<(&Auth, OrgRef), Response> {
+    pub(crate) fn org(&self) -> Result<(&Auth, OrgRef), Response> {
         let a = self.auth()?;
         match &a.p.org {
             Some(o) => Ok((a, o.clone())),
@@ -211,7 +217,7 @@ impl Ui {
     }
 
     /// Renders a page with the common context (caller, language, CSRF, pending notices).
-    async fn render(&self, name: &str, page: &str, title: &str, extra: Value) -> Response {
+    pub(crate) async fn render(&self, name: &str, page: &str, title: &str, extra: Value) -> Response {
         let me = self.auth.as_ref().map(|a| Me::from(&a.p));
         let pending = match &self.auth {
             Some(a) => match &a.p.org {
@@ -255,7 +261,7 @@ impl Ui {
     }
 
     /// An error as a page, with the API's status code.
-    async fn fail(&self, e: ApiError) -> Response {
+    pub(crate) async fn fail(&self, e: ApiError) -> Response {
         let (heading, message) = if e.status == StatusCode::NOT_FOUND {
             (self.t("not_found"), self.t("not_found_text"))
         } else {
@@ -300,14 +306,14 @@ impl Ui {
         res
     }
 
-    async fn check<T>(&self, r: Result<T, ApiError>) -> Result<T, Response> {
+    pub(crate) async fn check<T>(&self, r: Result<T, ApiError>) -> Result<T, Response> {
         match r {
             Ok(v) => Ok(v),
             Err(e) => Err(self.fail(e).await),
         }
     }
 
-    async fn csrf(&self, token: &str) -> Result<&Auth, Response> {
+    pub(crate) async fn csrf(&self, token: &str) -> Result<&Auth, Response> {
         let a = self.auth()?;
         match a.check_csrf(token) {
             Ok(()) => Ok(a),
@@ -316,7 +322,7 @@ impl Ui {
     }
 }
 
-fn done(to: &str, what: &str) -> Response {
+pub(crate) fn done(to: &str, what: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{to}{sep}done={what}")).into_response()
 }
@@ -420,8 +426,8 @@ async fn login(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
 }
 
 async fn logout(ui: Ui, Form(f): Form<CsrfForm>) -> PageResult {
@@ -706,12 +712,16 @@ async fn dashboard(ui: Ui) -> PageResult {
         ),
     };
     let notices_move = notices.iter().any(|n| n.moves_duty);
+    // The end-of-service lines this organisation must still do (issue 14).
+    let end_items = ui
+        .check(crate::leaving_ui::dashboard_items(&ui.app, p, &org, ui.lang).await)
+        .await?;
     Ok(ui
         .render(
             "dashboard.html",
             "dashboard",
             &ui.t("dashboard"),
-            context! { summaries => summaries, urgent => urgent, due_soon => due_soon, notices => notices, notices_move => notices_move, subscribers => subscribers },
+            context! { summaries => summaries, urgent => urgent, due_soon => due_soon, notices => notices, notices_move => notices_move, subscribers => subscribers, end_items => end_items },
         )
         .await)
 }

@@ -8,7 +8,6 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use crate::access::Principal;
-use crate::log::{entry_hash, EntryFields};
 use crate::{now, Result};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -69,9 +68,12 @@ impl Store {
                         // WAL: readers never wait for the writer. synchronous=FULL: a commit
                         // is on disk when it returns (a kill -9 or a power cut loses no
                         // acknowledged write). busy_timeout: writers queue instead of failing.
+                        // secure_delete: deleted content is overwritten with zeros, not left
+                        // in free pages (a tenant's deletion must leave nothing, issue 14).
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = ON;",
                         )
                         .await?;
                     }
@@ -84,7 +86,10 @@ impl Store {
             Backend::Sqlite => SQLITE.run(&pool).await?,
             Backend::Postgres => POSTGRES.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let store = Store { pool, backend };
+        store.upgrade_log().await?;
+        store.ensure_instance_key().await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -167,30 +172,30 @@ impl Write {
         detail: serde_json::Value,
     ) -> Result<()> {
         let seq = self.seq + 1;
-        let detail = detail.to_string();
-        let fields = EntryFields {
-            seq,
-            at: &self.at,
-            actor: &self.actor,
-            actor_name: &self.actor_name,
-            org_id,
-            action,
-            subject,
-            detail: &detail,
+        let content = onus_archive::chain::Content {
+            at: self.at.clone(),
+            actor: self.actor.clone(),
+            actor_name: self.actor_name.clone(),
+            org_id: org_id.map(str::to_string),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            detail: detail.to_string(),
         };
-        let hash = entry_hash(&self.hash, &fields);
+        let content_hash = onus_archive::chain::content_hash(seq, &content);
+        let hash = onus_archive::chain::link_hash(&self.hash, &content_hash);
         sqlx::query(
-            "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, content_hash, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(seq)
-        .bind(&self.at)
-        .bind(&self.actor)
-        .bind(&self.actor_name)
+        .bind(&content.at)
+        .bind(&content.actor)
+        .bind(&content.actor_name)
         .bind(org_id)
         .bind(action)
         .bind(subject)
-        .bind(&detail)
+        .bind(&content.detail)
+        .bind(&content_hash)
         .bind(&self.hash)
         .bind(&hash)
         .execute(&mut *self.tx)
@@ -199,6 +204,17 @@ impl Write {
         self.hash = hash;
         self.logged = true;
         Ok(())
+    }
+
+    /// The seq the next entry will have.
+    pub(crate) fn next_seq(&self) -> i64 {
+        self.seq + 1
+    }
+
+    /// Moves the head after the chain was recomputed inside this write (the upgrade).
+    pub(crate) fn rechain(&mut self, seq: i64, hash: String) {
+        self.seq = seq;
+        self.hash = hash;
     }
 
     /// Commits the changes and their log entries. A write that logged nothing is a bug of

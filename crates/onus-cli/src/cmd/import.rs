@@ -46,6 +46,18 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    if is_export_archive(&a.file) {
+        return Err(CliError::usage(
+            format!(
+                "`{}` is an onus.export/v1 archive (a portal organisation), not a published matrix",
+                a.file.display()
+            ),
+            Some(format!(
+                "import it into a portal with `onus org import {} --database PATH|URL`",
+                a.file.display()
+            )),
+        ));
+    }
     if let Some(l) = &a.license {
         onus_model::check_license(l).map_err(|e| {
             CliError::usage(
@@ -154,4 +166,16 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         None => output::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a file is a tar whose first file is an export's `export.json` (the `ustar` magic
+/// at 257, the name at 0).
+fn is_export_archive(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head.starts_with(b"export.json\0")
+        && &head[257..262] == b"ustar"
 }
