@@ -206,6 +206,13 @@ impl Write {
         Ok(())
     }
 
+    /// Writes the next entries as the system: a deletion's own entry, when the deleting user
+    /// is one of the deleted accounts (its id must not outlive it).
+    pub(crate) fn as_system(&mut self) {
+        self.actor = "system".into();
+        self.actor_name = "system".into();
+    }
+
     /// The seq the next entry will have.
     pub(crate) fn next_seq(&self) -> i64 {
         self.seq + 1

@@ -406,6 +406,12 @@ impl Store {
             .bind(&text)
             .execute(&mut *w.tx)
             .await?;
+        // The entry's actor is the system when the deleting user was one of the deleted
+        // accounts: its id must not outlive it; the certificate, which the entry's digest
+        // covers, names who deleted.
+        if matches!(who, Acting::User(p) if p.is_member_of(org_id)) {
+            w.as_system();
+        }
         w.log(
             None,
             "org.delete",
