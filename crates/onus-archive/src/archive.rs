@@ -344,7 +344,11 @@ pub fn read<R: Read>(
     let (manifest, manifest_sha256, manifest_bytes) = manifest.ok_or(ArchiveError::NoManifest)?;
     for f in &manifest.files {
         match seen.iter().find(|s| s.path == f.path) {
-            None => return Err(ArchiveError::Missing { path: f.path.clone() }),
+            None => {
+                return Err(ArchiveError::Missing {
+                    path: f.path.clone(),
+                })
+            }
             Some(s) if s.sha256 != f.sha256 || s.size != f.size => {
                 return Err(ArchiveError::Altered {
                     path: f.path.clone(),
@@ -387,7 +391,8 @@ mod tests {
 
     fn sample() -> Vec<u8> {
         let mut w = Writer::new(Vec::new());
-        w.add_json("export.json", &serde_json::json!({"a": 1})).unwrap();
+        w.add_json("export.json", &serde_json::json!({"a": 1}))
+            .unwrap();
         let mut e = w.entry("users.jsonl").unwrap();
         for i in 0..3 {
             e.line(&serde_json::json!({"id": i})).unwrap();

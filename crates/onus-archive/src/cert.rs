@@ -333,7 +333,8 @@ pub fn verify_manifest(
         .decode(signature_b64.as_bytes())
         .map_err(|_| CertError::BadSignature)?;
     let s = ed25519_dalek::Signature::from_slice(&raw).map_err(|_| CertError::BadSignature)?;
-    key.verify(manifest, &s).map_err(|_| CertError::BadSignature)
+    key.verify(manifest, &s)
+        .map_err(|_| CertError::BadSignature)
 }
 
 #[cfg(test)]

@@ -76,7 +76,9 @@ pub struct Proven {
 pub enum ProofError {
     #[error("log line {line}: entry {found} follows entry {prev}: entries must be consecutive")]
     Gap { line: u64, prev: i64, found: i64 },
-    #[error("log line {line}: entry {seq}'s content hashes to {computed}, the line records {recorded}")]
+    #[error(
+        "log line {line}: entry {seq}'s content hashes to {computed}, the line records {recorded}"
+    )]
     Content {
         line: u64,
         seq: i64,

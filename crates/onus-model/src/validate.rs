@@ -437,7 +437,10 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
                 out.push(
                     Diagnostic::new(
                         "unknown-activity",
-                        format!("end-of-service step `{}` names no activity of the model", step.activity),
+                        format!(
+                            "end-of-service step `{}` names no activity of the model",
+                            step.activity
+                        ),
                     )
                     .at(format!("{base}/activity")),
                 );

@@ -80,7 +80,12 @@ pub fn end_steps(model: &Model, end: &str) -> Result<Vec<Step>, String> {
             model
                 .parties
                 .iter()
-                .filter(|p| model.letters(act, &p.id).chars().any(|c| letters.contains(&c)))
+                .filter(|p| {
+                    model
+                        .letters(act, &p.id)
+                        .chars()
+                        .any(|c| letters.contains(&c))
+                })
                 .collect()
         };
         let mut parties = holding(&responsible);
@@ -110,7 +115,12 @@ pub fn end_steps(model: &Model, end: &str) -> Result<Vec<Step>, String> {
             day.checked_add_months(months)
                 .and_then(|d| d.checked_add_days(days))
         }
-        .ok_or_else(|| format!("step `{}`: its deadline is outside the calendar", step.activity))?;
+        .ok_or_else(|| {
+            format!(
+                "step `{}`: its deadline is outside the calendar",
+                step.activity
+            )
+        })?;
         for p in parties {
             out.push(Step {
                 activity_id: act.id.clone(),
@@ -174,7 +184,10 @@ impl App {
                         .iter()
                         .filter(|pa| {
                             pa.id != i.party_id
-                                && model.letters(a, &pa.id).chars().any(|c| c == 'I' || c == 'C')
+                                && model
+                                    .letters(a, &pa.id)
+                                    .chars()
+                                    .any(|c| c == 'I' || c == 'C')
                         })
                         .map(|pa| pa.name.best(lang).to_string())
                         .collect()
@@ -204,7 +217,9 @@ impl App {
                             .join(" › ")
                     })
                     .unwrap_or_default(),
-                text: act.map(|a| a.text.best(lang).to_string()).unwrap_or_default(),
+                text: act
+                    .map(|a| a.text.best(lang).to_string())
+                    .unwrap_or_default(),
                 party_name: model
                     .party(&i.party_id)
                     .map_or_else(|| i.party_id.clone(), |pa| pa.name.best(lang).to_string()),
@@ -270,10 +285,7 @@ impl App {
 
 /// The archive's file name: `onus-export-SLUG-DATE.tar`.
 pub fn archive_name(slug: &str) -> String {
-    format!(
-        "onus-export-{slug}-{}.tar",
-        chrono::Utc::now().date_naive()
-    )
+    format!("onus-export-{slug}-{}.tar", chrono::Utc::now().date_naive())
 }
 
 /// Streams an export as an HTTP response: the archive goes out as the store writes it. A
@@ -288,23 +300,20 @@ pub fn export_response(app: &App, who: Principal, o: OrgRef) -> Response {
             .export_org(Acting::User(&who), &org_id, &generator(), tx)
             .await
     });
-    let stream = futures_util::stream::unfold(
-        (rx, Some(task)),
-        |(mut rx, task)| async move {
-            if let Some(chunk) = rx.recv().await {
-                return Some((Ok(Bytes::from(chunk)), (rx, task)));
+    let stream = futures_util::stream::unfold((rx, Some(task)), |(mut rx, task)| async move {
+        if let Some(chunk) = rx.recv().await {
+            return Some((Ok(Bytes::from(chunk)), (rx, task)));
+        }
+        let task = task?;
+        match task.await {
+            Ok(Ok(_)) => None,
+            Ok(Err(e)) => {
+                tracing::error!("export failed: {e}");
+                Some((Err(std::io::Error::other(e.to_string())), (rx, None)))
             }
-            let task = task?;
-            match task.await {
-                Ok(Ok(_)) => None,
-                Ok(Err(e)) => {
-                    tracing::error!("export failed: {e}");
-                    Some((Err(std::io::Error::other(e.to_string())), (rx, None)))
-                }
-                Err(e) => Some((Err(std::io::Error::other(e.to_string())), (rx, None))),
-            }
-        },
-    );
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), (rx, None))),
+        }
+    });
     (
         [
             (header::CONTENT_TYPE, "application/x-tar".to_string()),
@@ -497,7 +506,12 @@ pub struct DeletionReport {
 
 impl App {
     /// Deletes an organisation and answers its certificate.
-    pub async fn delete_org(&self, who: Acting<'_>, o: &OrgRef, confirm: &str) -> ApiResult<DeletionReport> {
+    pub async fn delete_org(
+        &self,
+        who: Acting<'_>,
+        o: &OrgRef,
+        confirm: &str,
+    ) -> ApiResult<DeletionReport> {
         let d = self
             .store
             .delete_org(who, &o.id, confirm, &self.config.retention)
@@ -528,7 +542,9 @@ async fn delete_org(
     Query(c): Query<Confirm>,
 ) -> ApiResult<Json<DeletionReport>> {
     let o = org(&app, &a.p, &slug).await?;
-    Ok(Json(app.delete_org(Acting::User(&a.p), &o, &c.confirm).await?))
+    Ok(Json(
+        app.delete_org(Acting::User(&a.p), &o, &c.confirm).await?,
+    ))
 }
 
 /// A deletion certificate, by its id (given to the deleting user: the organisation's accounts

@@ -47,12 +47,7 @@ async fn leave(ui: Ui) -> PageResult {
     let items = ui
         .check(ui.app.end_item_views(p, &org, ui.lang).await)
         .await?;
-    let retention = ui
-        .app
-        .config
-        .retention
-        .log_content_setting
-        .clone();
+    let retention = ui.app.config.retention.log_content_setting.clone();
     let is_admin = p.role == Role::Admin;
     let today = chrono::Utc::now().date_naive().to_string();
     let all_ended = subscriptions
@@ -137,7 +132,11 @@ async fn delete(ui: Ui, Form(f): Form<DeleteForm>) -> PageResult {
     let a = ui.csrf(&f.csrf).await?;
     let (_, org) = ui.org()?;
     let report = ui
-        .check(ui.app.delete_org(Acting::User(&a.p), &org, f.confirm.trim()).await)
+        .check(
+            ui.app
+                .delete_org(Acting::User(&a.p), &org, f.confirm.trim())
+                .await,
+        )
         .await?;
     // The accounts are gone: the page is rendered signed out, and the cookie cleared.
     let signed_out = Ui { auth: None, ..ui };
@@ -172,7 +171,8 @@ async fn delete(ui: Ui, Form(f): Form<DeleteForm>) -> PageResult {
 async fn import(ui: Ui, mp: Multipart) -> PageResult {
     let form = ui.check(api::read_multipart(mp).await).await?;
     let a = ui.csrf(form.get("csrf").map_or("", String::as_str)).await?;
-    ui.check(a.p.instance_admin().map_err(ApiError::from)).await?;
+    ui.check(a.p.instance_admin().map_err(ApiError::from))
+        .await?;
     let (_, _, bytes) = ui
         .check(
             form.file

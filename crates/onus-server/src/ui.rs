@@ -217,7 +217,13 @@ impl Ui {
     }
 
     /// Renders a page with the common context (caller, language, CSRF, pending notices).
-    pub(crate) async fn render(&self, name: &str, page: &str, title: &str, extra: Value) -> Response {
+    pub(crate) async fn render(
+        &self,
+        name: &str,
+        page: &str,
+        title: &str,
+        extra: Value,
+    ) -> Response {
         let me = self.auth.as_ref().map(|a| Me::from(&a.p));
         let pending = match &self.auth {
             Some(a) => match &a.p.org {

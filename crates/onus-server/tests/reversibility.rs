@@ -47,8 +47,11 @@ async fn attach(c: &Client, org: &str, activity: &str, name: &str, content: &[u8
         );
     let (s, b) = c
         .send(
-            c.req(reqwest::Method::POST, &format!("/api/v1/orgs/{org}/attestations"))
-                .multipart(form),
+            c.req(
+                reqwest::Method::POST,
+                &format!("/api/v1/orgs/{org}/attestations"),
+            )
+            .multipart(form),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
@@ -57,6 +60,14 @@ async fn attach(c: &Client, org: &str, activity: &str, name: &str, content: &[u8
 
 /// A customer with evidence of every kind: audits, attestations with files, owners and
 /// notes, an acknowledged version... what an export must carry.
+/// A page's `<main>`, what the user reads (the header and the CSRF token are the session's).
+fn main_of(page: &[u8]) -> String {
+    let page = String::from_utf8_lossy(page);
+    let start = page.find("<main").expect("a <main>");
+    let end = page.find("</main>").expect("a </main>");
+    page[start..end].to_string()
+}
+
 async fn busy_shop(t: &TestApp) -> common::World {
     let w = world(t).await;
     let (s, b) = w
@@ -68,7 +79,14 @@ async fn busy_shop(t: &TestApp) -> common::World {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    attach(&w.shop, "shop", "3.1.7-r4", "backup-test.txt", b"restore test passed, shop").await;
+    attach(
+        &w.shop,
+        "shop",
+        "3.1.7-r4",
+        "backup-test.txt",
+        b"restore test passed, shop",
+    )
+    .await;
     let (_, obl) = w.shop.get("/api/v1/orgs/shop/obligations?limit=500").await;
     let first = items(&obl)[0]["id"].as_str().unwrap().to_string();
     let (s, b) = w
@@ -106,10 +124,15 @@ async fn round_trip(t: TestApp) {
         assert!(a.contains_key(f), "{f} missing: {:?}", a.keys());
     }
     let users = String::from_utf8(a["users.jsonl"].clone()).unwrap();
-    assert!(users.contains("alice@shop.test") && !users.contains("argon2"), "{users}");
+    assert!(
+        users.contains("alice@shop.test") && !users.contains("argon2"),
+        "{users}"
+    );
     let obligations = String::from_utf8(a["obligations.jsonl"].clone()).unwrap();
     assert!(obligations.contains("platform team") && obligations.contains("reviewed monthly"));
-    assert!(a.keys().any(|k| k.starts_with("models/ovhcloud/ovhcloud-mks/")));
+    assert!(a
+        .keys()
+        .any(|k| k.starts_with("models/ovhcloud/ovhcloud-mks/")));
     assert_eq!(a.keys().filter(|k| k.starts_with("files/")).count(), 2);
     // Every file reads against the format's JSON Schema.
     let schema = onus_archive::format::schema();
@@ -147,6 +170,9 @@ async fn round_trip(t: TestApp) {
             .collect()
     };
 
+    let (s, here) = download(&w.shop, "/dashboard").await;
+    assert_eq!(s, StatusCode::OK);
+
     // Another instance, on a database of its own.
     let other = TestApp::spawn(t.database.starts_with("postgres"), "round_trip_target")
         .await
@@ -178,9 +204,19 @@ async fn round_trip(t: TestApp) {
     let alice = other.login("alice@shop.test", &password).await;
     let (_, after) = alice.get("/api/v1/orgs/shop/obligations?limit=500").await;
     assert_eq!(statuses(&before), statuses(&after));
-    let (s, page) = download(&alice, "/dashboard").await;
+    // The same dashboard: its whole content, figures, charts and lists, as on the first instance.
+    let (s, there) = download(&alice, "/dashboard").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(String::from_utf8_lossy(&page).contains("platform team") || !page.is_empty());
+    assert_eq!(
+        main_of(&here),
+        main_of(&there),
+        "the dashboard differs after the import"
+    );
+    assert!(
+        main_of(&there).contains("class=\"big\""),
+        "{}",
+        main_of(&there)
+    );
 
     let (s, second) = download(&alice, "/api/v1/orgs/shop/export").await;
     assert_eq!(s, StatusCode::OK);
@@ -220,8 +256,14 @@ async fn refusals(t: TestApp) {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let bob = t.login("bob@shop.test", ADMIN_PASSWORD).await;
-    assert_eq!(bob.get("/api/v1/orgs/shop/export").await.0, StatusCode::FORBIDDEN);
-    assert_eq!(w.rival.get("/api/v1/orgs/shop/export").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        bob.get("/api/v1/orgs/shop/export").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.rival.get("/api/v1/orgs/shop/export").await.0,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         t.client().get("/api/v1/orgs/shop/export").await.0,
         StatusCode::UNAUTHORIZED
@@ -245,14 +287,21 @@ async fn refusals(t: TestApp) {
         .position(|x| x == b"restore test passed, shop")
         .unwrap();
     bad[at] = b'R';
-    let (s, e) = admin.post_raw("/api/v1/imports", "application/x-tar", bad).await;
+    let (s, e) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", bad)
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("files/"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("files/"),
+        "{e}"
+    );
     let (_, orgs) = admin.get("/api/v1/orgs").await;
     assert_eq!(orgs.as_array().unwrap().len(), 0, "{orgs}");
     // Cut short: the manifest is missing.
     let cut = archive[..archive.len() / 2].to_vec();
-    let (s, _) = admin.post_raw("/api/v1/imports", "application/x-tar", cut).await;
+    let (s, _) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", cut)
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 both!(refusals);
@@ -266,16 +315,28 @@ async fn provider_export(t: TestApp) {
     let (s, _) = w
         .shop
         .post(
-            &format!("/api/v1/orgs/shop/audits/{}/share", audit["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/orgs/shop/audits/{}/share",
+                audit["id"].as_str().unwrap()
+            ),
             json!({"shared": true}),
         )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    attach(&w.provider, "ovhcloud", "5.2-r1", "destruction-process.txt", b"provider's own").await;
+    attach(
+        &w.provider,
+        "ovhcloud",
+        "5.2-r1",
+        "destruction-process.txt",
+        b"provider's own",
+    )
+    .await;
     let (s, archive) = download(&w.provider, "/api/v1/orgs/ovhcloud/export").await;
     assert_eq!(s, StatusCode::OK);
     let f = files(&archive);
-    assert!(f.keys().any(|k| k.starts_with("models/ovhcloud/ovhcloud-mks/")));
+    assert!(f
+        .keys()
+        .any(|k| k.starts_with("models/ovhcloud/ovhcloud-mks/")));
     assert!(f
         .values()
         .any(|v| v.windows(14).any(|x| x == b"provider's own")));
@@ -312,11 +373,20 @@ async fn end_of_service(t: TestApp) {
     let today = chrono::Utc::now().date_naive();
     let (s, e) = w
         .shop
-        .post(&end, json!({"end_date": today.to_string(), "reason": "moving"}))
+        .post(
+            &end,
+            json!({"end_date": today.to_string(), "reason": "moving"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
     assert_eq!(e["ended_by_party"], "customer");
-    assert_eq!(w.shop.post(&end, json!({"end_date": today.to_string()})).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        w.shop
+            .post(&end, json!({"end_date": today.to_string()}))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
 
     let (_, list) = w.shop.get("/api/v1/orgs/shop/end-of-service").await;
     let list = list.as_array().unwrap().clone();
@@ -344,7 +414,10 @@ async fn end_of_service(t: TestApp) {
     assert!(b["done_at"].is_string());
     assert_eq!(
         w.shop
-            .patch(&format!("/api/v1/orgs/shop/end-of-service/{theirs}"), json!({"done": true}))
+            .patch(
+                &format!("/api/v1/orgs/shop/end-of-service/{theirs}"),
+                json!({"done": true})
+            )
             .await
             .0,
         StatusCode::FORBIDDEN
@@ -383,7 +456,10 @@ async fn end_of_service(t: TestApp) {
     // The rival cannot end the shop's subscription.
     assert_eq!(
         w.rival
-            .post(&format!("/api/v1/orgs/rival/subscriptions/{sub}/end"), json!({"end_date": today.to_string()}))
+            .post(
+                &format!("/api/v1/orgs/rival/subscriptions/{sub}/end"),
+                json!({"end_date": today.to_string()})
+            )
             .await
             .0,
         StatusCode::NOT_FOUND
@@ -391,7 +467,10 @@ async fn end_of_service(t: TestApp) {
     // Deleting the rival is refused while its service runs.
     let (s, e) = w
         .rival
-        .send(w.rival.req(reqwest::Method::DELETE, "/api/v1/orgs/rival?confirm=rival"))
+        .send(
+            w.rival
+                .req(reqwest::Method::DELETE, "/api/v1/orgs/rival?confirm=rival"),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
 }
@@ -429,7 +508,12 @@ async fn deletion_leaves_nothing(t: TestApp) {
     let admin = t.admin().await;
     for (slug, name, kind, email) in [
         ("ovhcloud", "OVHcloud", "provider", "p@ovh.test"),
-        ("zq-tenant", "Zqx Tenant Corp", "customer", "zq-alice@zq.test"),
+        (
+            "zq-tenant",
+            "Zqx Tenant Corp",
+            "customer",
+            "zq-alice@zq.test",
+        ),
         ("other", "Other", "customer", "o@other.test"),
     ] {
         let (s, b) = admin
@@ -443,7 +527,11 @@ async fn deletion_leaves_nothing(t: TestApp) {
         .find(|(id, _)| *id == "ovhcloud-mks")
         .unwrap();
     provider
-        .post_raw("/api/v1/orgs/ovhcloud/models", "application/yaml", text.as_bytes().to_vec())
+        .post_raw(
+            "/api/v1/orgs/ovhcloud/models",
+            "application/yaml",
+            text.as_bytes().to_vec(),
+        )
         .await;
     let zq = t.login("zq-alice@zq.test", ADMIN_PASSWORD).await;
     let other = t.login("o@other.test", ADMIN_PASSWORD).await;
@@ -465,10 +553,31 @@ async fn deletion_leaves_nothing(t: TestApp) {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let audit_id = b["audit"]["id"].as_str().unwrap().to_string();
-    let own = attach(&zq, "zq-tenant", "3.1.7-r4", "zq-proof.txt", b"zq tenant's own restore test 7f3a").await;
+    let own = attach(
+        &zq,
+        "zq-tenant",
+        "3.1.7-r4",
+        "zq-proof.txt",
+        b"zq tenant's own restore test 7f3a",
+    )
+    .await;
     // The same content uploaded by another organisation: its copy stays.
-    let shared = attach(&zq, "zq-tenant", "3.1.7-r4", "common.txt", b"a content two tenants share").await;
-    attach(&other, "other", "3.1.7-r4", "common.txt", b"a content two tenants share").await;
+    let shared = attach(
+        &zq,
+        "zq-tenant",
+        "3.1.7-r4",
+        "common.txt",
+        b"a content two tenants share",
+    )
+    .await;
+    attach(
+        &other,
+        "other",
+        "3.1.7-r4",
+        "common.txt",
+        b"a content two tenants share",
+    )
+    .await;
     let (s, b) = zq
         .post("/api/v1/orgs/zq-tenant/users", json!({"email": "zq-bob@zq.test", "name": "Zqbob Member", "role": "member", "password": ADMIN_PASSWORD}))
         .await;
@@ -476,14 +585,20 @@ async fn deletion_leaves_nothing(t: TestApp) {
     let bob_id = b["user"]["id"].as_str().unwrap().to_string();
     let zq_bob = t.login("zq-bob@zq.test", ADMIN_PASSWORD).await;
     let (s, tok) = zq
-        .post("/api/v1/orgs/zq-tenant/tokens", json!({"name": "zq-ci-token"}))
+        .post(
+            "/api/v1/orgs/zq-tenant/tokens",
+            json!({"name": "zq-ci-token"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{tok}");
     let token = tok["token"].as_str().unwrap().to_string();
     // A failed sign-in leaves a counter keyed by the e-mail address.
     let _ = t
         .client()
-        .post("/api/v1/auth/login", json!({"email": "zq-bob@zq.test", "password": "wrong password!"}))
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "zq-bob@zq.test", "password": "wrong password!"}),
+        )
         .await;
     let (_, me) = zq.get("/api/v1/me").await;
     let org_id = me["org"]["id"].as_str().unwrap().to_string();
@@ -500,10 +615,16 @@ async fn deletion_leaves_nothing(t: TestApp) {
 
     // Not before the service ends.
     let del = "/api/v1/orgs/zq-tenant?confirm=zq-tenant";
-    assert_eq!(zq.send(zq.req(reqwest::Method::DELETE, del)).await.0, StatusCode::CONFLICT);
+    assert_eq!(
+        zq.send(zq.req(reqwest::Method::DELETE, del)).await.0,
+        StatusCode::CONFLICT
+    );
     let today = chrono::Utc::now().date_naive().to_string();
     let (s, b) = zq
-        .post(&format!("/api/v1/orgs/zq-tenant/subscriptions/{sub}/end"), json!({"end_date": today}))
+        .post(
+            &format!("/api/v1/orgs/zq-tenant/subscriptions/{sub}/end"),
+            json!({"end_date": today}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let (s, archive) = download(&zq, "/api/v1/orgs/zq-tenant/export").await;
@@ -512,9 +633,21 @@ async fn deletion_leaves_nothing(t: TestApp) {
         .unwrap()
         .manifest_sha256;
     // Not by a member, a token, nor without the slug.
-    assert_eq!(zq_bob.send(zq_bob.req(reqwest::Method::DELETE, del)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        zq_bob
+            .send(zq_bob.req(reqwest::Method::DELETE, del))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
     let by_token = zq.with_token(&token);
-    assert_eq!(by_token.send(by_token.req(reqwest::Method::DELETE, del)).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        by_token
+            .send(by_token.req(reqwest::Method::DELETE, del))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
     let (s, _) = zq
         .send(zq.req(reqwest::Method::DELETE, "/api/v1/orgs/zq-tenant?confirm=zq"))
         .await;
@@ -547,7 +680,10 @@ async fn deletion_leaves_nothing(t: TestApp) {
     let (_, oatt) = other.get("/api/v1/orgs/other/attestations").await;
     let ofile = oatt[0]["file_id"].as_str().unwrap();
     let (s, body) = download(&other, &format!("/api/v1/orgs/other/files/{ofile}")).await;
-    assert_eq!((s, body.as_slice()), (StatusCode::OK, &b"a content two tenants share"[..]));
+    assert_eq!(
+        (s, body.as_slice()),
+        (StatusCode::OK, &b"a content two tenants share"[..])
+    );
 
     // Nothing of the tenant in the database's files, but its deletion record.
     let forbidden: Vec<String> = vec![
@@ -568,7 +704,10 @@ async fn deletion_leaves_nothing(t: TestApp) {
         "zq-proof.txt".into(),
         "zq tenant's own restore test".into(),
         "zq-ci-token".into(),
-        tok["info"]["prefix"].as_str().unwrap_or("onus_zzzzzz").into(),
+        tok["info"]["prefix"]
+            .as_str()
+            .unwrap_or("onus_zzzzzz")
+            .into(),
         onus_archive::sha256_hex(token.as_bytes()),
     ];
     let record_only: Vec<String> = vec![
@@ -580,12 +719,18 @@ async fn deletion_leaves_nothing(t: TestApp) {
     let found = onus_store::scratch::occurrences(&t.database, &forbidden, &[]).await;
     assert!(found.is_empty(), "left after the deletion: {found:#?}");
     let found = outside_record(&t.database, &record_only).await;
-    assert!(found.is_empty(), "left outside the deletion record: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "left outside the deletion record: {found:#?}"
+    );
     if !t.database.starts_with("postgres") {
         // The record is there.
         let found = onus_store::scratch::occurrences(&t.database, &record_only[..1], &[]).await;
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(onus_size(&t.database).await < size_before, "the file did not shrink");
+        assert!(
+            onus_size(&t.database).await < size_before,
+            "the file did not shrink"
+        );
     }
 
     // The log still verifies, with the tenant's entries as hashes only...
@@ -616,7 +761,9 @@ async fn outside_record(database: &str, needles: &[String]) -> Vec<String> {
     onus_store::scratch::execute_raw(&copy, "DELETE FROM deletions")
         .await
         .unwrap();
-    onus_store::scratch::execute_raw(&copy, "VACUUM").await.unwrap();
+    onus_store::scratch::execute_raw(&copy, "VACUUM")
+        .await
+        .unwrap();
     onus_store::scratch::occurrences(&copy, needles, &[]).await
 }
 
@@ -652,11 +799,17 @@ async fn retention(t: TestApp) {
     let sub = items(&subs)[0]["id"].as_str().unwrap().to_string();
     let today = chrono::Utc::now().date_naive().to_string();
     w.rival
-        .post(&format!("/api/v1/orgs/rival/subscriptions/{sub}/end"), json!({"end_date": today}))
+        .post(
+            &format!("/api/v1/orgs/rival/subscriptions/{sub}/end"),
+            json!({"end_date": today}),
+        )
         .await;
     let (s, report) = w
         .rival
-        .send(w.rival.req(reqwest::Method::DELETE, "/api/v1/orgs/rival?confirm=rival"))
+        .send(
+            w.rival
+                .req(reqwest::Method::DELETE, "/api/v1/orgs/rival?confirm=rival"),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{report}");
     let kept_line = report["certificate"]["kept"]
@@ -666,9 +819,15 @@ async fn retention(t: TestApp) {
         .find(|k| k["until"].is_string())
         .cloned()
         .unwrap();
-    assert!(kept_line["why"].as_str().unwrap().contains("P5Y"), "{kept_line}");
+    assert!(
+        kept_line["why"].as_str().unwrap().contains("P5Y"),
+        "{kept_line}"
+    );
     let found = outside_record(&t.database, &["eve@rival.test".to_string()]).await;
-    assert!(!found.is_empty(), "the content was kept for the retention period");
+    assert!(
+        !found.is_empty(),
+        "the content was kept for the retention period"
+    );
     // Five years and a day later.
     let n = kept
         .app

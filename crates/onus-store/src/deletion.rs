@@ -250,21 +250,60 @@ impl Store {
 
         let mut deleted: BTreeMap<String, i64> = BTreeMap::new();
         let mut del = async |w: &mut crate::Write, what: &str, sql: &str| -> Result<()> {
-            let n = sqlx::query(sql).bind(org_id).execute(&mut *w.tx).await?.rows_affected();
+            let n = sqlx::query(sql)
+                .bind(org_id)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
             *deleted.entry(what.to_string()).or_default() += i64::try_from(n).unwrap_or(i64::MAX);
             Ok(())
         };
         // Children first (foreign keys).
-        del(&mut w, "end_of_service_items", "DELETE FROM end_of_service_items WHERE org_id = $1").await?;
-        del(&mut w, "notices", "DELETE FROM version_notices WHERE org_id = $1").await?;
-        del(&mut w, "status_history", "DELETE FROM status_history WHERE org_id = $1").await?;
+        del(
+            &mut w,
+            "end_of_service_items",
+            "DELETE FROM end_of_service_items WHERE org_id = $1",
+        )
+        .await?;
+        del(
+            &mut w,
+            "notices",
+            "DELETE FROM version_notices WHERE org_id = $1",
+        )
+        .await?;
+        del(
+            &mut w,
+            "status_history",
+            "DELETE FROM status_history WHERE org_id = $1",
+        )
+        .await?;
         del(&mut w, "outbox", "DELETE FROM outbox WHERE org_id = $1").await?;
-        del(&mut w, "attestations", "DELETE FROM attestations WHERE org_id = $1").await?;
+        del(
+            &mut w,
+            "attestations",
+            "DELETE FROM attestations WHERE org_id = $1",
+        )
+        .await?;
         del(&mut w, "audits", "DELETE FROM audits WHERE org_id = $1").await?;
-        del(&mut w, "obligations", "DELETE FROM obligations WHERE org_id = $1").await?;
+        del(
+            &mut w,
+            "obligations",
+            "DELETE FROM obligations WHERE org_id = $1",
+        )
+        .await?;
         del(&mut w, "files", "DELETE FROM files WHERE org_id = $1").await?;
-        del(&mut w, "subscriptions", "DELETE FROM subscriptions WHERE org_id = $1").await?;
-        del(&mut w, "model_versions", "DELETE FROM model_versions WHERE org_id = $1").await?;
+        del(
+            &mut w,
+            "subscriptions",
+            "DELETE FROM subscriptions WHERE org_id = $1",
+        )
+        .await?;
+        del(
+            &mut w,
+            "model_versions",
+            "DELETE FROM model_versions WHERE org_id = $1",
+        )
+        .await?;
         del(&mut w, "models", "DELETE FROM models WHERE org_id = $1").await?;
         del(
             &mut w,
@@ -272,7 +311,12 @@ impl Store {
             "DELETE FROM sessions WHERE org_id = $1 OR user_id IN (SELECT id FROM users WHERE org_id = $1)",
         )
         .await?;
-        del(&mut w, "api_tokens", "DELETE FROM api_tokens WHERE org_id = $1").await?;
+        del(
+            &mut w,
+            "api_tokens",
+            "DELETE FROM api_tokens WHERE org_id = $1",
+        )
+        .await?;
         del(&mut w, "users", "DELETE FROM users WHERE org_id = $1").await?;
         del(&mut w, "organisations", "DELETE FROM orgs WHERE id = $1").await?;
         let mut blobs = 0i64;
@@ -307,16 +351,14 @@ impl Store {
         // The log: content removed now, or kept until the retention date.
         let seq = w.next_seq();
         let deleted_at = w.at.clone();
-        let mut kept = vec![
-            Kept {
-                what: "this certificate, and the log entry that records the deletion".into(),
-                why: "the proof that the organisation was deleted, and when".into(),
-                until: None,
-            },
-        ];
-        let until = retention.log_content.map(|d| {
-            crate::stamp(chrono::Utc::now() + d)
-        });
+        let mut kept = vec![Kept {
+            what: "this certificate, and the log entry that records the deletion".into(),
+            why: "the proof that the organisation was deleted, and when".into(),
+            until: None,
+        }];
+        let until = retention
+            .log_content
+            .map(|d| crate::stamp(chrono::Utc::now() + d));
         let n = match &until {
             None => {
                 kept.push(Kept {
@@ -351,7 +393,14 @@ impl Store {
                     .rows_affected()
             }
         };
-        deleted.insert("log_entries_redacted".into(), if until.is_some() { 0 } else { i64::try_from(n).unwrap_or(0) });
+        deleted.insert(
+            "log_entries_redacted".into(),
+            if until.is_some() {
+                0
+            } else {
+                i64::try_from(n).unwrap_or(0)
+            },
+        );
         if shared > 0 {
             kept.push(Kept {
                 what: format!("{shared} file content(s) another organisation also stored (its own copy, not the deleted organisation's reference to it)"),
@@ -399,13 +448,15 @@ impl Store {
         let mut text = serde_json::to_string_pretty(&certificate)
             .map_err(|e| StoreError::Data(e.to_string()))?;
         text.push('\n');
-        sqlx::query("INSERT INTO deletions (id, deleted_at, log_seq, certificate) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(&deleted_at)
-            .bind(seq)
-            .bind(&text)
-            .execute(&mut *w.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO deletions (id, deleted_at, log_seq, certificate) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&id)
+        .bind(&deleted_at)
+        .bind(seq)
+        .bind(&text)
+        .execute(&mut *w.tx)
+        .await?;
         // The entry's actor is the system when the deleting user was one of the deleted
         // accounts: its id must not outlive it; the certificate, which the entry's digest
         // covers, names who deleted.
@@ -434,7 +485,9 @@ impl Store {
         match self.backend() {
             Backend::Sqlite => {
                 let mut c = self.pool.acquire().await.map_err(|e| e.to_string())?;
-                c.execute("VACUUM").await.map_err(|e| format!("VACUUM: {e}"))?;
+                c.execute("VACUUM")
+                    .await
+                    .map_err(|e| format!("VACUUM: {e}"))?;
                 // A reader may hold the write-ahead log for a moment: retry, then say so.
                 for _ in 0..50 {
                     let r = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -488,8 +541,13 @@ impl Store {
         .execute(&mut *w.tx)
         .await?
         .rows_affected();
-        w.log(None, "log.redact", "log", json!({"entries": n, "why": "retention ended"}))
-            .await?;
+        w.log(
+            None,
+            "log.redact",
+            "log",
+            json!({"entries": n, "why": "retention ended"}),
+        )
+        .await?;
         w.commit().await?;
         self.reclaim().await.map_err(StoreError::Data)?;
         Ok(n)
@@ -505,7 +563,13 @@ impl Store {
             ))
             .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("deleted_at")?, r.try_get("certificate")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("deleted_at")?,
+                    r.try_get("certificate")?,
+                ))
+            })
             .collect()
     }
 

@@ -220,7 +220,8 @@ impl Store {
         // Recorded in the customer's log only, also when the provider acts: the entry is
         // about the customer's service and goes with the customer's data when it is deleted
         // (the provider sees its lines on the checklist, with who ticked them off).
-        w.log(Some(&customer), action, subscription_id, detail).await?;
+        w.log(Some(&customer), action, subscription_id, detail)
+            .await?;
         crate::evidence::enqueue(
             &mut w,
             &customer,

@@ -126,11 +126,10 @@ async fn lines(
 pub(crate) async fn model_refs(
     tx: &mut sqlx::AnyConnection,
 ) -> Result<HashMap<String, f::ModelRef>> {
-    let rows = sqlx::query(
-        "SELECT m.id, m.model_id, o.slug FROM models m JOIN orgs o ON o.id = m.org_id",
-    )
-    .fetch_all(tx)
-    .await?;
+    let rows =
+        sqlx::query("SELECT m.id, m.model_id, o.slug FROM models m JOIN orgs o ON o.id = m.org_id")
+            .fetch_all(tx)
+            .await?;
     rows.iter()
         .map(|r| {
             Ok((
@@ -175,15 +174,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let org_row = sqlx::query("SELECT id, slug, name, kind, created_at FROM orgs WHERE id = $1")
-            .bind(org_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("organisation"))?;
+        let org_row =
+            sqlx::query("SELECT id, slug, name, kind, created_at FROM orgs WHERE id = $1")
+                .bind(org_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("organisation"))?;
         let org = crate::identity::org_from(&org_row)?;
         let secret = self.secret_key().await?;
-        let public = onus_archive::cert::public_of(&secret)
-            .map_err(|e| StoreError::Data(e.to_string()))?;
+        let public =
+            onus_archive::cert::public_of(&secret).map_err(|e| StoreError::Data(e.to_string()))?;
         let mut o = Out {
             w: Writer::new(Vec::new()),
             tx: &out,
@@ -524,7 +524,11 @@ impl Store {
                 .map(|s| (public.clone(), s))
                 .map_err(|e| e.to_string())
         };
-        let Out { w, tx: _, mut bytes } = o;
+        let Out {
+            w,
+            tx: _,
+            mut bytes,
+        } = o;
         let (rest, manifest, sha) = w.finish(Some(&sign))?;
         bytes += rest.len() as u64;
         out.send(rest)

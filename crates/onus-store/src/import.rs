@@ -36,7 +36,8 @@ use crate::{new_id, Result, Store, StoreError};
 pub struct Hooks<'a> {
     /// Loads a model version as the portal would: its provider's duties, or why it cannot be
     /// used (the import then fails).
-    pub provider_duties: &'a (dyn Fn(&VersionBody) -> std::result::Result<Vec<Duty>, String> + Sync),
+    pub provider_duties:
+        &'a (dyn Fn(&VersionBody) -> std::result::Result<Vec<Duty>, String> + Sync),
     /// A new one-time password for a user: (the password, its hash).
     pub password: &'a (dyn Fn() -> std::result::Result<(String, String), String> + Sync),
 }
@@ -109,10 +110,7 @@ impl State {
             bad(
                 path,
                 line,
-                format!(
-                    "model {}/{} is not in models.jsonl",
-                    m.provider, m.model
-                ),
+                format!("model {}/{} is not in models.jsonl", m.provider, m.model),
             )
         })
     }
@@ -150,9 +148,8 @@ impl Store {
         let reader = tokio::task::spawn_blocking(move || {
             let result = onus_archive::archive::read(input, |path, r| {
                 let send = |item: Item| {
-                    tx.blocking_send(item).map_err(|_| {
-                        ArchiveError::Io(std::io::Error::other("the import stopped"))
-                    })
+                    tx.blocking_send(item)
+                        .map_err(|_| ArchiveError::Io(std::io::Error::other("the import stopped")))
                 };
                 if path.ends_with(".jsonl") {
                     let mut r = std::io::BufReader::new(r);
@@ -216,7 +213,11 @@ impl Store {
             .finish()
             .map_err(|e| bad("log/entries.jsonl", 0, e))?;
         if let Some((id, _)) = st.runs.iter().find(|(_, (_, done))| !done) {
-            return Err(bad("audits.jsonl", 0, format!("audit {id} has no run file")));
+            return Err(bad(
+                "audits.jsonl",
+                0,
+                format!("audit {id} has no run file"),
+            ));
         }
         // The signature is checked against the key it names (the archive is then intact as
         // its exporter signed it); whether that key is the exporter's is for the person
@@ -736,11 +737,12 @@ async fn import_version(
             pk
         }
     };
-    let existing = sqlx::query("SELECT id, sha256 FROM model_versions WHERE model_pk = $1 AND version = $2")
-        .bind(&model_pk)
-        .bind(&v.version)
-        .fetch_optional(&mut *w.tx)
-        .await?;
+    let existing =
+        sqlx::query("SELECT id, sha256 FROM model_versions WHERE model_pk = $1 AND version = $2")
+            .bind(&model_pk)
+            .bind(&v.version)
+            .fetch_optional(&mut *w.tx)
+            .await?;
     let id = match existing {
         Some(r) => {
             let sha: String = r.try_get("sha256")?;
@@ -756,12 +758,13 @@ async fn import_version(
             r.try_get("id")?
         }
         None => {
-            let seq: i64 = sqlx::query("SELECT COUNT(*) AS n FROM model_versions WHERE model_pk = $1")
-                .bind(&model_pk)
-                .fetch_one(&mut *w.tx)
-                .await?
-                .try_get::<i64, _>("n")?
-                + 1;
+            let seq: i64 =
+                sqlx::query("SELECT COUNT(*) AS n FROM model_versions WHERE model_pk = $1")
+                    .bind(&model_pk)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get::<i64, _>("n")?
+                    + 1;
             let id = new_id();
             let info = VersionInfo {
                 id: id.clone(),
@@ -802,8 +805,10 @@ async fn import_version(
                 json!({"model": v.model.model, "version": v.version, "seq": seq, "sha256": v.sha256}),
             )
             .await?;
-            st.created
-                .push(format!("{}/{} {}", v.model.provider, v.model.model, v.version));
+            st.created.push(format!(
+                "{}/{} {}",
+                v.model.provider, v.model.model, v.version
+            ));
             id
         }
     };

@@ -380,13 +380,15 @@ impl Store {
                 prev_old = e.hash.clone();
                 let ch = content_hash(e.seq, &c);
                 let h = link_hash(&prev_new, &ch);
-                sqlx::query("UPDATE log SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
-                    .bind(&ch)
-                    .bind(&prev_new)
-                    .bind(&h)
-                    .bind(e.seq)
-                    .execute(&mut *w.tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE log SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4",
+                )
+                .bind(&ch)
+                .bind(&prev_new)
+                .bind(&h)
+                .bind(e.seq)
+                .execute(&mut *w.tx)
+                .await?;
                 prev_new = h;
                 expect += 1;
             }

@@ -102,11 +102,7 @@ pub async fn occurrences(spec: &str, needles: &[String], skip: &[&str]) -> Vec<S
     .await
     .unwrap_or_else(|e| panic!("listing columns: {e}"));
     for col in &cols {
-        let (t, name, ty): (String, String, String) = (
-            col.get("t"),
-            col.get("c"),
-            col.get("d"),
-        );
+        let (t, name, ty): (String, String, String) = (col.get("t"), col.get("c"), col.get("d"));
         if skip.contains(&t.as_str()) {
             continue;
         }

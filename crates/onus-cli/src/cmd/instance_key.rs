@@ -50,6 +50,9 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
             serde_json::to_string_pretty(&key).map_err(|e| CliError::Render(e.to_string()))?
         ),
     }
-    eprintln!("key id {} (ed25519), created {}", key.key_id, key.created_at);
+    eprintln!(
+        "key id {} (ed25519), created {}",
+        key.key_id, key.created_at
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -18,6 +18,6 @@ pub mod serve;
 pub mod show;
 pub mod snapshot;
 pub mod topics;
-pub mod verify;
 pub mod validate;
+pub mod verify;
 pub mod who;

@@ -76,7 +76,10 @@ fn existing(database: &str) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn open(database: &str, retention: onus_store::deletion::Retention) -> Result<onus_server::App, CliError> {
+async fn open(
+    database: &str,
+    retention: onus_store::deletion::Retention,
+) -> Result<onus_server::App, CliError> {
     onus_server::App::open(onus_server::Config {
         database: database.to_string(),
         retention,
@@ -146,7 +149,11 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
                 app.store.close().await;
                 let r = r.map_err(|e| {
                     CliError::usage(
-                        format!("`{}`: nothing was imported: {}", file.display(), e.detail.message),
+                        format!(
+                            "`{}`: nothing was imported: {}",
+                            file.display(),
+                            e.detail.message
+                        ),
                         Some("`onus verify-export FILE` checks an archive".into()),
                     )
                 })?;
@@ -192,9 +199,7 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
                     .operator_org(&slug)
                     .await
                     .map_err(store_err(&database))?;
-                let d = app
-                    .delete_org(Acting::Operator, &org, &confirm)
-                    .await;
+                let d = app.delete_org(Acting::Operator, &org, &confirm).await;
                 app.store.close().await;
                 let d = d.map_err(|e| CliError::usage(e.detail.message, None))?;
                 let text = serde_json::to_string_pretty(&d.certificate)

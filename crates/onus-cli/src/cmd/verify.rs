@@ -55,9 +55,8 @@ enum Broken {
 
 pub fn run_export(a: ExportArgs) -> Result<ExitCode, CliError> {
     let expected = a.public_key.as_deref().map(public_key).transpose()?;
-    let f = std::fs::File::open(&a.file).map_err(|e| {
-        CliError::usage(format!("cannot read `{}`: {e}", a.file.display()), None)
-    })?;
+    let f = std::fs::File::open(&a.file)
+        .map_err(|e| CliError::usage(format!("cannot read `{}`: {e}", a.file.display()), None))?;
     let name = a.file.display().to_string();
     let mut export: Option<Export> = None;
     let mut proof: Option<ProofCheck> = None;
@@ -79,7 +78,8 @@ pub fn run_export(a: ExportArgs) -> Result<ExitCode, CliError> {
             }
             "log/entries.jsonl" => {
                 let Some(check) = proof.as_mut() else {
-                    proof_error.get_or_insert("log/entries.jsonl comes before log/head.json".into());
+                    proof_error
+                        .get_or_insert("log/entries.jsonl comes before log/head.json".into());
                     return Ok(());
                 };
                 for (i, line) in std::io::BufReader::new(r).lines().enumerate() {
