@@ -419,7 +419,10 @@ mod tests {
         ];
         let f = found(&m, &Options::default());
         let at = |i: usize, field: &str| format!("/audit/relies_on/{i}/{field}");
-        assert!(!f.iter().any(|(_, p)| p.starts_with("/audit/relies_on/0")), "{f:?}");
+        assert!(
+            !f.iter().any(|(_, p)| p.starts_with("/audit/relies_on/0")),
+            "{f:?}"
+        );
         assert!(has(&f, "unknown-activity", &at(1, "activity")), "{f:?}");
         assert!(has(&f, "unknown-activity", &at(2, "on")), "{f:?}");
         assert!(has(&f, "reliance-sides", &at(3, "activity")), "{f:?}");

@@ -254,7 +254,8 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
             for p in &concerned {
                 push_prop(&mut fprops, "party-id", p);
             }
-            let mut target = json!({"type": "statement-id", "target-id": target, "status": {"state": state}});
+            let mut target =
+                json!({"type": "statement-id", "target-id": target, "status": {"state": state}});
             if c.status == CheckStatus::Warn {
                 target["status"]["reason"] = "warning".into();
             }
@@ -400,8 +401,14 @@ fn assessment_plan(
     let all = selection.get("include-all").is_some();
     let mut doc = prune(doc);
     if all {
-        if let Some(p) = doc.pointer_mut("/assessment-plan").and_then(Value::as_object_mut) {
-            p.insert("reviewed-controls".into(), json!({"control-selections": [{"include-all": {}}]}));
+        if let Some(p) = doc
+            .pointer_mut("/assessment-plan")
+            .and_then(Value::as_object_mut)
+        {
+            p.insert(
+                "reviewed-controls".into(),
+                json!({"control-selections": [{"include-all": {}}]}),
+            );
         }
     }
     doc

@@ -411,16 +411,18 @@ impl<'a> Plan<'a> {
             }
         }
         for u in m.audit.evidence.iter().filter(|l| l.kind == LinkKind::Use) {
-            for v in m.audit.evidence.iter().filter(|l| l.kind == LinkKind::Provide) {
+            for v in m
+                .audit
+                .evidence
+                .iter()
+                .filter(|l| l.kind == LinkKind::Provide)
+            {
                 if u.check != v.check {
                     continue;
                 }
                 if let (Some(c), Some(p)) = (self.index(&u.activity), self.index(&v.activity)) {
                     let known = out.iter().any(|(x, y, _)| *x == c && *y == p);
-                    if c != p
-                        && !known
-                        && self.items[c].customer_duty()
-                        && self.items[p].provided()
+                    if c != p && !known && self.items[c].customer_duty() && self.items[p].provided()
                     {
                         out.push((c, p, Basis::Evidence(&u.check)));
                     }

@@ -77,7 +77,10 @@ fn role_ids(v: &Value, by_party: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in arr(&v["responsible-roles"]) {
         let keys: Vec<&str> = if by_party {
-            arr(&r["party-uuids"]).iter().filter_map(Value::as_str).collect()
+            arr(&r["party-uuids"])
+                .iter()
+                .filter_map(Value::as_str)
+                .collect()
         } else {
             r["role-id"].as_str().into_iter().collect()
         };

@@ -302,7 +302,11 @@ fn check_depth(doc: &Value, leveraged: &[&Value], depth: usize) -> Vec<Finding> 
     }
     let mut lev_provided = HashSet::new();
     let mut lev_resp = HashSet::new();
-    let leveraged: Vec<&Value> = leveraged.iter().copied().chain(own_leveraged.iter()).collect();
+    let leveraged: Vec<&Value> = leveraged
+        .iter()
+        .copied()
+        .chain(own_leveraged.iter())
+        .collect();
     for l in &leveraged {
         collect_exports(l, &mut lev_provided, &mut lev_resp);
     }
@@ -552,7 +556,9 @@ impl Walk<'_> {
                 .flatten()
                 .enumerate()
             {
-                if p["name"].as_str() != Some("leveraged-authorization-uuid") || p.get("ns").is_some() {
+                if p["name"].as_str() != Some("leveraged-authorization-uuid")
+                    || p.get("ns").is_some()
+                {
                     continue;
                 }
                 if let Some(v) = p["value"].as_str() {
@@ -562,27 +568,48 @@ impl Walk<'_> {
                 }
             }
         }
-        if let Some(u) = o.get("implementation-statement-uuid").and_then(Value::as_str) {
+        if let Some(u) = o
+            .get("implementation-statement-uuid")
+            .and_then(Value::as_str)
+        {
             if !self.ctx.have_ssp {
                 self.unchecked_statements += 1;
             } else if !self.ctx.ssp_uuids.contains(u) {
-                self.err("unresolved-statement", format!("{path}/implementation-statement-uuid"), format!("{u} names nothing in the SSP the assessment imports"));
+                self.err(
+                    "unresolved-statement",
+                    format!("{path}/implementation-statement-uuid"),
+                    format!("{u} names nothing in the SSP the assessment imports"),
+                );
             }
         }
         if key == "subjects" {
             if let Some(u) = o.get("subject-uuid").and_then(Value::as_str) {
-                let known = self.ctx.uuids.contains(u) || self.ctx.parties.contains(u) || self.ctx.ssp_uuids.contains(u);
-                if !known && (self.ctx.have_ssp || o.get("type").and_then(Value::as_str) == Some("party")) {
+                let known = self.ctx.uuids.contains(u)
+                    || self.ctx.parties.contains(u)
+                    || self.ctx.ssp_uuids.contains(u);
+                if !known
+                    && (self.ctx.have_ssp || o.get("type").and_then(Value::as_str) == Some("party"))
+                {
                     self.err("unknown-subject", format!("{path}/subject-uuid"), format!("subject {u} is declared neither in this document nor in the SSP it imports"));
                 }
             }
         }
         if key == "implemented-requirements" {
             if let Some(control) = o.get("control-id").and_then(Value::as_str) {
-                for (i, st) in o.get("statements").and_then(Value::as_array).into_iter().flatten().enumerate() {
+                for (i, st) in o
+                    .get("statements")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .enumerate()
+                {
                     if let Some(id) = st["statement-id"].as_str() {
                         if !id.starts_with(&format!("{control}_")) {
-                            self.err("foreign-statement", format!("{path}/statements/{i}/statement-id"), format!("`{id}` is not a statement of `{control}`"));
+                            self.err(
+                                "foreign-statement",
+                                format!("{path}/statements/{i}/statement-id"),
+                                format!("`{id}` is not a statement of `{control}`"),
+                            );
                         }
                     }
                 }

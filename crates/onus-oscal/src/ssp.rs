@@ -25,7 +25,10 @@ pub(crate) fn provided_uuid(plan: &Plan, scope: &str, item: usize) -> String {
 }
 
 pub(crate) fn responsibility_uuid(plan: &Plan, scope: &str, item: usize) -> String {
-    plan.uuid(&format!("ssp/responsibility/{scope}/{}", plan.items[item].id))
+    plan.uuid(&format!(
+        "ssp/responsibility/{scope}/{}",
+        plan.items[item].id
+    ))
 }
 
 pub(crate) fn satisfied_uuid(plan: &Plan, scope: &str, item: usize) -> String {
