@@ -96,7 +96,10 @@ fn the_document_date_is_given_or_now_never_the_models() {
         let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("RFC 3339") || err.contains("SOURCE_DATE_EPOCH"), "{err}");
+        assert!(
+            err.contains("RFC 3339") || err.contains("SOURCE_DATE_EPOCH"),
+            "{err}"
+        );
     }
 }
 

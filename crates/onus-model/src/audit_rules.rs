@@ -294,7 +294,10 @@ fn reliances(m: &Model, langs: &[&str], duty_letters: &[char], out: &mut Vec<Dia
     for (i, r) in m.audit.relies_on.iter().enumerate() {
         let base = format!("/audit/relies_on/{i}");
         text_of(&r.why, &format!("{base}/why"), langs, out);
-        for (field, id, customer_end) in [("activity", &r.activity, true), ("on", &r.on, false)] {
+        for (field, id, customer_end) in [
+            ("activity", &r.activity, true),
+            ("capability", &r.capability, false),
+        ] {
             let ptr = format!("{base}/{field}");
             match sides(m, id, duty_letters) {
                 None => out.push(
@@ -315,13 +318,13 @@ fn reliances(m: &Model, langs: &[&str], duty_letters: &[char], out: &mut Vec<Dia
                             Diagnostic::new(
                                 "reliance-sides",
                                 if customer_end {
-                                    format!("`{id}` relies on `{}`, but no customer holds R or A in `{id}`", r.on)
+                                    format!("`{id}` relies on `{}`, but no customer holds R or A in `{id}`", r.capability)
                                 } else {
                                     format!("`{}` relies on `{id}`, but no provider or third party holds R or A in `{id}`", r.activity)
                                 },
                             )
                             .at(ptr)
-                            .hint("`activity` is the customer's duty, `on` the provider side's capability"),
+                            .hint("`activity` is the customer's duty, `capability` the provider side's"),
                         );
                     }
                 }
@@ -405,9 +408,9 @@ mod tests {
     #[test]
     fn reliances_name_a_customer_duty_and_a_provider_capability() {
         let mut m = model("h8lio");
-        let r = |activity: &str, on: &str| crate::types::Reliance {
+        let r = |activity: &str, capability: &str| crate::types::Reliance {
             activity: activity.into(),
-            on: on.into(),
+            capability: capability.into(),
             why: text("why"),
         };
         m.audit.relies_on = vec![
@@ -424,9 +427,9 @@ mod tests {
             "{f:?}"
         );
         assert!(has(&f, "unknown-activity", &at(1, "activity")), "{f:?}");
-        assert!(has(&f, "unknown-activity", &at(2, "on")), "{f:?}");
+        assert!(has(&f, "unknown-activity", &at(2, "capability")), "{f:?}");
         assert!(has(&f, "reliance-sides", &at(3, "activity")), "{f:?}");
-        assert!(has(&f, "reliance-sides", &at(3, "on")), "{f:?}");
+        assert!(has(&f, "reliance-sides", &at(3, "capability")), "{f:?}");
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub const RULES: &[Rule] = &[
         class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: true,
-        summary: "a reliance's `activity` is not a customer's duty, or its `on` not the provider side's",
+        summary: "a reliance's `activity` is not a customer's duty, or its `capability` not the provider side's",
     },
     Rule {
         name: "invalid-condition",

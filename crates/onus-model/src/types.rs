@@ -481,10 +481,10 @@ pub struct Reliance {
     #[schemars(with = "de::Lenient")]
     pub activity: String,
     /// The provider side's duty it relies on: an activity (or binding statement) where a
-    /// provider or third party holds R or A.
+    /// provider or third party holds R or A. (Not `on`, which YAML 1.1 tools read as `true`.)
     #[serde(deserialize_with = "de::string")]
     #[schemars(with = "de::Lenient")]
-    pub on: String,
+    pub capability: String,
     /// Why the one relies on the other, one short line per language.
     pub why: Text,
 }

@@ -404,7 +404,7 @@ impl<'a> Plan<'a> {
         let m = self.model;
         let mut out: Vec<(usize, usize, Basis<'a>)> = Vec::new();
         for r in &m.audit.relies_on {
-            if let (Some(c), Some(p)) = (self.index(&r.activity), self.index(&r.on)) {
+            if let (Some(c), Some(p)) = (self.index(&r.activity), self.index(&r.capability)) {
                 if self.items[c].customer_duty() && self.items[p].provided() {
                     out.push((c, p, Basis::Reviewed(&r.why)));
                 }

@@ -552,7 +552,7 @@ fn responsibilities_rely_on_what_the_model_says_not_on_position() {
                 .audit
                 .relies_on
                 .iter()
-                .any(|r| &r.activity == id && &r.on == p);
+                .any(|r| &r.activity == id && &r.capability == p);
             assert!(reviewed || p == id, "{id} under {scope} relies on {p}");
         }
     }
