@@ -322,7 +322,11 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
         "back-matter": back,
     }});
     // `include-all` is an empty object that must stay: prune around it.
-    keep_include_all(prune(doc), reviewed.is_empty())
+    keep_include_all(
+        prune(doc),
+        "/assessment-results/results/0",
+        reviewed.is_empty(),
+    )
 }
 
 /// A failing item's inventory item, the same wherever the item fails.
@@ -399,27 +403,14 @@ fn assessment_plan(
         "back-matter": back,
     }});
     let all = selection.get("include-all").is_some();
-    let mut doc = prune(doc);
-    if all {
-        if let Some(p) = doc
-            .pointer_mut("/assessment-plan")
-            .and_then(Value::as_object_mut)
-        {
-            p.insert(
-                "reviewed-controls".into(),
-                json!({"control-selections": [{"include-all": {}}]}),
-            );
-        }
-    }
-    doc
+    keep_include_all(prune(doc), "/assessment-plan", all)
 }
 
-fn keep_include_all(mut doc: Value, all: bool) -> Value {
+/// Puts back the `include-all` (an empty object that must stay) that pruning removed from
+/// the `reviewed-controls` of the object at `at`.
+fn keep_include_all(mut doc: Value, at: &str, all: bool) -> Value {
     if all {
-        if let Some(result) = doc
-            .pointer_mut("/assessment-results/results/0")
-            .and_then(Value::as_object_mut)
-        {
+        if let Some(result) = doc.pointer_mut(at).and_then(Value::as_object_mut) {
             result.insert(
                 "reviewed-controls".into(),
                 json!({"control-selections": [{"include-all": {}}]}),

@@ -192,6 +192,29 @@ fn all_uuids(v: &Value, out: &mut HashSet<String>) {
     }
 }
 
+/// The items of the array `key` of an object, with their indexes (none when it is absent).
+fn items<'v>(
+    o: &'v serde_json::Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = (usize, &'v Value)> {
+    o.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
+/// The string values of `field` in the objects of an array.
+fn field_set(array: &Value, field: &str) -> HashSet<String> {
+    array
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x[field].as_str())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The `#uuid` an href names, if it is a fragment.
 fn fragment(v: &Value) -> Option<&str> {
     v.as_str()?.strip_prefix('#')
@@ -211,35 +234,14 @@ fn check_depth(doc: &Value, leveraged: &[&Value], depth: usize) -> Vec<Finding> 
     let body = &doc[root];
     let mut ctx = Ctx::default();
     let md = &body["metadata"];
-    ctx.roles = md["roles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["id"].as_str())
-        .map(str::to_string)
-        .collect();
-    ctx.parties = md["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["uuid"].as_str())
-        .map(str::to_string)
-        .collect();
-    ctx.resources = body["back-matter"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["uuid"].as_str())
-        .map(str::to_string)
-        .collect();
+    ctx.roles = field_set(&md["roles"], "id");
+    ctx.parties = field_set(&md["parties"], "uuid");
+    ctx.resources = field_set(&body["back-matter"]["resources"], "uuid");
     collect(body, None, &mut ctx);
-    ctx.leveraged_authorizations = body["system-implementation"]["leveraged-authorizations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|l| l["uuid"].as_str())
-        .map(str::to_string)
-        .collect();
+    ctx.leveraged_authorizations = field_set(
+        &body["system-implementation"]["leveraged-authorizations"],
+        "uuid",
+    );
     // Documents the back-matter embeds, and which of them links and imports point to.
     let embedded = if depth < MAX_DEPTH {
         embedded_docs(body)
@@ -281,7 +283,9 @@ fn check_depth(doc: &Value, leveraged: &[&Value], depth: usize) -> Vec<Finding> 
                 if linked_ssps.contains(&uuid.as_str()) {
                     own_leveraged.push(d.clone());
                 }
-                if oscal_root(d) == Some("system-security-plan") {
+                if !imported.contains(&uuid.as_str()) {
+                    // A leveraged SSP: `inherited` and `satisfied` resolve against it.
+                } else if oscal_root(d) == Some("system-security-plan") {
                     imported_ssp = Some(d.clone());
                 } else if let Some(r) = oscal_root(d) {
                     // An assessment plan: the SSP it imports, embedded in it.
@@ -533,13 +537,7 @@ impl Walk<'_> {
                 .flatten()
                 .filter_map(|p| p["uuid"].as_str())
                 .collect();
-            for (i, r) in e
-                .get("responsibilities")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (i, r) in items(e, "responsibilities") {
                 if let Some(p) = r["provided-uuid"]
                     .as_str()
                     .filter(|p| !provided.contains(*p))
@@ -549,13 +547,7 @@ impl Walk<'_> {
             }
         }
         if key == "components" {
-            for (i, p) in o
-                .get("props")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (i, p) in items(o, "props") {
                 if p["name"].as_str() != Some("leveraged-authorization-uuid")
                     || p.get("ns").is_some()
                 {
@@ -596,13 +588,7 @@ impl Walk<'_> {
         }
         if key == "implemented-requirements" {
             if let Some(control) = o.get("control-id").and_then(Value::as_str) {
-                for (i, st) in o
-                    .get("statements")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+                for (i, st) in items(o, "statements") {
                     if let Some(id) = st["statement-id"].as_str() {
                         if !id.starts_with(&format!("{control}_")) {
                             self.err(

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use onus_model::{load_str, Model, Options, Vocabulary, BUILTIN};
 use onus_oscal::{
     assessment_results, check, check_with, import, Audit, Check, CheckStatus, DocOptions, Evidence,
-    Export, FailingItem, Severity,
+    Export, FailingItem,
 };
 use serde_json::Value;
 
@@ -79,13 +79,6 @@ fn models() -> Vec<Model> {
             let l = load_str(id, text, Vocabulary::builtin(), &Options::default());
             l.model.unwrap_or_else(|| panic!("{id} loads"))
         })
-        .collect()
-}
-
-fn errors(findings: &[onus_oscal::Finding]) -> Vec<&onus_oscal::Finding> {
-    findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
         .collect()
 }
 
@@ -462,7 +455,7 @@ fn responsibilities(ssp: &Value) -> Vec<(String, String, Option<String>, Value)>
             .as_array()?
             .iter()
             .find(|p| p["uuid"] == u)
-            .and_then(|p| activity_id(p))
+            .and_then(activity_id)
     };
     let mut out = Vec::new();
     for ir in ssp["system-security-plan"]["control-implementation"]["implemented-requirements"]
