@@ -82,11 +82,6 @@ fn opt(r: &AnyRow, c: &str) -> Result<Option<String>> {
     Ok(r.try_get(c)?)
 }
 
-fn json_of(r: &AnyRow, c: &str) -> Result<serde_json::Value> {
-    let s: String = r.try_get(c)?;
-    serde_json::from_str(&s).map_err(|e| StoreError::Data(format!("{c}: {e}")))
-}
-
 /// Pages through `sql` (which must take the org id as `$1`, a lower bound on `key` as `$2`
 /// and end with `ORDER BY key LIMIT $3`), writing one line per row.
 async fn lines(
@@ -269,7 +264,7 @@ impl Store {
                 version,
                 sha256: sha,
                 published_at: r.try_get("published_at")?,
-                findings: json_of(r, "findings")?,
+                findings: crate::evidence::json_col(r, "findings")?,
                 path,
             });
         }
@@ -331,7 +326,7 @@ impl Store {
                     subscription_id: r.try_get("subscription_id")?,
                     from_version: version(r.try_get("from_version_id")?)?,
                     to_version: version(r.try_get("to_version_id")?)?,
-                    diff: json_of(r, "diff")?,
+                    diff: crate::evidence::json_col(r, "diff")?,
                     moves_duty: r.try_get::<i64, _>("moves_duty")? != 0,
                     created_at: r.try_get("created_at")?,
                     acknowledged_at: opt(r, "acknowledged_at")?,
@@ -421,8 +416,8 @@ impl Store {
                         id,
                         model: model_ref(r.try_get("model_pk")?)?,
                         file_id: r.try_get("file_id")?,
-                        problems: json_of(r, "problems")?,
-                        inputs: json_of(r, "inputs")?,
+                        problems: crate::evidence::json_col(r, "problems")?,
+                        inputs: crate::evidence::json_col(r, "inputs")?,
                         objects: r.try_get("objects")?,
                         k8s_latest: r.try_get("k8s_latest")?,
                         ran_at: r.try_get("ran_at")?,
@@ -485,7 +480,7 @@ impl Store {
                     id: r.try_get("id")?,
                     model: model_ref(r.try_get("model_pk")?)?,
                     at: r.try_get("at")?,
-                    counts: json_of(r, "counts")?,
+                    counts: crate::evidence::json_col(r, "counts")?,
                 }))
             },
         )
