@@ -633,7 +633,7 @@ async fn write_log_proof(
                 seq: entry.seq,
                 content_hash: entry.content_hash.clone(),
                 hash: own.then(|| entry.hash.clone()),
-                entry: own.then(|| Content {
+                entry: own.then_some(Content {
                     at: entry.at,
                     actor: entry.actor,
                     actor_name: entry.actor_name,
