@@ -315,6 +315,42 @@ fn journey(a: &str, b: &str) {
         assert!(first[k] == second[k], "{k} differs after the round trip");
     }
 
+    // What must be gone after the deletion, and is there before it: its users, their names,
+    // its records' ids and its files' hashes (as the archive lists them).
+    let mut needles: Vec<String> = [
+        "alice@shop.demo",
+        "bob@shop.demo",
+        "carol@shop.demo",
+        "Alice Durand",
+        "Carol Nguyen",
+    ]
+    .map(String::from)
+    .to_vec();
+    for file in [
+        "files.jsonl",
+        "audits.jsonl",
+        "attestations.jsonl",
+        "obligations.jsonl",
+    ] {
+        for line in String::from_utf8_lossy(&first[file]).lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            needles.push(v["id"].as_str().unwrap().to_string());
+            if let Some(sha) = v["sha256"].as_str() {
+                needles.push(sha.to_string());
+            }
+        }
+    }
+    assert!(needles.len() > 40, "{needles:?}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    assert!(
+        !rt.block_on(onus_store::scratch::occurrences(a, &needles, &[]))
+            .is_empty(),
+        "the scan finds the organisation before its deletion"
+    );
+
     // The end: the operator deletes Shop SAS; the certificate checks against the key, and a
     // changed count or another instance's key does not.
     let cert = path("certificate.json");
@@ -379,6 +415,9 @@ fn journey(a: &str, b: &str) {
         &path("gone.tar"),
     ]);
     assert!(!gone.status.success());
+    // Nor anywhere in the database's bytes.
+    let found = rt.block_on(onus_store::scratch::occurrences(a, &needles, &[]));
+    assert!(found.is_empty(), "left after the deletion: {found:#?}");
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
