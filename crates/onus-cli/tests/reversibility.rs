@@ -261,10 +261,18 @@ fn journey(a: &str, b: &str) {
         first.keys()
     );
 
-    // `onus import` knows the archive is not a matrix and says which command imports it.
+    // `onus import` without a database knows the archive is not a matrix and says what to add.
     let wrong = onus(&["import", &archive]);
     assert!(!wrong.status.success());
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("onus org import"));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--database"));
+    // And a matrix is not an archive.
+    let md = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/published-matrix.md"
+    );
+    let matrix = onus(&["import", md, "--database", b]);
+    assert!(!matrix.status.success());
+    assert!(String::from_utf8_lossy(&matrix.stderr).contains("is not one"));
 
     // A byte changed in an evidence file: verify-export fails, the import imports nothing.
     let altered = path("altered.tar");
@@ -282,7 +290,7 @@ fn journey(a: &str, b: &str) {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("nothing was imported"));
 
     // Into the second instance: each user gets a one-time password.
-    let imported = ok(&["org", "import", &archive, "--database", b]);
+    let imported = ok(&["import", &archive, "--database", b]);
     let stdout = String::from_utf8_lossy(&imported.stdout).to_string();
     let new_password = stdout
         .lines()

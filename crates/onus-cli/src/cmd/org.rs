@@ -137,46 +137,7 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
                 }
             })
         }
-        Command::Import { file, database } => {
-            let f = std::fs::File::open(&file).map_err(|e| {
-                CliError::usage(format!("cannot read `{}`: {e}", file.display()), None)
-            })?;
-            runtime()?.block_on(async {
-                let app = open(&database, Default::default()).await?;
-                let r = app
-                    .import_archive(Acting::Operator, std::io::BufReader::new(f))
-                    .await;
-                app.store.close().await;
-                let r = r.map_err(|e| {
-                    CliError::usage(
-                        format!(
-                            "`{}`: nothing was imported: {}",
-                            file.display(),
-                            e.detail.message
-                        ),
-                        Some("`onus verify-export FILE` checks an archive".into()),
-                    )
-                })?;
-                eprintln!(
-                    "imported `{}` ({}) into {database}: {}",
-                    r.org.slug,
-                    r.org.name,
-                    r.counts
-                        .iter()
-                        .map(|(k, v)| format!("{k} {v}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                for m in &r.created {
-                    eprintln!("  created provider model {m}");
-                }
-                eprintln!("Users and their one-time passwords (shown once):");
-                for (email, role, password) in &r.users {
-                    println!("{email:<32} {role:<8} {password}");
-                }
-                Ok(ExitCode::SUCCESS)
-            })
-        }
+        Command::Import { file, database } => import(&file, &database),
         Command::Delete {
             slug,
             database,
@@ -217,6 +178,48 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
             })
         }
     }
+}
+
+/// Imports an onus.export/v1 archive into a portal's database (`onus org import`, and
+/// `onus import ARCHIVE --database`).
+pub fn import(file: &std::path::Path, database: &str) -> Result<ExitCode, CliError> {
+    let f = std::fs::File::open(file)
+        .map_err(|e| CliError::usage(format!("cannot read `{}`: {e}", file.display()), None))?;
+    runtime()?.block_on(async {
+        let app = open(database, Default::default()).await?;
+        let r = app
+            .import_archive(Acting::Operator, std::io::BufReader::new(f))
+            .await;
+        app.store.close().await;
+        let r = r.map_err(|e| {
+            CliError::usage(
+                format!(
+                    "`{}`: nothing was imported: {}",
+                    file.display(),
+                    e.detail.message
+                ),
+                Some("`onus verify-export FILE` checks an archive".into()),
+            )
+        })?;
+        eprintln!(
+            "imported `{}` ({}) into {database}: {}",
+            r.org.slug,
+            r.org.name,
+            r.counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        for m in &r.created {
+            eprintln!("  created provider model {m}");
+        }
+        eprintln!("Users and their one-time passwords (shown once):");
+        for (email, role, password) in &r.users {
+            println!("{email:<32} {role:<8} {password}");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// An ISO 8601 duration as a retention period (`P5Y`, `P90D`).
