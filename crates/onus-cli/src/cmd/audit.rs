@@ -173,6 +173,9 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         onus_audit::audit_paths(&a.inputs, &checks, &opts)
             .map_err(|e| CliError::usage(e.to_string(), None))?
     };
+    for s in inv.skipped() {
+        eprintln!("note: {s}");
+    }
     if !inv.problems().is_empty() {
         for p in inv.problems() {
             eprintln!("warning: {p}");
