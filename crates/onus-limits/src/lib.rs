@@ -59,8 +59,9 @@ pub struct Limits {
     pub import_text_bytes: usize,
     /// Largest XLSX workbook the importer reads, in bytes (compressed).
     pub import_xlsx_bytes: usize,
-    /// Most bytes the parts of an XLSX workbook may unpack to, all parts together, as their
-    /// ZIP directory declares them; a "zip bomb" workbook is refused before it is opened.
+    /// Most bytes the parts of an XLSX workbook may unpack to, all parts together (counted
+    /// by unpacking them: a ZIP directory's sizes can lie); a "zip bomb" workbook is refused
+    /// before calamine opens it. Real matrices unpack to well under a megabyte.
     pub xlsx_unpacked_bytes: u64,
     /// Highest row number (1-based) the XLSX importer reads. A provider's matrix has a few
     /// hundred rows; cells below are reported and skipped, never allocated.
@@ -68,6 +69,9 @@ pub struct Limits {
     /// Highest column number (1-based, `A` = 1) the XLSX importer reads; cells further right
     /// are reported and skipped. Excel's own last column is 16,384 (`XFD`).
     pub xlsx_columns: u32,
+    /// Most non-empty cells the XLSX importer keeps, all sheets together (about 100 bytes
+    /// each in memory); cells past it are reported and skipped.
+    pub xlsx_cells: usize,
     /// Largest CEL expression of a check, in bytes. Built-in rules are under 1 KiB; cel's
     /// ANTLR lexer takes about 12 µs per non-ASCII character, so this also bounds the time
     /// a hostile literal takes to about 0.2 s.
@@ -106,9 +110,10 @@ impl Limits {
         ratio_floor: 16 * MIB as u64,
         import_text_bytes: 8 * MIB,
         import_xlsx_bytes: 32 * MIB,
-        xlsx_unpacked_bytes: 256 * MIB as u64,
+        xlsx_unpacked_bytes: 128 * MIB as u64,
         xlsx_rows: 100_000,
         xlsx_columns: 256,
+        xlsx_cells: 1_000_000,
         cel_bytes: 16 * 1024,
         cel_depth: 100,
         check_bytes: MIB,

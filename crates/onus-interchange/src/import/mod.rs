@@ -29,9 +29,10 @@ use serde::Serialize;
 
 use crate::util::{key, parent_number, slug, split_number, unique};
 
-/// The largest file the importers read: 8 MiB of Markdown or CSV, 32 MiB of XLSX.
-pub const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
-pub const MAX_XLSX_BYTES: usize = 32 * 1024 * 1024;
+/// The largest file the importers read: 8 MiB of Markdown or CSV, 32 MiB of XLSX (see
+/// [`onus_limits::Limits`]).
+pub const MAX_TEXT_BYTES: usize = onus_limits::Limits::DEFAULT.import_text_bytes;
+pub const MAX_XLSX_BYTES: usize = onus_limits::Limits::DEFAULT.import_xlsx_bytes;
 
 /// The formats the importers read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -179,10 +180,21 @@ pub fn import_path(path: &Path, format: Option<Format>) -> Result<Imported, Impo
 /// Imports a file's bytes in the given format. `name` is used in warnings and to name the
 /// model when the file does not.
 pub fn import_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Imported, ImportError> {
+    import_bytes_with_limits(name, bytes, format, &onus_limits::Limits::DEFAULT)
+}
+
+/// [`import_bytes`] within `limits` (sizes, the XLSX sheet area, front matter nesting)
+/// instead of the defaults.
+pub fn import_bytes_with_limits(
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+    limits: &onus_limits::Limits,
+) -> Result<Imported, ImportError> {
     let limit = if format == Format::Xlsx {
-        MAX_XLSX_BYTES
+        limits.import_xlsx_bytes
     } else {
-        MAX_TEXT_BYTES
+        limits.import_text_bytes
     };
     if bytes.len() > limit {
         return Err(ImportError::TooLarge {
@@ -194,7 +206,7 @@ pub fn import_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Imported
     let doc = match format {
         Format::Markdown => markdown::read(name, text(name, bytes)?)?,
         Format::Csv => csv::read(name, text(name, bytes)?)?,
-        Format::Xlsx => xlsx::read(name, bytes)?,
+        Format::Xlsx => xlsx::read(name, bytes, limits)?,
     };
     build(doc)
 }
