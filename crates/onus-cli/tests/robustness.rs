@@ -134,3 +134,121 @@ fn ten_thousand_bad_letters_are_one_finding_quoted_short() {
     assert!(out.stderr.len() < 20_000, "{} bytes", out.stderr.len());
     assert_ne!(out.status.code(), Some(101));
 }
+
+/// A check file whose `rule` is `rule`, in a folder of its own.
+fn check_dir(root: &Path, name: &str, rule: &str) -> PathBuf {
+    let d = root.join(name);
+    std::fs::create_dir_all(&d).unwrap();
+    let check = format!(
+        "id: hostile.{name}\ntitle: {{en: Hostile}}\nremediation: {{en: None}}\nseverity: low\ntopics: [container-images]\nkinds: [Pod]\nsubjects: [Pod]\nrule: |\n  {rule}\n"
+    );
+    write(&d, "c.yaml", check);
+    d
+}
+
+/// What the command printed on stderr, miette's wrapping undone (words joined by one space).
+fn stderr_of(c: &mut Command, code: i32) -> String {
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr)
+        .replace(['│', '×'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn deep_cel_is_a_located_error_not_a_stack_overflow() {
+    // 7,000 chained `+` or selections overflowed the stack (abort, exit 134).
+    let d = tempfile::tempdir().unwrap();
+    for (name, rule, column) in [
+        ("plus", format!("1{} > 0", "+1".repeat(7_000)), 202),
+        ("select", format!("object{} == 1", ".a".repeat(7_000)), 207),
+    ] {
+        let dir = check_dir(d.path(), name, &rule);
+        let err = stderr_of(
+            onus()
+                .args([
+                    "audit",
+                    "../../examples/shop-cluster",
+                    "-m",
+                    "h8lio",
+                    "--checks",
+                ])
+                .arg(&dir),
+            2,
+        );
+        assert!(
+            err.contains(&format!("field `rule` is not valid CEL: 1:{column}: the expression nests deeper than 100 levels")),
+            "{err}"
+        );
+    }
+    // 30,000 selections are past the size bound, refused before anything else.
+    let dir = check_dir(
+        d.path(),
+        "long",
+        &format!("object{} == 1", ".a".repeat(30_000)),
+    );
+    let err = stderr_of(
+        onus()
+            .args([
+                "audit",
+                "../../examples/shop-cluster",
+                "-m",
+                "h8lio",
+                "--checks",
+            ])
+            .arg(&dir),
+        2,
+    );
+    assert!(err.contains("1:1: the expression is 60012 bytes"), "{err}");
+    // Within the bound it runs.
+    let dir = check_dir(d.path(), "fine", &format!("1{} > 0", " + 1".repeat(50)));
+    onus()
+        .args([
+            "audit",
+            "../../examples/shop-cluster",
+            "-m",
+            "h8lio",
+            "--fail-on",
+            "none",
+            "--checks",
+        ])
+        .arg(&dir)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_huge_cel_literal_is_refused_at_once() {
+    // A string literal of a million non-ASCII characters took 12 s in cel's lexer (about
+    // 12 µs per character): expressions are bounded at 16 KiB, so at most about 0.1 s.
+    let d = tempfile::tempdir().unwrap();
+    let dir = check_dir(
+        d.path(),
+        "literal",
+        &format!("'{}' != ''", "é".repeat(1_000_000)),
+    );
+    let err = stderr_of(
+        onus()
+            .args([
+                "audit",
+                "../../examples/shop-cluster",
+                "-m",
+                "h8lio",
+                "--checks",
+            ])
+            .arg(&dir)
+            .timeout(std::time::Duration::from_secs(20)),
+        2,
+    );
+    assert!(
+        err.contains("more than the 16384 a check's expression may hold"),
+        "{err}"
+    );
+}

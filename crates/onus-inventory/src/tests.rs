@@ -952,13 +952,13 @@ fn a_gzip_bomb_stops_early() {
     std::io::Write::write_all(&mut gz, &vec![b'0'; 1 << 20]).unwrap();
     let zeros = gz.finish().unwrap().repeat(1024);
     let (dir, f) = hostile_file("zeros.yaml.gz", &zeros);
-    let e = read(&[f.clone()], &ReadOptions::default(), &|| ()).unwrap_err();
+    let e = read(std::slice::from_ref(&f), &ReadOptions::default(), &|| ()).unwrap_err();
     assert!(e.to_string().contains("a gzip bomb?"), "{e}");
     // With the ratio unbounded, the document limit stops it: one line held, never more.
     let mut opts = ReadOptions::default();
     opts.limits.decompression_ratio = u64::MAX;
     opts.limits.document_bytes = 4 << 20;
-    let e = read(&[f.clone()], &opts, &|| ()).unwrap_err();
+    let e = read(std::slice::from_ref(&f), &opts, &|| ()).unwrap_err();
     assert!(
         matches!(e, InventoryError::TooLarge { line: 1, limit, .. } if limit == 4 << 20),
         "{e}"
