@@ -80,6 +80,12 @@ pub struct Limits {
     /// brackets, as a lexical upper bound checked **before** cel's parser runs (its ANTLR
     /// parse tree, and every walk of the compiled tree, recurse once per level).
     pub cel_depth: usize,
+    /// Most steps one evaluation of a check's expression may take: every node evaluated,
+    /// and every element or byte a concatenation makes, is a step. Real checks take
+    /// hundreds per object, a cluster-wide one a few million over 100,000 objects; nested
+    /// comprehensions, or a list doubled in each, stop here (about a second, and at most
+    /// a few hundred megabytes) instead of hanging.
+    pub cel_steps: u64,
     /// Largest check file, in bytes.
     pub check_bytes: usize,
     /// Largest attestations file, in bytes.
@@ -116,6 +122,7 @@ impl Limits {
         xlsx_cells: 1_000_000,
         cel_bytes: 16 * 1024,
         cel_depth: 100,
+        cel_steps: 20_000_000,
         check_bytes: MIB,
         attestations_bytes: 8 * MIB,
         evidence_bytes: GIB,
