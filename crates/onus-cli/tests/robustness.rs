@@ -252,3 +252,121 @@ fn a_huge_cel_literal_is_refused_at_once() {
         "{err}"
     );
 }
+
+const ATTESTATIONS: &str = include_str!("../../../examples/shop-attestations.yaml");
+
+#[test]
+fn attestation_evidence_is_read_only_under_its_root() {
+    // `/dev/zero` was read until 2 GB; `/etc/passwd` and `../../../../etc/passwd` were read
+    // and their sha256 printed.
+    let d = tempfile::tempdir().unwrap();
+    let first = "https://wiki.shop.example/ops/restore-test-2025-03.pdf";
+    for evidence in [
+        "/dev/zero",
+        "/etc/passwd",
+        "../../../../../../../../etc/passwd",
+    ] {
+        let f = write(
+            d.path(),
+            "att.yaml",
+            ATTESTATIONS.replacen(first, evidence, 1),
+        );
+        let err = stderr_of(
+            onus()
+                .args([
+                    "audit",
+                    "../../examples/shop-cluster",
+                    "-m",
+                    "ovhcloud-mks",
+                    "--fail-on",
+                    "none",
+                    "--attestations",
+                ])
+                .arg(&f)
+                .timeout(std::time::Duration::from_secs(20)),
+            2,
+        );
+        assert!(err.contains("att.yaml:4:"), "{err}");
+        assert!(
+            err.contains("outside the evidence root"),
+            "{evidence}: {err}"
+        );
+        assert!(!err.contains("sha256 is"), "{err}");
+    }
+    // With the root at /dev, /dev/zero is inside but not a regular file.
+    let f = write(
+        d.path(),
+        "att.yaml",
+        ATTESTATIONS.replacen(first, "/dev/zero", 1),
+    );
+    let err = stderr_of(
+        onus()
+            .args([
+                "audit",
+                "../../examples/shop-cluster",
+                "-m",
+                "ovhcloud-mks",
+                "--evidence-root",
+                "/dev",
+                "--attestations",
+            ])
+            .arg(&f)
+            .timeout(std::time::Duration::from_secs(20)),
+        2,
+    );
+    assert!(err.contains("not a regular file"), "{err}");
+}
+
+#[test]
+fn a_gzip_bomb_is_refused_after_a_few_megabytes() {
+    // A 1 MB `.gz` holding 1 GiB of zeros was unpacked whole into memory.
+    let d = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &vec![b'0'; 1 << 20]).unwrap();
+    let f = write(d.path(), "zeros.yaml.gz", gz.finish().unwrap().repeat(1024));
+    let err = stderr_of(
+        onus()
+            .args(["audit", "-m", "h8lio"])
+            .arg(&f)
+            .timeout(std::time::Duration::from_secs(20)),
+        2,
+    );
+    assert!(
+        err.contains("zeros.yaml.gz") && err.contains("a gzip bomb?"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn export_folders_with_link_loops_and_pipes_are_read_once_and_said() {
+    // A link to `.` was followed until the OS gave up (two of them hung, growing to
+    // gigabytes); a FIFO blocked forever.
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "../../examples/shop-cluster/10-storefront.yaml",
+        d.path().join("10-storefront.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(".", d.path().join("a")).unwrap();
+    std::os::unix::fs::symlink(".", d.path().join("b")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(d.path().join("pipe.yaml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let out = onus()
+        .args(["audit", "-m", "h8lio", "--fail-on", "none", "-o", "json"])
+        .arg(d.path())
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pipe.yaml`: not a regular file"), "{err}");
+    assert_eq!(err.matches("a folder already read").count(), 2, "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = report.to_string().matches("/a/10-storefront.yaml").count()
+        + report.to_string().matches("/b/10-storefront.yaml").count();
+    assert_eq!(files, 0);
+}

@@ -80,6 +80,10 @@ pub struct Args {
     /// Dated attestations for duties no machine can see (see docs/audit.md).
     #[arg(long, value_name = "FILE")]
     attestations: Option<PathBuf>,
+    /// The folder local evidence files of the attestations must lie in (default: the
+    /// attestations file's folder); nothing outside it is read.
+    #[arg(long, value_name = "DIR", requires = "attestations")]
+    evidence_root: Option<PathBuf>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = AuditFormat::Table)]
     output: AuditFormat,
@@ -127,19 +131,26 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let attestations = match &a.attestations {
         None => Vec::new(),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                CliError::usage(format!("cannot read `{}`: {e}", p.display()), None)
-            })?;
+            let text = read_bounded(p, onus_limits::Limits::DEFAULT.attestations_bytes)?;
             let name = p.display().to_string();
             let hint = || Some("docs/audit.md describes the attestations format".into());
             let list = onus_audit::attest::parse(&name, &text)
                 .map_err(|e| CliError::usage(e.to_string(), hint()))?;
-            let base = p.parent().unwrap_or(std::path::Path::new("."));
-            onus_audit::attest::verify_evidence(&name, &list, base).map_err(|e| {
-                CliError::usage(
-                    e.to_string(),
-                    Some("re-attest with the new evidence's sha256 (`sha256sum FILE`)".into()),
-                )
+            let root = match &a.evidence_root {
+                Some(r) => r.clone(),
+                None => match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                },
+            };
+            let opts = onus_audit::attest::EvidenceOptions::under(root);
+            onus_audit::attest::verify_evidence(&name, &list, &opts).map_err(|e| {
+                let hint = if e.message.contains("has changed") {
+                    "re-attest with the new evidence's sha256 (`sha256sum FILE`)"
+                } else {
+                    "evidence is read only as regular files under --evidence-root (default: the attestations file's folder)"
+                };
+                CliError::usage(e.to_string(), Some(hint.into()))
             })?;
             list
         }
@@ -225,6 +236,21 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         _ => {}
     }
     Ok(exit_code(&report, a.fail_on))
+}
+
+/// A text file of at most `limit` bytes (checked before reading it).
+fn read_bounded(p: &std::path::Path, limit: usize) -> Result<String, CliError> {
+    use std::io::Read;
+    let fail = |e: String| CliError::usage(format!("cannot read `{}`: {e}", p.display()), None);
+    let f = std::fs::File::open(p).map_err(|e| fail(e.to_string()))?;
+    let mut text = String::new();
+    f.take(limit as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| fail(e.to_string()))?;
+    if text.len() > limit {
+        return Err(fail(format!("it is larger than {limit} bytes, the limit")));
+    }
+    Ok(text)
 }
 
 /// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated).
