@@ -191,7 +191,7 @@ pub fn verify_evidence(
                 opts.root.display()
             )));
         }
-        let too_large = |len: u64| {
+        let too_large = || {
             err(format!(
                 "it is larger than {} bytes, the limit for evidence",
                 opts.max_bytes
@@ -204,7 +204,7 @@ pub fn verify_evidence(
             ));
         }
         if meta.len() > opts.max_bytes {
-            return Err(too_large(meta.len()));
+            return Err(too_large());
         }
         let f = std::fs::File::open(&resolved).map_err(|e| err(format!("cannot be read: {e}")))?;
         // Streamed through the hash, never more than the limit (the file may grow).
@@ -223,7 +223,7 @@ pub fn verify_evidence(
             hasher.update(&buf[..n]);
         }
         if read > opts.max_bytes {
-            return Err(too_large(read));
+            return Err(too_large());
         }
         let actual = format!("{:x}", hasher.finalize());
         if !actual.eq_ignore_ascii_case(&a.evidence.sha256) {

@@ -273,10 +273,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
     }
     let mut seen: Vec<(String, String)> = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|source| CatalogError::Io {
-            path: f.clone(),
-            source,
-        })?;
+        let text = read_check(&f)?;
         let c = parse_check(&f.display().to_string(), &text)?;
         if let Some((_, first)) = seen.iter().find(|(id, _)| *id == c.id) {
             return Err(CatalogError::Duplicate {
@@ -292,6 +289,30 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
         }
     }
     Ok(checks)
+}
+
+/// A check file, refused past [`onus_limits::Limits::check_bytes`] before it is read whole.
+fn read_check(f: &Path) -> Result<String, CatalogError> {
+    use std::io::Read;
+    let limit = onus_limits::Limits::DEFAULT.check_bytes;
+    let io = |source| CatalogError::Io {
+        path: f.to_path_buf(),
+        source,
+    };
+    let mut text = String::new();
+    std::fs::File::open(f)
+        .map_err(io)?
+        .take(limit as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(io)?;
+    if text.len() > limit {
+        return Err(CatalogError::Invalid {
+            file: f.display().to_string(),
+            line: 1,
+            message: format!("a check file is at most {limit} bytes"),
+        });
+    }
+    Ok(text)
 }
 
 fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {

@@ -370,3 +370,141 @@ fn export_folders_with_link_loops_and_pipes_are_read_once_and_said() {
         + report.to_string().matches("/b/10-storefront.yaml").count();
     assert_eq!(files, 0);
 }
+
+#[test]
+fn csv_cells_that_are_formulas_are_neutralised_and_round_trip() {
+    // `export --to csv` and `show -o csv` wrote `=`, `+`, `-`, `@` cells unchanged.
+    let d = tempfile::tempdir().unwrap();
+    let m = H8LIO
+        .replacen(
+            "provider: Byzaneo",
+            "provider: \"=HYPERLINK(\\\"http://evil\\\")\"",
+            1,
+        )
+        .replacen(
+            "roles: {byzaneo: RA, user: \"\"}",
+            "roles: {byzaneo: RA, user: \"\"}\n    notes: [{en: \"@SUM(1+1)\", fr: \"-2+3\"}]",
+            1,
+        );
+    let m = m.replacen(
+        "  - id: byzaneo\n    kind: provider\n    name: {fr: Byzaneo, en: Byzaneo}",
+        "  - id: byzaneo\n    kind: provider\n    name: {fr: \"+cmd|' /C calc'!A0\", en: \"=1+1\"}",
+        1,
+    );
+    let f = write(d.path(), "m.yaml", &m);
+    let out = onus()
+        .args(["export", "--to", "csv"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv.as_bytes());
+    let cells: Vec<String> = rdr
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    assert!(cells.iter().any(|c| c == "'=1+1"), "{cells:?}");
+    assert!(cells.iter().any(|c| c.starts_with("'+cmd|")), "{cells:?}");
+    for c in &cells {
+        assert!(!c.starts_with(['=', '+', '@', '\t', '\r']), "{c}");
+        assert!(
+            !c.starts_with('-') || c == "-" || c.parse::<f64>().is_ok(),
+            "{c}"
+        );
+    }
+    // Import gives the same model back.
+    let back = write(d.path(), "back.csv", &csv);
+    let again = d.path().join("again.yaml");
+    onus()
+        .args(["import"])
+        .arg(&back)
+        .arg("-O")
+        .arg(&again)
+        .assert()
+        .success();
+    let a: serde_json::Value = serde_json::from_slice(
+        &onus()
+            .args(["show", "-o", "json"])
+            .arg(&f)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let b: serde_json::Value = serde_json::from_slice(
+        &onus()
+            .args(["show", "-o", "json"])
+            .arg(&again)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(a, b);
+    // `--raw-csv` writes them as they are.
+    let raw = onus()
+        .args(["export", "--to", "csv", "--raw-csv"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&raw.stdout).contains("\n=1+1,")
+            || String::from_utf8_lossy(&raw.stdout).contains(",=1+1")
+    );
+    // `show -o csv` too.
+    let shown = onus().args(["show", "-o", "csv"]).arg(&f).output().unwrap();
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(shown.contains("'=1+1"), "{shown}");
+    let shown_raw = onus()
+        .args(["show", "-o", "csv", "--raw-csv"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&shown_raw.stdout).contains(",=1+1"));
+}
+
+#[test]
+fn only_web_and_mail_urls_are_accepted_and_linked() {
+    // `source.url: "javascript:alert(3)"` was written as a link and `validate` said ok.
+    let d = tempfile::tempdir().unwrap();
+    let m = H8LIO.replacen(
+        "  document: ",
+        "  url: \"javascript:alert(3)\"\n  document: ",
+        1,
+    );
+    let f = write(d.path(), "m.yaml", &m);
+    let err = stderr_of(onus().arg("validate").arg(&f), 1);
+    assert!(
+        err.contains("[unsafe-url]") && err.contains("m.yaml:"),
+        "{err}"
+    );
+    // Even silenced rules cannot let it through; and the page never links it.
+    let html = onus()
+        .args(["export", "--to", "html"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&html.stdout).contains("javascript:"));
+    let ok = H8LIO.replacen(
+        "  document: ",
+        "  url: \"https://example.com/model.pdf\"\n  document: ",
+        1,
+    );
+    let f = write(d.path(), "ok.yaml", &ok);
+    onus().arg("validate").arg(&f).assert().success();
+    let html = onus()
+        .args(["show", "-o", "html"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&html.stdout)
+        .contains("<a href=\"https://example.com/model.pdf\">"));
+}

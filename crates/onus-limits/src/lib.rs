@@ -36,7 +36,7 @@ pub struct Limits {
     /// alias bomb ("billion laughs") fails after a million nodes, not after the memory.
     pub yaml_nodes: usize,
     /// Deepest nesting inside one Kubernetes object of a cluster export. Real objects nest
-    /// about 15 levels (a CRD's schema more); 128 is kubectl's own ceiling for safety.
+    /// about 15 levels; 128 leaves room for the deepest CRD schemas.
     pub inventory_depth: usize,
     /// Most nodes one object of an export may expand to through YAML aliases.
     pub inventory_alias_nodes: usize,
@@ -46,7 +46,7 @@ pub struct Limits {
     /// large cluster. The reader never holds more than this of one document.
     pub document_bytes: usize,
     /// Most bytes one gzip file of an export may decompress to. Reading streams, so this
-    /// bounds time, not memory: 4 GiB is about 15 million objects.
+    /// bounds time, not memory: 4 GiB is about 16 million objects (25 MiB holds 100,000).
     pub decompressed_bytes: u64,
     /// Most bytes decompressed per compressed byte, once [`Limits::ratio_floor`] bytes have
     /// come out. kubectl's YAML compresses 10 to 30 times; a gzip bomb of zeros compresses

@@ -127,6 +127,12 @@ pub const RULES: &[Rule] = &[
         summary: "`published` is not a YYYY-MM-DD date",
     },
     Rule {
+        name: "unsafe-url",
+        severity: Severity::Error,
+        silenceable: false,
+        summary: "a URL is not an absolute http, https or mailto address (`javascript:` and the like are never linked)",
+    },
+    Rule {
         name: "missing-responsible",
         severity: Severity::Warning,
         silenceable: true,

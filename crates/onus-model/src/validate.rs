@@ -100,6 +100,21 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    if let Some(url) = &m.source.url {
+        if crate::safe::safe_url(url).is_none() {
+            out.push(
+                Diagnostic::new(
+                    "unsafe-url",
+                    format!(
+                        "`source.url` `{}` is not an absolute http, https or mailto address",
+                        onus_limits::clip(url, onus_limits::Limits::DEFAULT.quote_chars)
+                    ),
+                )
+                .at("/source/url")
+                .hint("write the document's web address (https://...); onus never links other schemes"),
+            );
+        }
+    }
     if !langs.contains(&m.language.as_str()) {
         out.push(
             Diagnostic::new(
@@ -281,11 +296,14 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
                     .at(ptr.clone())
                     .hint(format!(
                         "parties are: {}",
-                        m.parties
-                            .iter()
-                            .map(|p| p.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        onus_limits::clip(
+                            &m.parties
+                                .iter()
+                                .map(|p| p.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            4 * onus_limits::Limits::DEFAULT.quote_chars
+                        )
                     )),
                 );
             }

@@ -41,11 +41,17 @@ pub struct Args {
     /// Write to this file instead of stdout (needed for xlsx on a terminal).
     #[arg(short = 'O', long = "out", value_name = "FILE")]
     out: Option<PathBuf>,
+    /// CSV: write cells that start with `=`, `+`, `-`, `@`, tab or CR as they are, instead
+    /// of with a leading `'` that keeps spreadsheets from running them as formulas (see
+    /// docs/robustness.md). Only for tools that are not spreadsheets.
+    #[arg(long)]
+    raw_csv: bool,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let m = g.model(&a.model)?;
     let bytes: Vec<u8> = match a.to {
+        To::Csv if a.raw_csv => export::to_csv_raw(&m, &g.lang).into_bytes(),
         To::Csv => export::to_csv(&m, &g.lang).into_bytes(),
         To::Md => export::to_markdown(&m, &g.lang).into_bytes(),
         To::Xlsx => export::to_xlsx(&m, &g.lang).map_err(|e| CliError::Render(e.to_string()))?,

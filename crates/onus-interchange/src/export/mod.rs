@@ -12,7 +12,7 @@ pub mod csv;
 pub mod md;
 pub mod xlsx;
 
-pub use csv::to_csv;
+pub use csv::{to_csv, to_csv_raw};
 pub use md::to_markdown;
 pub use xlsx::{to_xlsx, ExportError};
 
