@@ -35,7 +35,9 @@ RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
   cargo build --locked --profile fuzz -p onus-fuzz --features libfuzzer \
   --example libfuzzer --target "$host" --target-dir "$out/build"
 mkdir -p "$out/bin"
-cp "$out/build/$host/fuzz/examples/libfuzzer" "$out/bin/onus-fuzz-libfuzzer"
+# Copied then renamed: another run may be using the binary it replaces.
+cp "$out/build/$host/fuzz/examples/libfuzzer" "$out/bin/onus-fuzz-libfuzzer.$$"
+mv "$out/bin/onus-fuzz-libfuzzer.$$" "$out/bin/onus-fuzz-libfuzzer"
 bin="$out/bin/onus-fuzz-libfuzzer"
 
 # Seeds of this run (another run may go on at the same time).

@@ -266,10 +266,22 @@ pub fn builtin() -> Result<Vec<Check>, CatalogError> {
 /// The built-in checks followed by those under `dirs` (searched recursively for `.yaml`,
 /// `.yml`, `.json`). A user check with the id of a built-in one replaces it.
 pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
+    load_noting(dirs).map(|(checks, _)| checks)
+}
+
+/// [`load`], with what the folder walker passed over (links back into the tree, pipes,
+/// devices: see [`onus_yaml::walk`]), for the caller to say.
+pub fn load_noting(
+    dirs: &[PathBuf],
+) -> Result<(Vec<Check>, Vec<onus_yaml::Skipped>), CatalogError> {
     let mut checks = builtin()?;
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for d in dirs {
-        collect(d, &mut files)?;
+        let found = onus_yaml::walk(d, &onus_yaml::is_yaml_or_json)
+            .map_err(|(path, source)| CatalogError::Io { path, source })?;
+        files.extend(found.files);
+        skipped.extend(found.skipped);
     }
     let mut seen: Vec<(String, String)> = Vec::new();
     for f in files {
@@ -288,7 +300,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
             None => checks.push(c),
         }
     }
-    Ok(checks)
+    Ok((checks, skipped))
 }
 
 /// A check file, refused past [`onus_limits::Limits::check_bytes`] before it is read whole.
@@ -313,11 +325,4 @@ fn read_check(f: &Path) -> Result<String, CatalogError> {
         });
     }
     Ok(text)
-}
-
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
-    let found = onus_yaml::files(p, &onus_yaml::is_yaml_or_json)
-        .map_err(|(path, source)| CatalogError::Io { path, source })?;
-    out.extend(found);
-    Ok(())
 }

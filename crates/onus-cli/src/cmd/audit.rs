@@ -127,7 +127,11 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             Some("write MAJOR.MINOR, e.g. 1.34".into()),
         ));
     }
-    let checks = catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let (checks, skipped) =
+        catalog::load_noting(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    for s in &skipped {
+        eprintln!("note: {s}");
+    }
     let attestations = match &a.attestations {
         None => Vec::new(),
         Some(p) => {
