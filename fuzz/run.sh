@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 which=${1:-all}
 seconds=${2:-60}
-targets=(model import-markdown import-csv import-xlsx oscal export export-gzip attestations check)
+targets=(model import-markdown import-asciidoc import-html import-csv import-xlsx oscal export export-gzip attestations check)
 if [[ "$which" != all ]]; then
   IFS=, read -r -a targets <<< "$which"
 fi

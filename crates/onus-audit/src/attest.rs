@@ -61,59 +61,135 @@ pub struct AttestationError {
 
 pub const FORMAT: &str = "onus.attestations/v1";
 
-/// Reads and validates an attestations file.
+/// Reads and validates an attestations file: the attestations, or the first problem found
+/// (all of them: [`check`]).
 pub fn parse(file: &str, text: &str) -> Result<Vec<Attestation>, AttestationError> {
-    let err = |line: usize, message: String| AttestationError {
-        file: file.to_string(),
-        line,
-        message,
+    let (list, findings) = check(text);
+    match findings.into_iter().next() {
+        None => Ok(list),
+        Some(f) => Err(AttestationError {
+            file: file.to_string(),
+            line: f.line,
+            message: f.message,
+        }),
+    }
+}
+
+/// One problem of an attestations file, with its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// 1-based line (0 when the text could not be read at all).
+    pub line: usize,
+    /// JSON pointer to the offending node (`/attestations/1/date`).
+    pub pointer: String,
+    /// Byte offset and length of that node, when known.
+    pub span: Option<(usize, usize)>,
+    pub message: String,
+}
+
+/// Whether `text` declares itself an attestations file (`format: onus.attestations/v1` at
+/// its top), so that `onus validate` can tell it from a model.
+pub fn is_attestations(text: &str) -> bool {
+    onus_yaml::parse_one(text, &onus_yaml::Limits::default())
+        .is_ok_and(|d| d.value.get("format").and_then(|f| f.as_str()) == Some(FORMAT))
+}
+
+/// Reads an attestations file and reports every problem, each located: the attestations that
+/// are well formed, and the findings.
+pub fn check(text: &str) -> (Vec<Attestation>, Vec<Finding>) {
+    check_with(text, &|_| true)
+}
+
+/// [`check`], and each attestation's activity must be one `known` accepts (a model's ids).
+pub fn check_with(text: &str, known: &dyn Fn(&str) -> bool) -> (Vec<Attestation>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let doc = match onus_yaml::parse_one(text, &onus_yaml::Limits::default()) {
+        Ok(d) => d,
+        Err(e) => {
+            let span = e.span();
+            findings.push(Finding {
+                line: span.map_or(0, |s| s.line),
+                pointer: String::new(),
+                span: span.map(|s| (s.offset, s.len)),
+                message: e.to_string(),
+            });
+            return (Vec::new(), findings);
+        }
     };
-    let doc = onus_yaml::parse_one(text, &onus_yaml::Limits::default())
-        .map_err(|e| err(e.span().map_or(0, |s| s.line), e.to_string()))?;
-    let f: File = serde_json::from_value(doc.value.clone()).map_err(|e| err(1, e.to_string()))?;
+    let at = |ptr: &str, message: String| {
+        let span = doc.map.get(ptr).or_else(|| doc.map.get(""));
+        Finding {
+            line: span.map_or(1, |s| s.line),
+            pointer: ptr.to_string(),
+            span: span.map(|s| (s.offset, s.len)),
+            message,
+        }
+    };
+    let f: File = match serde_json::from_value(doc.value.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            findings.push(at("", e.to_string()));
+            return (Vec::new(), findings);
+        }
+    };
     if let Some(fmt) = &f.format {
         if fmt != FORMAT {
-            return Err(err(
-                doc.map.get("/format").map_or(1, |s| s.line),
+            findings.push(at(
+                "/format",
                 format!("unknown format `{fmt}`, expected `{FORMAT}`"),
             ));
+            return (Vec::new(), findings);
         }
     }
     let mut out = Vec::new();
     for (i, v) in f.attestations.into_iter().enumerate() {
         let ptr = format!("/attestations/{i}");
         let line = doc.map.get(&ptr).map_or(0, |s| s.line);
-        let mut a: Attestation = serde_json::from_value(v)
-            .map_err(|e| err(line, format!("attestation {}: {e}", i + 1)))?;
-        a.line = line;
-        let at = |field: &str| {
-            doc.map
-                .get(&format!("{ptr}/{field}"))
-                .map_or(line, |s| s.line)
+        let mut a: Attestation = match serde_json::from_value(v) {
+            Ok(a) => a,
+            Err(e) => {
+                findings.push(at(&ptr, format!("attestation {}: {e}", i + 1)));
+                continue;
+            }
         };
-        parse_date(&a.date).ok_or_else(|| {
-            err(
-                at("date"),
+        a.line = line;
+        let before = findings.len();
+        if !known(&a.activity) {
+            findings.push(at(
+                &format!("{ptr}/activity"),
+                format!("the model has no activity `{}`", a.activity),
+            ));
+        }
+        if parse_date(&a.date).is_none() {
+            findings.push(at(
+                &format!("{ptr}/date"),
                 format!("`{}` is not a date (YYYY-MM-DD or RFC 3339)", a.date),
-            )
-        })?;
+            ));
+        }
         if a.evidence.sha256.len() != 64
             || !a.evidence.sha256.chars().all(|c| c.is_ascii_hexdigit())
         {
-            return Err(err(
-                at("evidence/sha256"),
+            findings.push(at(
+                &format!("{ptr}/evidence/sha256"),
                 "evidence.sha256 must be 64 hexadecimal digits".into(),
             ));
         }
         if let Some(v) = &a.valid {
-            Cadence::parse(v).map_err(|e| err(at("valid"), e.to_string()))?;
+            if let Err(e) = Cadence::parse(v) {
+                findings.push(at(&format!("{ptr}/valid"), e.to_string()));
+            }
         }
         if a.by.trim().is_empty() {
-            return Err(err(at("by"), "`by` must name who attests".into()));
+            findings.push(at(
+                &format!("{ptr}/by"),
+                "`by` must name who attests".into(),
+            ));
         }
-        out.push(a);
+        if findings.len() == before {
+            out.push(a);
+        }
     }
-    Ok(out)
+    (out, findings)
 }
 
 /// Where evidence files may be read from, and how much of each.
@@ -386,6 +462,20 @@ mod tests {
             verify_evidence("a.yaml", &attesting("https://x/y.pdf", b""), &opts).unwrap(),
             0
         );
+    }
+
+    #[test]
+    fn every_problem_is_found() {
+        let bad = OK
+            .replace("9f86", "zz86")
+            .replace("2025-03-14", "14/03/2025");
+        let (ok, findings) = check(&bad);
+        assert!(ok.is_empty());
+        let lines: Vec<usize> = findings.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [4, 6]);
+        assert_eq!(findings[0].pointer, "/attestations/0/date");
+        assert!(is_attestations(OK));
+        assert!(!is_attestations("id: x\nactivities: []\n"));
     }
 
     #[test]

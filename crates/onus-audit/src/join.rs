@@ -240,6 +240,10 @@ pub fn join(model: &Model, results: Vec<CheckResult>, input: &JoinInput) -> Repo
                 DutyStatus::Fail
             } else if checks.iter().any(|r| r.status == CheckStatus::Error) {
                 DutyStatus::Error
+            } else if by_attestation == DutyStatus::Overdue {
+                // Checks see the machine's part of a duty; an attestation vouched for the
+                // rest. Once it has expired the duty is overdue, even when its checks pass.
+                DutyStatus::Overdue
             } else if checks.iter().any(|r| r.status == CheckStatus::Pass) {
                 DutyStatus::Pass
             } else if attestation.is_some() {

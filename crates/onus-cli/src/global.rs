@@ -29,20 +29,32 @@ pub struct GlobalArgs {
         value_delimiter = ':'
     )]
     pub model_path: Vec<PathBuf>,
-    /// Language of the texts printed (`fr`, `en`); a missing translation falls back to the
-    /// source language.
-    #[arg(long, global = true, default_value = "en", value_name = "LANG")]
-    pub lang: String,
+    /// Language of the texts printed (`fr`, `en`; default `en`, falling back to the source
+    /// language where a text has no translation). A language the model does not have is an
+    /// error.
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
     /// When to use colours.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+    /// Width of text output in columns (default: the terminal's; 100 when not a terminal).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    pub width: Option<u16>,
 }
+
+/// The width text output wraps to when it does not go to a terminal.
+pub const PIPE_WIDTH: u16 = 100;
 
 /// What every command gets.
 pub struct Global {
     pub catalog: Catalog,
     pub lang: String,
+    /// Whether `--lang` was given (then a model without that language is an error).
+    pub lang_given: bool,
     pub color: bool,
+    /// The width text output fits: `--width`, else the terminal's, else [`PIPE_WIDTH`] when
+    /// not a terminal (`None`: a terminal whose size cannot be read).
+    pub width: Option<u16>,
     pub vocab: &'static Vocabulary,
 }
 
@@ -56,10 +68,16 @@ impl Global {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             }
         };
+        let terminal = std::io::stdout().is_terminal();
+        let measured = terminal
+            .then(|| terminal_size::terminal_size().map(|(w, _)| w.0))
+            .flatten();
         Global {
             catalog: Catalog::new(a.model_path),
-            lang: a.lang,
+            lang_given: a.lang.is_some(),
+            lang: a.lang.unwrap_or_else(|| "en".into()),
             color,
+            width: a.width.or(measured).or((!terminal).then_some(PIPE_WIDTH)),
             vocab: Vocabulary::builtin(),
         }
     }
@@ -68,12 +86,14 @@ impl Global {
         onus_render::Style {
             lang: self.lang.clone(),
             color: self.color,
-            width: None,
+            width: self.width,
         }
     }
 
-    /// Resolves a model by name or path. Warnings are not printed here (`onus validate` is
-    /// for that); errors make the model unusable and are printed with their places.
+    /// Resolves a model by name or path. A model with findings about its matrix (no A, two
+    /// A, R without A: warnings) is used as it is, since those are facts of the published
+    /// document; `onus validate` reports them. Only errors (an unreadable file) stop the
+    /// command, printed with their places.
     pub fn model(&self, name: &str) -> Result<Model, CliError> {
         let loaded = self
             .catalog
@@ -85,7 +105,10 @@ impl Global {
             .cloned()
             .collect();
         match loaded.model {
-            Some(m) if errors.is_empty() => Ok(m),
+            Some(m) if errors.is_empty() => {
+                self.check_lang(&[&m])?;
+                Ok(m)
+            }
             _ => {
                 crate::report::print_diagnostics(&loaded.origin, &errors, self.color);
                 Err(CliError::Unreadable {
@@ -93,5 +116,34 @@ impl Global {
                 })
             }
         }
+    }
+
+    /// With `--lang` given, at least one of `models` must have that language: an unknown
+    /// language is a mistake to report, not French printed under exit 0.
+    pub fn check_lang(&self, models: &[&Model]) -> Result<(), CliError> {
+        let mut langs: Vec<String> = Vec::new();
+        for m in models {
+            for l in std::iter::once(&m.language).chain(&m.languages) {
+                if !langs.contains(l) {
+                    langs.push(l.clone());
+                }
+            }
+        }
+        let whose = match models {
+            [m] => format!("model `{}` has", m.id),
+            _ => "the models have".into(),
+        };
+        self.check_lang_in(&whose, &langs)
+    }
+
+    /// With `--lang` given, it must be one of `langs` (`whose`: "model `x` has", ...).
+    pub fn check_lang_in(&self, whose: &str, langs: &[String]) -> Result<(), CliError> {
+        if !self.lang_given || langs.is_empty() || langs.contains(&self.lang) {
+            return Ok(());
+        }
+        Err(CliError::usage(
+            format!("--lang `{}`: {whose} no texts in that language", self.lang),
+            Some(format!("its languages: {}", langs.join(", "))),
+        ))
     }
 }

@@ -19,7 +19,11 @@ use crate::global::{Global, GlobalArgs};
 /// Shared-responsibility models as a system: who does what between a cloud provider and its
 /// customers, as data you can validate, query and check.
 #[derive(Debug, Parser)]
-#[command(name = "onus", version, propagate_version = true)]
+#[command(
+    name = "onus",
+    version = env!("ONUS_LONG_VERSION"),
+    propagate_version = true
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -40,7 +44,8 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Print a whole model, section by section.
     Show(cmd::show::Args),
-    /// Find the activities matching words, in any language, with each party's roles.
+    /// Find the activities matching words, in any language, with each party's roles (exit 1
+    /// when nothing matches, as grep does).
     Who(cmd::who::Args),
     /// List one party's duties in a model.
     Obligations(cmd::obligations::Args),
@@ -56,6 +61,15 @@ enum Command {
     Import(cmd::import::Args),
     /// Write a model as CSV, XLSX, Markdown, HTML or OSCAL (SSP, customer SSP, component).
     Export(cmd::export::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Args),
+    /// Print the man page (or write one page per command into a folder).
+    Man(cmd::completions::ManArgs),
+}
+
+/// The whole command line's definition, for completions and man pages.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 fn main() -> ExitCode {
@@ -69,6 +83,14 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::SUCCESS
             };
+        }
+    };
+    let stderr_color = match cli.global.color {
+        global::ColorChoice::Always => true,
+        global::ColorChoice::Never => false,
+        global::ColorChoice::Auto => {
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
     let g = Global::new(cli.global);
@@ -86,12 +108,14 @@ fn main() -> ExitCode {
         Command::Compare(a) => cmd::compare::run(a, &g),
         Command::Import(a) => cmd::import::run(a, &g),
         Command::Export(a) => cmd::export::run(a, &g),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::completions::man(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             let code = e.exit_code();
-            eprintln!("{:?}", miette::Report::new(e));
+            eprint!("{}", e.render(stderr_color));
             ExitCode::from(code)
         }
     }

@@ -47,3 +47,37 @@ pub fn print(text: &str) -> Result<(), CliError> {
         other => Ok(other?),
     }
 }
+
+/// Text for people, its long lines wrapped to the output's width (`--width`, the terminal's,
+/// or 100 columns when piped), each continuation indented under its line's own indentation.
+/// Lines that fit are left as they are, so tables that already fit are unchanged.
+pub fn fit(text: &str, g: &crate::global::Global) -> String {
+    let Some(width) = g.width else {
+        return text.to_string();
+    };
+    let width = usize::from(width);
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if textwrap::core::display_width(body) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let indent = body.len() - body.trim_start().len();
+        let pad = " ".repeat((indent + 2).min(width / 2));
+        let opts = textwrap::Options::new(width)
+            .initial_indent(&body[..indent])
+            .subsequent_indent(&pad)
+            .break_words(false)
+            .word_splitter(textwrap::WordSplitter::NoHyphenation);
+        out.push_str(&textwrap::fill(body.trim_start(), &opts));
+        out.push_str(nl);
+    }
+    out
+}
+
+/// `1 file`, `5 files`.
+pub use onus_report::plural;

@@ -331,18 +331,86 @@ fn hostile_input_gives_a_located_error_not_a_panic() {
         .code(2)
         .stderr(predicate::str::contains("did you mean `ovhcloud-mks`"));
     onus().args(["show", "--bogus"]).assert().code(2);
-    // A broken model cannot be shown: exit 2 with its errors.
+    // An unreadable model cannot be shown: exit 2 with its errors.
     let f = write(
         d.path(),
         "m.yaml",
-        &mini().replace("customer: RA, acme: I", "customer: RA, acme: A"),
+        &mini().replace("customer: RA, acme: I", "customer: RA, nobody: I"),
     );
     onus()
         .arg("show")
         .arg(&f)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("multiple-accountable"));
+        .stderr(predicate::str::contains("unknown-party"));
+}
+
+#[test]
+fn findings_about_the_matrix_never_stop_a_model_from_being_used() {
+    let d = tempfile::tempdir().unwrap();
+    // Two accountable parties, as OVHcloud's `AI | RA` rows publish it.
+    let f = write(
+        d.path(),
+        "m.yaml",
+        &mini().replace("customer: RA, acme: I", "customer: RA, acme: A"),
+    );
+    for args in [
+        vec!["show"],
+        vec!["show", "-o", "json"],
+        vec!["export", "--to", "csv"],
+        vec!["export", "--to", "md"],
+        vec!["export", "--to", "oscal-component"],
+        vec!["obligations", "--party", "customer", "--model"],
+    ] {
+        onus().args(&args).arg(&f).assert().success();
+    }
+    onus().arg("diff").arg(&f).arg(&f).assert().success();
+    // `onus validate` reports the finding as a warning, and `--deny` makes it fail.
+    onus()
+        .arg("validate")
+        .arg(&f)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("multiple-accountable"))
+        .stderr(predicate::str::contains("0 errors, 1 warning"));
+    onus()
+        .arg("validate")
+        .arg(&f)
+        .args(["--deny", "warnings"])
+        .assert()
+        .code(1);
+    onus()
+        .arg("validate")
+        .arg(&f)
+        .args(["--deny", "multiple-accountable"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("(1 denied)"));
+    onus()
+        .arg("validate")
+        .arg(&f)
+        .args(["--deny", "missing-responsible"])
+        .assert()
+        .success();
+    onus()
+        .arg("validate")
+        .arg(&f)
+        .args(["--deny", "no-such-rule"])
+        .assert()
+        .code(2);
+    // The rule list says which rule is which.
+    let out = onus().args(["validate", "--list-rules"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (rule, class) in [
+        ("unknown-party", "unreadable"),
+        ("multiple-accountable", "matrix"),
+        ("missing-accountable", "matrix"),
+        ("missing-responsible", "matrix"),
+        ("unknown-topic", "encoding"),
+    ] {
+        let line = text.lines().find(|l| l.contains(rule)).unwrap();
+        assert!(line.contains(class), "{line}");
+    }
 }
 
 #[test]
@@ -534,7 +602,7 @@ fn obligations_list_one_partys_duties() {
         ])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("customer, ovhcloud"));
+        .stderr(predicate::str::contains("its parties: customer,"));
     onus()
         .args([
             "obligations",

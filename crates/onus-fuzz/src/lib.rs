@@ -43,13 +43,23 @@ pub const TARGETS: &[Target] = &[
         run: targets::import_markdown,
     },
     Target {
+        name: "import-asciidoc",
+        about: "a published matrix in AsciiDoc into a model",
+        run: targets::import_asciidoc,
+    },
+    Target {
+        name: "import-html",
+        about: "a published matrix in a saved HTML page into a model",
+        run: targets::import_html,
+    },
+    Target {
         name: "import-csv",
         about: "a published matrix in CSV into a model",
         run: targets::import_csv,
     },
     Target {
         name: "import-xlsx",
-        about: "a published matrix in XLSX into a model",
+        about: "a published matrix in XLSX (CAIQ and FedRAMP workbooks recognised) into a model",
         run: targets::import_xlsx,
     },
     Target {

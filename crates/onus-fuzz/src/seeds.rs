@@ -1,7 +1,7 @@
 //! Where fuzzing starts: the repository's own examples (the shipped models, the check
-//! catalog, the example cluster and its attestations, the importers' fixtures) and what onus
-//! writes from them (Markdown, CSV, XLSX and OSCAL exports of every shipped model, a gzip
-//! export), by target.
+//! catalog, the example cluster and its attestations, the example matrix, the importers'
+//! fixtures of published shapes) and what onus writes from them (Markdown, CSV, XLSX,
+//! FedRAMP and OSCAL exports of every shipped model, a gzip export), by target.
 
 use std::io::{Cursor, Read, Write};
 
@@ -32,8 +32,66 @@ pub(crate) const CLUSTER: &[(&str, &str)] = &[
     ),
 ];
 
-const MD_FIXTURE: &str = include_str!("../../onus-interchange/tests/fixtures/reseller.md");
-const CSV_FIXTURE: &str = include_str!("../../onus-interchange/tests/fixtures/reseller.csv");
+/// The importers' fixtures: published shapes of matrices, by target.
+const FIXTURES: &[(&str, &str, &[u8])] = &[
+    (
+        "import-markdown",
+        "reseller.md",
+        include_bytes!("../../onus-interchange/tests/fixtures/reseller.md"),
+    ),
+    (
+        "import-markdown",
+        "cloud-temple.fr.md",
+        include_bytes!("../../onus-interchange/tests/fixtures/cloud-temple-kubernetes-raci.fr.md"),
+    ),
+    (
+        "import-markdown",
+        "ovhcloud-public-cloud.en.md",
+        include_bytes!(
+            "../../onus-interchange/tests/fixtures/ovhcloud-public-cloud-instances.en.md"
+        ),
+    ),
+    (
+        "import-markdown",
+        "published-matrix.md",
+        include_bytes!("../../../examples/published-matrix.md"),
+    ),
+    (
+        "import-asciidoc",
+        "osd.adoc",
+        include_bytes!("../../onus-interchange/tests/fixtures/osd-responsibility-matrix.adoc"),
+    ),
+    (
+        "import-asciidoc",
+        "rosa.adoc",
+        include_bytes!("../../onus-interchange/tests/fixtures/rosa-responsibility-matrix.adoc"),
+    ),
+    (
+        "import-html",
+        "ovhcloud-managed-databases.en.html",
+        include_bytes!("../../onus-interchange/tests/fixtures/ovhcloud-managed-databases.en.html"),
+    ),
+    (
+        "import-csv",
+        "reseller.csv",
+        include_bytes!("../../onus-interchange/tests/fixtures/reseller.csv"),
+    ),
+    (
+        "import-xlsx",
+        "caiq-v4.xlsx",
+        include_bytes!("../../onus-interchange/tests/fixtures/caiq-v4.xlsx"),
+    ),
+    (
+        "import-xlsx",
+        "fedramp-cis-crm.xlsx",
+        include_bytes!("../../onus-interchange/tests/fixtures/fedramp-cis-crm.xlsx"),
+    ),
+    (
+        "model",
+        "my-provider.yaml",
+        include_bytes!("../../../examples/my-provider.yaml"),
+    ),
+];
 
 /// The shipped models, loaded.
 fn models() -> Vec<onus_model::Model> {
@@ -54,7 +112,11 @@ fn models() -> Vec<onus_model::Model> {
 /// The seeds of a target: (name, bytes).
 pub fn of(target: &str) -> Vec<(String, Vec<u8>)> {
     let vocab = onus_model::Vocabulary::builtin();
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut out: Vec<(String, Vec<u8>)> = FIXTURES
+        .iter()
+        .filter(|(t, _, _)| *t == target)
+        .map(|(_, name, bytes)| ((*name).to_string(), bytes.to_vec()))
+        .collect();
     match target {
         "model" => {
             for (id, text) in onus_model::BUILTIN {
@@ -66,14 +128,12 @@ pub fn of(target: &str) -> Vec<(String, Vec<u8>)> {
             }
         }
         "import-markdown" => {
-            out.push(("reseller.md".into(), MD_FIXTURE.as_bytes().to_vec()));
             for m in models() {
                 let md = onus_interchange::export::to_markdown(&m, &m.language);
                 out.push((format!("{}.md", m.id), md.into_bytes()));
             }
         }
         "import-csv" => {
-            out.push(("reseller.csv".into(), CSV_FIXTURE.as_bytes().to_vec()));
             for m in models() {
                 let csv = onus_interchange::export::to_csv(&m, &m.language);
                 out.push((format!("{}.csv", m.id), csv.into_bytes()));
@@ -86,6 +146,11 @@ pub fn of(target: &str) -> Vec<(String, Vec<u8>)> {
                 }
             }
             out.push(("small.xlsx".into(), workbook()));
+            for m in models() {
+                if let Ok(x) = onus_interchange::export::to_fedramp(&m, vocab, &m.language) {
+                    out.push((format!("{}-fedramp.xlsx", m.id), x));
+                }
+            }
         }
         "oscal" => {
             for m in models() {

@@ -102,6 +102,16 @@ pub fn import_markdown(data: &[u8]) {
     import(data, onus_interchange::import::Format::Markdown);
 }
 
+/// A published matrix in AsciiDoc.
+pub fn import_asciidoc(data: &[u8]) {
+    import(data, onus_interchange::import::Format::Asciidoc);
+}
+
+/// A published matrix in a saved HTML page.
+pub fn import_html(data: &[u8]) {
+    import(data, onus_interchange::import::Format::Html);
+}
+
 /// A published matrix in CSV.
 pub fn import_csv(data: &[u8]) {
     import(data, onus_interchange::import::Format::Csv);

@@ -214,7 +214,7 @@ pub fn html_escape(s: &str) -> String {
     o
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}th{background:#1f4e78;color:#fff}.customer{background:#fde2e2}.provider{background:#c6efce}.shared{background:#ffeb9c}.absent{color:#999}ul{margin:.2rem 0;padding-left:1.2rem}";
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .5rem;vertical-align:top;text-align:left}th{background:#1f4e78;color:#fff}.customer{background:#dbeafe}.provider{background:#ede9fe}.shared{background:#d7f0ee}.absent{color:#999}ul{margin:.2rem 0;padding-left:1.2rem}";
 
 fn page(title: &str, body: &str) -> String {
     format!("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n{body}</body></html>\n", html_escape(title))

@@ -46,6 +46,8 @@ pub enum KubeError {
     NoContext { context: String, known: Vec<String> },
     #[error("no usable cluster configuration: {0}")]
     Config(String),
+    #[error("no cluster configuration: KUBECONFIG is not set, `{}` does not exist, and this is not a pod (no KUBERNETES_SERVICE_HOST)", default.display())]
+    NoConfig { default: PathBuf },
     #[error("cannot reach the API server at {server}: {message}")]
     Unreachable { server: String, message: String },
     #[error("the API server at {server} refused `{what}`: {message}")]
@@ -183,9 +185,7 @@ impl Cluster {
         };
         let (config, context) = rt.block_on(async {
             if opts.kubeconfig.is_none() && opts.context.is_none() {
-                let config = kube::Config::infer()
-                    .await
-                    .map_err(|e| KubeError::Config(e.to_string()))?;
+                let config = kube::Config::infer().await.map_err(|e| infer_error(&e))?;
                 // `infer` prefers a kubeconfig to the in-cluster service account.
                 let context = Kubeconfig::read()
                     .ok()
@@ -421,6 +421,18 @@ impl Cluster {
 }
 
 /// An error and its sources, one line (kube-rs's top-level messages say little on their own).
+/// Why `Config::infer` found no configuration, said once and plainly: kube-rs's own message
+/// nests both attempts and quotes the path twice (`'"/root/.kube/config"'`).
+fn infer_error(e: &dyn std::fmt::Display) -> KubeError {
+    let kubeconfig = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
+    let in_cluster = std::env::var_os("KUBERNETES_SERVICE_HOST").is_some();
+    let default = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config"));
+    match (kubeconfig, in_cluster, default) {
+        (None, false, Some(path)) if !path.exists() => KubeError::NoConfig { default: path },
+        _ => KubeError::Config(e.to_string().replace("'\"", "`").replace("\"'", "`")),
+    }
+}
+
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();

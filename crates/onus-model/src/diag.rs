@@ -24,12 +24,42 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What a rule is about, which decides what a model that breaks it can still do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuleClass {
+    /// The file is not a usable model (not YAML, a field of the wrong type, a role given to a
+    /// party that does not exist, a letter the scheme does not define, two rows with one id):
+    /// no command can use it. Always an error; cannot be silenced.
+    Unreadable,
+    /// A fact about the matrix as published (nobody accountable, two accountable parties, R
+    /// without A): the model loads, shows, diffs, exports and audits; `onus validate` reports it
+    /// as a warning and `--deny` makes it fail.
+    Matrix,
+    /// A gap or slip in onus's encoding of the document (an unknown topic, a missing
+    /// translation, no topic): the model is usable; a warning, as for [`RuleClass::Matrix`].
+    Encoding,
+}
+
+impl RuleClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleClass::Unreadable => "unreadable",
+            RuleClass::Matrix => "matrix",
+            RuleClass::Encoding => "encoding",
+        }
+    }
+}
+
 /// A named validation rule.
 #[derive(Debug, Clone, Copy)]
 pub struct Rule {
     pub name: &'static str,
+    pub class: RuleClass,
+    /// Errors make the model unusable (every [`RuleClass::Unreadable`] rule); warnings are
+    /// findings about a usable model.
     pub severity: Severity,
-    /// Whether `lint.allow` or `--allow` may silence it. Syntax and schema errors cannot be.
+    /// Whether `lint.allow` or `--allow` may silence it. Unreadable-file rules cannot be.
     pub silenceable: bool,
     pub summary: &'static str,
 }
@@ -38,126 +68,154 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         name: "syntax",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "the file is not readable YAML or JSON (size, encoding, syntax, nesting, aliases)",
     },
     Rule {
         name: "schema",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "a field is missing, unknown or of the wrong type",
     },
     Rule {
         name: "format-version",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "`format` is not a version of the model format this onus reads",
     },
     Rule {
         name: "duplicate-id",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "two parties, sections, activities or statements share an id",
     },
     Rule {
         name: "unknown-party",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "a role or statement names a party the model does not declare",
     },
     Rule {
         name: "unknown-letter",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "a role cell holds a letter the role scheme does not define, or a letter twice",
     },
     Rule {
         name: "unknown-section",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "an activity, statement or section names a section that does not exist",
     },
     Rule {
         name: "section-cycle",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "a section is its own ancestor",
     },
     Rule {
         name: "unknown-topic",
-        severity: Severity::Error,
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
         silenceable: true,
         summary: "a topic is not in the vocabulary",
     },
     Rule {
         name: "unknown-layer",
-        severity: Severity::Error,
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
         silenceable: true,
         summary: "a layer is not in the vocabulary",
     },
     Rule {
         name: "unknown-language",
-        severity: Severity::Error,
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
         silenceable: true,
         summary: "a text is in a language the model does not list in `languages`",
     },
     Rule {
         name: "missing-accountable",
-        severity: Severity::Error,
+        class: RuleClass::Matrix,
+        severity: Severity::Warning,
         silenceable: true,
         summary: "no party is accountable (A) for an activity",
     },
     Rule {
         name: "multiple-accountable",
-        severity: Severity::Error,
+        class: RuleClass::Matrix,
+        severity: Severity::Warning,
         silenceable: true,
         summary: "more than one party is accountable (A) for an activity",
     },
     Rule {
         name: "invalid-cadence",
+        class: RuleClass::Unreadable,
         severity: Severity::Error,
         silenceable: false,
         summary: "a cadence is not an ISO 8601 duration",
     },
     Rule {
         name: "invalid-date",
-        severity: Severity::Error,
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
         silenceable: true,
         summary: "`published` is not a YYYY-MM-DD date",
     },
     Rule {
+        name: "invalid-license",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "`source.license` is not an SPDX license expression",
+    },
+    Rule {
         name: "unsafe-url",
-        severity: Severity::Error,
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
         silenceable: false,
-        summary: "a URL is not an absolute http, https or mailto address (`javascript:` and the like are never linked)",
+        summary: "a URL is not an absolute http, https or mailto address (other schemes, `javascript:` among them, are never written as links)",
     },
     Rule {
         name: "missing-responsible",
+        class: RuleClass::Matrix,
         severity: Severity::Warning,
         silenceable: true,
         summary: "no party is responsible (R) for carrying out an activity",
     },
     Rule {
         name: "missing-translation",
+        class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: true,
         summary: "a text lacks one of the model's languages",
     },
     Rule {
         name: "no-topic",
+        class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: true,
         summary: "an activity has neither topics nor suggested topics",
     },
     Rule {
         name: "empty-section",
+        class: RuleClass::Matrix,
         severity: Severity::Warning,
         silenceable: true,
         summary: "a section holds no activity, statement or sub-section",
     },
     Rule {
         name: "unknown-rule",
+        class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: true,
         summary: "`lint.allow` names a rule that does not exist",
@@ -182,6 +240,8 @@ pub struct Origin {
 pub struct Diagnostic {
     /// The rule's name (`missing-accountable`).
     pub rule: &'static str,
+    /// The rule's class: `unreadable` (the model cannot be used), `matrix` or `encoding`.
+    pub class: RuleClass,
     pub severity: Severity,
     pub message: String,
     /// How to fix it.
@@ -220,9 +280,13 @@ impl From<Span> for SpanOut {
 
 impl Diagnostic {
     pub fn new(rule: &'static str, message: impl Into<String>) -> Self {
-        let severity = self::rule(rule).map_or(Severity::Error, |r| r.severity);
+        let (class, severity) = self::rule(rule)
+            .map_or((RuleClass::Unreadable, Severity::Error), |r| {
+                (r.class, r.severity)
+            });
         Diagnostic {
             rule,
+            class,
             severity,
             message: message.into(),
             hint: None,

@@ -29,12 +29,12 @@ pub mod vocabulary;
 
 pub use cadence::Cadence;
 pub use catalog::{Catalog, CatalogError, Location, BUILTIN};
-pub use diag::{Diagnostic, Origin, Severity, RULES};
+pub use diag::{Diagnostic, Origin, RuleClass, Severity, RULES};
 pub use load::{load_bytes, load_path, load_str, Loaded};
 pub use safe::{csv_cell, csv_cell_read, safe_url};
 pub use text::Text;
 pub use types::*;
-pub use validate::{is_date, Options};
+pub use validate::{check_license, is_date, Options};
 
 impl RoleScheme {
     /// The letters that carry any of `duties`, in scheme order (`[Responsible, Accountable]`

@@ -3,6 +3,14 @@
 //! Loading never panics. A text that cannot be read at all gives no model and at least one
 //! error; a model that reads but breaks rules gives the model and the findings, each located
 //! by file, line and column.
+//!
+//! Errors (rules of class [`RuleClass::Unreadable`]: not YAML, a role given to an undeclared
+//! party, a letter the scheme lacks, two rows with one id) make the model unusable: commands
+//! refuse it. Warnings are findings about a usable model (nobody accountable, two accountable
+//! parties, R without A, as many published matrices have): commands use the model, `onus
+//! validate` reports them.
+//!
+//! [`RuleClass::Unreadable`]: crate::diag::RuleClass::Unreadable
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,11 +35,17 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Whether any finding is an error.
+    /// Whether any finding is an error: the model is unreadable or unusable.
     pub fn has_errors(&self) -> bool {
         self.diagnostics
             .iter()
             .any(|d| d.severity == crate::diag::Severity::Error)
+    }
+
+    /// The model, when commands can use it: it was read and no finding is an error. Warnings
+    /// (findings about the matrix or its encoding) do not stop it.
+    pub fn usable(&self) -> Option<&Model> {
+        self.model.as_ref().filter(|_| !self.has_errors())
     }
 }
 

@@ -85,6 +85,16 @@ pub struct Source {
     /// Anything worth knowing about the source (lost parts, known errors), per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<Text>,
+    /// The licence the source document is published under, as an SPDX expression
+    /// (`CC-BY-NC-SA-4.0`); `LicenseRef-...` for a document without a public licence, with
+    /// the reason in `notes` (rule `invalid-license`). The model, being a derivative of the
+    /// document, carries it into every export.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// The attribution the licence asks for, as it should be reproduced with the model and
+    /// its exports (`© OVH SAS, ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
 }
 
 /// Who translated a language of the model.
@@ -267,6 +277,22 @@ pub struct Activity {
     /// Notes by the model's authors (not from the source), per language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Text>,
+    /// Controls of a published catalog that the source itself ties this row to (a CAIQ
+    /// question's CCM control, a FedRAMP CRM row's SP 800-53 statement).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub controls: Vec<ControlRef>,
+}
+
+/// A control of a published catalog, as a source document names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlRef {
+    /// The catalog: `ccm-v4` (CSA Cloud Controls Matrix v4) or `sp800-53` (NIST SP 800-53,
+    /// as FedRAMP uses it).
+    pub catalog: String,
+    /// The control's id in that catalog: as published for CCM (`A&A-01`), in OSCAL's form for
+    /// SP 800-53 (`ac-2`, `ac-2.1`, a statement `ac-2_smt.a`).
+    pub id: String,
 }
 
 /// A place in the source document.

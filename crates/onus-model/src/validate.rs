@@ -115,6 +115,18 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    if let Some(l) = &m.source.license {
+        if let Err(e) = check_license(l) {
+            out.push(
+                Diagnostic::new(
+                    "invalid-license",
+                    format!("`source.license` is `{l}`, not an SPDX license expression: {e}"),
+                )
+                .at("/source/license")
+                .hint("write an SPDX id (`CC-BY-NC-SA-4.0`), an expression (`MIT OR Apache-2.0`) or `LicenseRef-<name>` for a document without a public licence"),
+            );
+        }
+    }
     if !langs.contains(&m.language.as_str()) {
         out.push(
             Diagnostic::new(
@@ -557,6 +569,14 @@ fn layer(vocab: &Vocabulary, l: &str, ptr: &str, out: &mut Vec<Diagnostic>) {
                 )),
         );
     }
+}
+
+/// Checks an SPDX license expression (`CC-BY-NC-SA-4.0`, `MIT OR Apache-2.0`,
+/// `LicenseRef-Byzaneo-NoLicense`): the reason when it is not one.
+pub fn check_license(expr: &str) -> Result<(), String> {
+    spdx::Expression::parse(expr)
+        .map(|_| ())
+        .map_err(|e| e.reason.to_string())
 }
 
 /// Whether `s` is a `YYYY-MM-DD` date with a plausible month and day.

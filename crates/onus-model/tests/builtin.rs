@@ -103,3 +103,35 @@ fn roles_are_stored_in_raci_order() {
     assert_eq!(m.activity("1.1-r4").unwrap().roles["ovhcloud"], "RI");
     assert_eq!(m.activity("3.2.1-r4").unwrap().roles["ovhcloud"], "CI");
 }
+
+/// Every shipped model states its source's licence and attribution; each licence of the
+/// expression has its text in `LICENSES/` and `REUSE.toml` names the model's file.
+#[test]
+fn every_builtin_model_states_its_sources_licence() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let reuse = std::fs::read_to_string(root.join("REUSE.toml")).unwrap();
+    for (id, _) in BUILTIN {
+        let m = load(id).model.unwrap();
+        let l = m
+            .source
+            .license
+            .as_deref()
+            .unwrap_or_else(|| panic!("{id}: no licence"));
+        assert!(onus_model::check_license(l).is_ok(), "{id}: {l}");
+        assert!(m.source.attribution.is_some(), "{id}: no attribution");
+        for part in l
+            .split_whitespace()
+            .filter(|p| !matches!(*p, "AND" | "OR" | "WITH"))
+        {
+            let part = part.trim_matches(['(', ')']);
+            assert!(
+                root.join(format!("LICENSES/{part}.txt")).is_file(),
+                "{id}: LICENSES/{part}.txt is missing"
+            );
+        }
+        assert!(
+            reuse.contains(&format!("models/{id}.yaml")),
+            "{id} not in REUSE.toml"
+        );
+    }
+}

@@ -420,6 +420,13 @@ impl<'a> Plan<'a> {
             );
         }
         push_prop(&mut props, "role-scheme", &m.roles.id);
+        // The source's licence and attribution travel with every document made from it.
+        if let Some(l) = &m.source.license {
+            push_prop(&mut props, "source-license", l.trim());
+        }
+        if let Some(a) = &m.source.attribution {
+            push_prop(&mut props, "source-attribution", a.trim());
+        }
         for l in &m.roles.letters {
             push_prop(
                 &mut props,
@@ -499,7 +506,28 @@ impl<'a> Plan<'a> {
                 "rlinks": [{"href": url}],
             }));
         }
+        resources.push(self.model_resource());
         json!({"resources": resources})
+    }
+
+    /// The model itself (its JSON form, base64), so that `onus import` gives back what OSCAL
+    /// cannot say: the sections' tree, order and titles in every language, the role scheme,
+    /// layers, translations. The responsibilities (texts, letters, topics) are read from the
+    /// document's statements, which stay authoritative: an edit to them is imported.
+    fn model_resource(&self) -> Value {
+        use base64::Engine as _;
+        let json = serde_json::to_vec(self.model).unwrap_or_default();
+        json!({
+            "uuid": self.uuid("resource/onus-model"),
+            "title": format!("onus model {} {}", self.model.id, self.model.version),
+            "description": "The onus model this document was written from (JSON). onus import reads the structure from it and the responsibilities from the document.",
+            "props": [{"name": MODEL_RESOURCE, "ns": NS, "value": self.model.id.clone()}],
+            "base64": {
+                "filename": format!("{}.onus.json", self.model.id),
+                "media-type": "application/json",
+                "value": base64::engine::general_purpose::STANDARD.encode(json),
+            },
+        })
     }
 
     pub fn catalog_resource_uuid(&self) -> String {
@@ -508,6 +536,9 @@ impl<'a> Plan<'a> {
 }
 
 pub use onus_model::is_date;
+
+/// The onus prop naming the back-matter resource that holds the model (see `model_resource`).
+pub const MODEL_RESOURCE: &str = "onus-model";
 
 /// Removes empty arrays, empty objects and null values, recursively: OSCAL arrays have
 /// `minItems: 1`, and onus never writes an empty element.

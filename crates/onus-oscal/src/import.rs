@@ -14,7 +14,7 @@ use onus_model::{
 };
 use serde_json::Value;
 
-use crate::common::{is_date, token, ControlId, NS};
+use crate::common::{is_date, token, ControlId, MODEL_RESOURCE, NS};
 use crate::refcheck::oscal_root;
 
 /// Why a document could not be imported.
@@ -359,6 +359,7 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
             source,
             footnotes: vec![],
             notes: vec![],
+            controls: vec![],
         });
     }
     // Every party appears in every activity, with an empty cell when it holds no letter.
@@ -423,6 +424,8 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
                 .and_then(|l| l["href"].as_str())
                 .map(str::to_string),
             repository: None,
+            license: onus_prop(md_props, "source-license").map(str::to_string),
+            attribution: onus_prop(md_props, "source-attribution").map(str::to_string),
             notes: Some(Text::new(
                 "en",
                 format!(
@@ -441,7 +444,108 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         statements,
         lint: Default::default(),
     };
+    let model = match embedded_model(body) {
+        Some(Ok(base)) => restore(base, model, vocab),
+        Some(Err(e)) => {
+            notes.push(format!(
+                "the onus model in the back-matter cannot be read ({e}): sections and roles are rebuilt from the statements"
+            ));
+            model
+        }
+        None => model,
+    };
     Ok(Imported { model, notes })
+}
+
+/// The model onus embedded in the document's back-matter, if any.
+fn embedded_model(body: &Value) -> Option<Result<Model, String>> {
+    use base64::Engine as _;
+    let res = arr(&body["back-matter"]["resources"])
+        .iter()
+        .find(|r| onus_prop(arr(&r["props"]), MODEL_RESOURCE).is_some())?;
+    let value = res["base64"]["value"].as_str()?;
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice::<Model>(&bytes).map_err(|e| e.to_string())),
+    )
+}
+
+/// The embedded model's structure with the document's responsibilities: every activity and
+/// statement the document has, in the embedded model's order (new ones after), each with its
+/// texts, letters and topics as the document says; sections, roles, layers, translations and
+/// the rest from the embedded model.
+fn restore(base: Model, read: Model, vocab: &Vocabulary) -> Model {
+    // What `common::Plan` writes: binding statements of a party, under a control.
+    let wrote = |st: &Statement| {
+        st.kind.binds()
+            && st.party.as_deref().is_some_and(|p| base.party(p).is_some())
+            && st
+                .topics
+                .iter()
+                .any(|t| vocab.topic(t).is_some_and(|t| !t.controls.is_empty()))
+    };
+    let mut activities = Vec::with_capacity(read.activities.len());
+    for b in &base.activities {
+        if let Some(r) = read.activities.iter().find(|r| r.id == b.id) {
+            let mut a = b.clone();
+            a.text = r.text.clone();
+            a.topics = r.topics.clone();
+            // The document's letters, in the model's party order.
+            a.roles = b
+                .roles
+                .keys()
+                .filter_map(|p| Some((p.clone(), r.roles.get(p)?.clone())))
+                .chain(
+                    r.roles
+                        .iter()
+                        .filter(|(p, _)| !b.roles.contains_key(*p))
+                        .map(|(p, l)| (p.clone(), l.clone())),
+                )
+                .collect();
+            activities.push(a);
+        }
+    }
+    for r in &read.activities {
+        if !base.activities.iter().any(|b| b.id == r.id) {
+            activities.push(r.clone());
+        }
+    }
+    let mut statements = Vec::with_capacity(read.statements.len());
+    for b in &base.statements {
+        if let Some(r) = read.statements.iter().find(|r| r.id == b.id) {
+            let mut st = b.clone();
+            st.text = r.text.clone();
+            st.topics = r.topics.clone();
+            statements.push(st);
+        } else if !wrote(b) {
+            // A statement tied to no control has no place in a system security plan: it was
+            // never in the document, so it was not removed from it.
+            statements.push(b.clone());
+        }
+    }
+    for r in &read.statements {
+        if !base.statements.iter().any(|b| b.id == r.id) {
+            statements.push(r.clone());
+        }
+    }
+    let mut sections = base.sections.clone();
+    for s in read.sections {
+        let used = activities.iter().any(|a| a.section == s.id)
+            || statements
+                .iter()
+                .any(|st| st.section.as_deref() == Some(s.id.as_str()));
+        if used && !sections.iter().any(|x| x.id == s.id) {
+            sections.push(s);
+        }
+    }
+    Model {
+        activities,
+        statements,
+        sections,
+        ..base
+    }
 }
 
 /// onus props named `<prefix><lang>`, as (lang, value).

@@ -35,6 +35,31 @@ impl Default for Style {
     }
 }
 
+impl Style {
+    /// `text` wrapped to the width (when one is set), continuation lines indented by
+    /// `indent` spaces; unchanged when no width is set.
+    pub fn wrap(&self, text: &str, indent: usize) -> String {
+        wrap(text, self.width, indent)
+    }
+}
+
+/// `text` wrapped to `width` columns (none: unchanged), continuation lines indented by
+/// `indent` spaces. Long words (URLs, ids) are not broken.
+pub fn wrap(text: &str, width: Option<u16>, indent: usize) -> String {
+    let Some(w) = width else {
+        return text.to_string();
+    };
+    let pad = " ".repeat(indent);
+    let opts = textwrap::Options::new(usize::from(w))
+        .subsequent_indent(&pad)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    text.lines()
+        .map(|l| textwrap::fill(l, &opts))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The display number and title of a section: `3.1.2. Gestion des accès`.
 pub fn section_heading(s: &onus_model::Section, lang: &str) -> String {
     match &s.number {

@@ -40,12 +40,13 @@ fn role_cell(letters: &str, style: &Style) -> Cell {
     if !style.color || letters.is_empty() {
         return c;
     }
+    // Colours mean roles, not alarms: no red (an error's colour) for the party that acts.
     if letters.contains('A') && letters.contains('R') {
-        c.fg(Color::Red).add_attribute(Attribute::Bold)
+        c.fg(Color::Blue).add_attribute(Attribute::Bold)
     } else if letters.contains('A') {
         c.fg(Color::Magenta).add_attribute(Attribute::Bold)
     } else if letters.contains('R') {
-        c.fg(Color::Yellow)
+        c.fg(Color::Blue)
     } else if letters.contains('C') {
         c.fg(Color::Cyan)
     } else {
@@ -54,7 +55,8 @@ fn role_cell(letters: &str, style: &Style) -> Cell {
 }
 
 fn heading(text: &str, depth: usize, style: &Style) -> String {
-    let line = format!("{}{}", "  ".repeat(depth.saturating_sub(1)), text);
+    let pad = "  ".repeat(depth.saturating_sub(1));
+    let line = style.wrap(&format!("{pad}{text}"), pad.len() + 2);
     if style.color {
         format!("\x1b[1m{line}\x1b[0m")
     } else {
@@ -78,15 +80,12 @@ pub fn model(m: &Model, vocab: &Vocabulary, style: &Style) -> String {
         style,
     ));
     out.push('\n');
-    for (i, p) in m.parties.iter().enumerate() {
-        out.push_str(&format!(
-            "{}{} = {} ({})",
-            if i == 0 { "parties: " } else { ", " },
-            p.id,
-            p.name.best(lang),
-            p.kind.as_str()
-        ));
-    }
+    let parties: Vec<String> = m
+        .parties
+        .iter()
+        .map(|p| format!("{} = {} ({})", p.id, p.name.best(lang), p.kind.as_str()))
+        .collect();
+    out.push_str(&style.wrap(&format!("parties: {}", parties.join(", ")), 2));
     out.push('\n');
     let legend: Vec<String> = m
         .roles
@@ -94,14 +93,16 @@ pub fn model(m: &Model, vocab: &Vocabulary, style: &Style) -> String {
         .iter()
         .map(|l| format!("{} {}", l.letter, l.name.best(lang)))
         .collect();
-    out.push_str(&format!("roles: {}\n", legend.join(", ")));
+    out.push_str(&style.wrap(&format!("roles: {}", legend.join(", ")), 2));
+    out.push('\n');
     if let Some(t) = m
         .translations
         .iter()
         .find(|t| t.language == lang && t.language != m.language)
     {
         if let Some(n) = &t.note {
-            out.push_str(&format!("note: {}\n", n.best(lang)));
+            out.push_str(&style.wrap(&format!("note: {}", n.best(lang)), 2));
+            out.push('\n');
         }
     }
     section_tree(m, None, 1, style, &mut out);
@@ -113,7 +114,8 @@ pub fn model(m: &Model, vocab: &Vocabulary, style: &Style) -> String {
     if !orphans.is_empty() {
         out.push('\n');
         for s in orphans {
-            out.push_str(&format!("[{}] {}\n", s.kind.as_str(), s.text.best(lang)));
+            out.push_str(&style.wrap(&format!("[{}] {}", s.kind.as_str(), s.text.best(lang)), 2));
+            out.push('\n');
         }
     }
     out.push_str(&topics_legend(m, vocab, style));
@@ -140,14 +142,18 @@ fn section_tree(m: &Model, parent: Option<&str>, depth: usize, style: &Style, ou
                 .as_ref()
                 .map(|l| format!("{} ", l.best(lang)))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "{}[{}{}] {}{}\n",
-                "  ".repeat(depth),
-                st.kind.as_str(),
-                who,
-                lead,
-                st.text.best(lang)
+            let pad = "  ".repeat(depth);
+            out.push_str(&style.wrap(
+                &format!(
+                    "{pad}[{}{}] {}{}",
+                    st.kind.as_str(),
+                    who,
+                    lead,
+                    st.text.best(lang)
+                ),
+                pad.len() + 2,
             ));
+            out.push('\n');
         }
         if !acts.is_empty() {
             let mut t = new_table(style);
@@ -155,6 +161,7 @@ fn section_tree(m: &Model, parent: Option<&str>, depth: usize, style: &Style, ou
             names.extend(m.parties.iter().map(|p| p.name.best(lang).to_string()));
             names.push("topics".into());
             t.set_header(header(style, names));
+            keep_whole(&mut t, &[0]);
             let mut last_lead: Option<&str> = None;
             for a in acts {
                 let mut text = a.text.best(lang).to_string();
@@ -230,6 +237,7 @@ pub fn rows(m: &Model, rows: &[Row], style: &Style) -> String {
     names.extend(m.parties.iter().map(|p| p.name.best(lang).to_string()));
     names.push("topics".into());
     t.set_header(header(style, names));
+    keep_whole(&mut t, &[0]);
     for r in rows {
         let mut text = r.full_text();
         if let Some(c) = &r.cadence {
@@ -258,7 +266,21 @@ pub fn rows(m: &Model, rows: &[Row], style: &Style) -> String {
 
 pub use comfy_table::Table;
 
-/// An empty table in onus's style, without colours, for simple listings.
-pub fn plain() -> Table {
-    new_table(&Style::default())
+/// Keeps these columns as wide as their content (ids, versions, counts), so that wrapping to a
+/// width breaks the texts beside them rather than an id in the middle. Call it once the
+/// header is set.
+pub fn keep_whole(t: &mut Table, columns: &[usize]) {
+    for &i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
+    }
+}
+
+/// An empty table in onus's style, without colours, wrapped to the style's width.
+pub fn plain_in(style: &Style) -> Table {
+    new_table(&Style {
+        color: false,
+        ..style.clone()
+    })
 }

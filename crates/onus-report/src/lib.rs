@@ -29,6 +29,8 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
+/// A duty's label in the table and its colour. Labels differ from their first letters on
+/// (`MANUAL`, not `ATTEST` beside `ATTESTED`), so they read apart at a glance.
 fn duty_label(s: DutyStatus) -> (&'static str, &'static str) {
     match s {
         DutyStatus::Pass => ("PASS", "32"),
@@ -37,7 +39,57 @@ fn duty_label(s: DutyStatus) -> (&'static str, &'static str) {
         DutyStatus::NotApplicable => ("N/A", "2"),
         DutyStatus::Attested => ("ATTESTED", "36"),
         DutyStatus::Overdue => ("OVERDUE", "33;1"),
-        DutyStatus::NeedsAttestation => ("ATTEST", "33"),
+        DutyStatus::NeedsAttestation => ("MANUAL", "2"),
+    }
+}
+
+/// `1 input`, `5 inputs`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An RFC 3339 instant as people read it: to the second, `Z` for UTC (`2025-06-01 12:00:00
+/// UTC`); anything else as it is.
+pub fn human_time(s: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t) if t.offset().local_minus_utc() == 0 => t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Ok(t) => t.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+        Err(_) => s.to_string(),
+    }
+}
+
+/// A date the report prints: the day alone when it is midnight UTC (`2025-04-01`).
+pub fn human_date(s: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(s) {
+        Ok(t)
+            if t.offset().local_minus_utc() == 0
+                && t.format("%H:%M:%S").to_string() == "00:00:00" =>
+        {
+            t.format("%Y-%m-%d").to_string()
+        }
+        _ => human_time(s),
+    }
+}
+
+/// The counts of a party's duties that are not zero, in the order people act on them.
+pub fn counts_line(s: &onus_audit::join::Counts) -> String {
+    let parts: Vec<String> = [
+        (s.fail, "fail"),
+        (s.error, "error"),
+        (s.overdue, "overdue"),
+        (s.pass, "pass"),
+        (s.attested, "attested"),
+        (s.needs_attestation, "manual (need attestation)"),
+        (s.not_applicable, "not applicable"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if parts.is_empty() {
+        "no duties".into()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -74,41 +126,44 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
     );
     let _ = writeln!(
         o,
-        "{} objects from {} input(s), judged at {}\n",
-        r.objects,
-        r.inputs.len(),
-        r.now
+        "{} from {}, judged at {}\n",
+        plural(r.objects, "object", "objects"),
+        plural(r.inputs.len(), "input", "inputs"),
+        human_time(&r.now)
     );
     for p in &r.parties {
-        let s = &p.summary;
+        let duties: usize = p.sections.iter().map(|s| s.duties.len()).sum();
         let _ = writeln!(
             o,
-            "{} ({}) — duties: {} pass, {} fail, {} error, {} not applicable, {} attested, {} overdue, {} need attestation",
+            "{} ({}): {} — {}",
             paint(p.name.best(lang), "1", color),
             p.kind,
-            s.pass,
-            s.fail,
-            s.error,
-            s.not_applicable,
-            s.attested,
-            s.overdue,
-            s.needs_attestation
+            plural(duties, "duty", "duties"),
+            counts_line(&p.summary)
         );
+        // The id column is as wide as this party's longest id, within reason.
+        let idw = p
+            .sections
+            .iter()
+            .flat_map(|s| &s.duties)
+            .map(|d| d.activity.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(6, 24);
         for sec in &p.sections {
-            let _ = writeln!(
-                o,
-                "  {} {}",
-                sec.number.as_deref().unwrap_or(&sec.id),
-                sec.title.best(lang)
-            );
+            let title = sec.title.best(lang);
+            let _ = match &sec.number {
+                Some(n) => writeln!(o, "  {n} {title}"),
+                None => writeln!(o, "  {title}"),
+            };
             for d in &sec.duties {
                 let (label, code) = duty_label(d.status);
                 let _ = writeln!(
                     o,
-                    "    {} {:<12} {}",
+                    "    {} {:<idw$} {}",
                     paint(&format!("{label:<8}"), code, color),
                     d.activity,
-                    shorten(d.text.best(lang), 80)
+                    shorten(d.text.best(lang), 86usize.saturating_sub(idw).max(30))
                 );
                 if !d.checks.is_empty() {
                     let parts: Vec<String> = d
@@ -123,27 +178,16 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
                             format!("{id} ({st})")
                         })
                         .collect();
-                    let _ = writeln!(o, "    {:8} {:<12} checks: {}", "", "", parts.join(", "));
+                    let _ = writeln!(o, "    {:8} {:<idw$} checks: {}", "", "", parts.join(", "));
                 } else if d.status == DutyStatus::NeedsAttestation {
                     let _ = writeln!(
                         o,
-                        "    {:8} {:<12} no automated evidence: needs attestation",
+                        "    {:8} {:<idw$} no automated evidence: needs attestation",
                         "", ""
                     );
                 }
                 if let Some(a) = &d.attestation {
-                    let _ = writeln!(
-                        o,
-                        "    {:8} {:<12} attested {} by {}{}",
-                        "",
-                        "",
-                        a.date,
-                        a.by,
-                        a.due
-                            .as_ref()
-                            .map(|d| format!(", valid until {d}"))
-                            .unwrap_or_default()
-                    );
+                    let _ = writeln!(o, "    {:8} {:<idw$} {}", "", "", attestation_line(a));
                 }
             }
         }
@@ -205,6 +249,27 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
         count(CheckStatus::NotApplicable)
     );
     o
+}
+
+/// What an attestation says and whether it still holds: `attested 2025-03-02 by Jane, valid
+/// until 2025-04-01`, or `attestation expired 2025-04-01 (done 2025-03-02 by Jane): overdue`.
+pub fn attestation_line(a: &onus_audit::join::AttestationReport) -> String {
+    match (&a.due, a.attested) {
+        (Some(due), true) => format!(
+            "attested {} by {}, valid until {}",
+            a.date,
+            a.by,
+            human_date(due)
+        ),
+        (Some(due), false) => format!(
+            "attestation expired {} (done {} by {}): overdue, attest again",
+            human_date(due),
+            a.date,
+            a.by
+        ),
+        (None, true) => format!("attested {} by {}", a.date, a.by),
+        (None, false) => format!("attested {} by {}, a date still to come", a.date, a.by),
+    }
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -392,46 +457,5 @@ pub fn junit(r: &Report, lang: &str) -> String {
     )
 }
 
-const HTML: &str = include_str!("report.html");
-
-/// A self-contained HTML page (inline CSS, no scripts, no external resources), auto-escaped.
-pub fn html(r: &Report, lang: &str) -> Result<String, String> {
-    let mut env = minijinja::Environment::new();
-    env.add_template("report.html", HTML)
-        .map_err(|e| e.to_string())?;
-    let tpl = env.get_template("report.html").map_err(|e| e.to_string())?;
-    let t = |x: &onus_model::Text| x.best(lang).to_string();
-    let parties: Vec<serde_json::Value> = r
-        .parties
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "name": t(&p.name), "kind": p.kind, "summary": p.summary,
-                "sections": p.sections.iter().map(|s| serde_json::json!({
-                    "number": s.number.clone().unwrap_or_else(|| s.id.clone()), "title": t(&s.title),
-                    "duties": s.duties.iter().map(|d| serde_json::json!({
-                        "activity": d.activity, "text": t(&d.text), "letters": d.letters, "status": d.status.as_str(),
-                        "checks": d.checks, "attestation": d.attestation,
-                    })).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let checks: Vec<serde_json::Value> = r
-        .checks
-        .iter()
-        .map(|c| {
-            let x = &c.result;
-            serde_json::json!({
-                "id": x.id, "title": t(&x.title), "remediation": t(&x.remediation), "severity": x.severity.as_str(),
-                "status": x.status.as_str(), "checked": x.checked, "failures": x.failures, "errors": x.errors, "parties": c.parties,
-            })
-        })
-        .collect();
-    tpl.render(minijinja::context! {
-        lang => lang, model => r.model.id, title => t(&r.model.title), provider => r.model.provider, service => r.model.service,
-        version => r.model.version, now => r.now, objects => r.objects, inputs => r.inputs, parties => parties, checks => checks,
-        problems => r.problems,
-    })
-    .map_err(|e| e.to_string())
-}
+mod html;
+pub use html::html;

@@ -220,7 +220,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     // the other formats are rendered as one text.
     let text = match a.output {
         AuditFormat::Json => None,
-        AuditFormat::Table => Some(onus_report::table(&report, &g.lang, color, a.max_items)),
+        AuditFormat::Table => Some(crate::output::fit(
+            &onus_report::table(&report, &g.lang, color, a.max_items),
+            g,
+        )),
         AuditFormat::Sarif => Some(onus_report::sarif(&report, &g.lang)),
         AuditFormat::Junit => Some(onus_report::junit(&report, &g.lang)),
         AuditFormat::Html => Some(onus_report::html(&report, &g.lang).map_err(CliError::Render)?),
@@ -230,14 +233,19 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         None => onus_report::write_json(&report, out),
         Some(t) => out.write_all(t.as_bytes()).and_then(|()| out.flush()),
     };
-    let written = match &a.report_file {
-        Some(p) => std::fs::File::create(p).and_then(|mut f| write(&mut f)),
-        None => write(&mut std::io::stdout().lock()),
-    };
-    match written {
-        // A closed pipe (`onus audit ... | head`) ends quietly, as `output::print` does.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
-        _ => {}
+    match &a.report_file {
+        Some(p) => {
+            let mut f = crate::error::create_file(p)?;
+            write(&mut f).map_err(|error| CliError::Write {
+                path: p.clone(),
+                error,
+            })?;
+        }
+        None => match write(&mut std::io::stdout().lock()) {
+            // A closed pipe (`onus audit ... | head`) ends quietly, as `output::print` does.
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
+        },
     }
     Ok(exit_code(&report, a.fail_on))
 }

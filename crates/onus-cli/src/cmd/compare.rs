@@ -29,7 +29,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let c = compare::compare(&refs, g.vocab, &g.lang);
     match a.output {
         Format::Json => output::print_data(&c, output::Format::Json)?,
-        Format::Table => output::print(&render::compare_text(&c))?,
+        Format::Table => output::print(&output::fit(&render::compare_text(&c), g))?,
         Format::Md => output::print(&render::compare_markdown(&c))?,
         Format::Html => output::print(&render::compare_html(&c))?,
     }

@@ -43,7 +43,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let d = diff::diff(&old, &new, &g.lang);
     match a.output {
         Format::Json => output::print_data(&d, output::Format::Json)?,
-        Format::Table => output::print(&render::diff_text(&d))?,
+        Format::Table => output::print(&output::fit(&render::diff_text(&d), g))?,
         Format::Md => output::print(&render::diff_markdown(&d))?,
         Format::Html => output::print(&render::diff_html(&d))?,
     }

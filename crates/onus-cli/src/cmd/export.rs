@@ -1,4 +1,5 @@
-//! `onus export MODEL --to csv|xlsx|md|html|oscal-*`: a model in a format people and tools exchange.
+//! `onus export MODEL --to csv|xlsx|md|html|fedramp|oscal-*`: a model in a format people and
+//! tools exchange.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -29,6 +30,9 @@ pub enum To {
     OscalCustomerSsp,
     /// OSCAL component-definition of the service, with responsible roles per statement.
     OscalComponent,
+    /// FedRAMP CIS/CRM workbook (SSP appendix J): per SP 800-53 control or statement, the
+    /// control origination and what the customer must do.
+    Fedramp,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,10 +65,16 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         To::OscalSsp => super::oscal::export(&m, "oscal-ssp", g)?.into_bytes(),
         To::OscalCustomerSsp => super::oscal::export(&m, "oscal-customer-ssp", g)?.into_bytes(),
         To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
+        To::Fedramp => {
+            export::to_fedramp(&m, g.vocab, &g.lang).map_err(|e| CliError::Render(e.to_string()))?
+        }
     };
     match a.out {
-        Some(p) => std::fs::write(&p, bytes)?,
-        None if a.to == To::Xlsx => {
+        Some(p) => {
+            crate::error::write_file(&p, bytes)?;
+            eprintln!("wrote `{}`", p.display());
+        }
+        None if matches!(a.to, To::Xlsx | To::Fedramp) => {
             if std::io::stdout().is_terminal() {
                 return Err(CliError::usage(
                     "an XLSX workbook is binary; not writing it to a terminal",

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod compare;
+pub mod completions;
 pub mod diff;
 pub mod export;
 pub mod import;

@@ -26,11 +26,21 @@ struct Entry {
     activities: usize,
     statements: usize,
     source: String,
+    /// The source document's licence (SPDX) and the attribution it asks for.
+    license: Option<String>,
+    attribution: Option<String>,
+    /// Errors make a model unusable; warnings are findings about its matrix.
     errors: usize,
+    warnings: usize,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let all = g.catalog.load_all(g.vocab, &Options::default())?;
+    g.check_lang(
+        &all.iter()
+            .filter_map(|(_, l)| l.model.as_ref())
+            .collect::<Vec<_>>(),
+    )?;
     let entries: Vec<Entry> = all
         .iter()
         .map(|(loc, l)| {
@@ -51,10 +61,17 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     Location::Builtin => "built-in".into(),
                     Location::File(p) => p.display().to_string(),
                 },
+                license: m.and_then(|m| m.source.license.clone()),
+                attribution: m.and_then(|m| m.source.attribution.clone()),
                 errors: l
                     .diagnostics
                     .iter()
                     .filter(|d| d.severity == onus_model::Severity::Error)
+                    .count(),
+                warnings: l
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.severity == onus_model::Severity::Warning)
                     .count(),
             }
         })
@@ -62,7 +79,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     match a.output {
         Format::Json | Format::Yaml => output::print_data(&entries, a.output)?,
         Format::Table => {
-            let mut t = onus_render::table::plain();
+            let mut t = onus_render::table::plain_in(&g.style());
             t.set_header([
                 "id",
                 "provider",
@@ -72,10 +89,14 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 "activities",
                 "source",
             ]);
+            onus_render::table::keep_whole(&mut t, &[0, 3, 5]);
+            // Licences are long single words (`LicenseRef-Byzaneo-NoLicense`): they are listed
+            // under the table rather than broken in a column.
+            let mut licences: Vec<(String, Vec<String>)> = Vec::new();
             for e in &entries {
                 let id = match (&e.id, e.errors) {
                     (Some(id), 0) => id.clone(),
-                    (Some(id), n) => format!("{id} ({n} errors)"),
+                    (Some(id), n) => format!("{id} ({n} errors: unusable)"),
                     (None, _) => "(unreadable: run onus validate)".into(),
                 };
                 t.add_row([
@@ -87,8 +108,18 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     e.activities.to_string(),
                     e.source.clone(),
                 ]);
+                let licence = e.license.clone().unwrap_or_else(|| "(not stated)".into());
+                let name = e.id.clone().unwrap_or_else(|| e.source.clone());
+                match licences.iter_mut().find(|(l, _)| *l == licence) {
+                    Some((_, ids)) => ids.push(name),
+                    None => licences.push((licence, vec![name])),
+                }
             }
-            output::print(&format!("{t}\n"))?;
+            let mut text = format!("{t}\nlicences of the sources:\n");
+            for (licence, ids) in &licences {
+                text.push_str(&format!("  {licence}: {}\n", ids.join(", ")));
+            }
+            output::print(&output::fit(&text, g))?;
         }
         other => {
             return Err(CliError::usage(

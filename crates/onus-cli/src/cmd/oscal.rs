@@ -137,14 +137,17 @@ pub fn validate(targets: &[String], json: bool, deny_warnings: bool) -> Result<E
             let e = count(f, Severity::Error);
             let status = if e > 0 { "FAILED" } else { "ok" };
             eprintln!(
-                "{status}: {file} (OSCAL {}; {e} errors, {} warnings)",
+                "{status}: {file} (OSCAL {}; {}, {})",
                 root.unwrap_or("?"),
-                count(f, Severity::Warning)
+                crate::output::plural(e, "error", "errors"),
+                crate::output::plural(count(f, Severity::Warning), "warning", "warnings")
             );
         }
         eprintln!(
-            "{} files: {errors} errors, {warnings} warnings",
-            results.len()
+            "{}: {}, {}",
+            crate::output::plural(results.len(), "file", "files"),
+            crate::output::plural(errors, "error", "errors"),
+            crate::output::plural(warnings, "warning", "warnings")
         );
     }
     if errors > 0 || (deny_warnings && warnings > 0) {

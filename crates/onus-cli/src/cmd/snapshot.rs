@@ -27,7 +27,7 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         .to_yaml()
         .map_err(|e| CliError::Render(format!("cannot write the snapshot: {e}")))?;
     match &a.out {
-        Some(p) => std::fs::write(p, text)?,
+        Some(p) => crate::error::write_file(p, text)?,
         None => crate::output::print(&text)?,
     }
     eprintln!(

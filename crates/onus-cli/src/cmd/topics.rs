@@ -12,10 +12,17 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    let mut langs: Vec<String> = Vec::new();
+    for l in g.vocab.topics.iter().flat_map(|t| t.title.languages()) {
+        if !langs.iter().any(|x| x == l) {
+            langs.push(l.to_string());
+        }
+    }
+    g.check_lang_in("the topic vocabulary has", &langs)?;
     match a.output {
         Format::Json | Format::Yaml => output::print_data(g.vocab, a.output)?,
         Format::Table => {
-            let mut t = onus_render::table::plain();
+            let mut t = onus_render::table::plain_in(&g.style());
             t.set_header([
                 "topic",
                 "title",
@@ -23,6 +30,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 "NIST SP 800-53 r5",
                 "description",
             ]);
+            onus_render::table::keep_whole(&mut t, &[0, 2]);
             for topic in &g.vocab.topics {
                 t.add_row([
                     topic.id.clone(),

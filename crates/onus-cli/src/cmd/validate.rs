@@ -13,15 +13,21 @@ pub struct Args {
     /// Model files, folders (searched recursively) or model ids. Default: every built-in model
     /// and every model under --model-path.
     targets: Vec<String>,
-    /// Treat these findings as errors: `warnings`.
-    #[arg(long, value_name = "WHAT", value_parser = ["warnings"])]
-    deny: Option<String>,
+    /// Make findings fail the run (exit 1): `warnings` for every finding, or a rule's name
+    /// (`--deny multiple-accountable`); repeatable. Findings about the matrix never stop other
+    /// commands from using a model: this is the strict gate for those who want one.
+    #[arg(long, value_name = "WARNINGS|RULE")]
+    deny: Vec<String>,
     /// Silence a rule by name for this run; repeatable (`--allow missing-responsible`).
     #[arg(long, value_name = "RULE")]
     allow: Vec<String>,
     /// List the rules and exit.
     #[arg(long)]
     list_rules: bool,
+    /// For attestations files: the model whose activities they attest (each activity id must
+    /// be one of its ids).
+    #[arg(short, long)]
+    model: Option<String>,
     /// Output format: table (diagnostics on stderr, as compilers print them) or json.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     output: Format,
@@ -38,18 +44,42 @@ struct FileReport<'a> {
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     if a.list_rules {
-        let mut t = onus_render::table::plain();
-        t.set_header(["rule", "severity", "can be silenced", "what it finds"]);
+        let mut t = onus_render::table::plain_in(&g.style());
+        t.set_header([
+            "rule",
+            "class",
+            "severity",
+            "can be silenced",
+            "what it finds",
+        ]);
+        onus_render::table::keep_whole(&mut t, &[0]);
         for r in diag::RULES {
             t.add_row([
                 r.name.to_string(),
+                r.class.as_str().to_string(),
                 r.severity.to_string(),
                 if r.silenceable { "yes" } else { "no" }.to_string(),
                 r.summary.to_string(),
             ]);
         }
-        output::print(&format!("{t}\n"))?;
+        output::print(&output::fit(
+            &format!(
+            "{t}\nunreadable: the file is not a usable model; every command refuses it (error).\n\
+             matrix: a fact about the matrix as published; the model is used as it is (warning).\n\
+             encoding: a gap in onus's encoding of the document; the model is used (warning).\n\
+             `--deny warnings` (or `--deny RULE`) makes warnings fail `onus validate`.\n"
+            ),
+            g,
+        ))?;
         return Ok(ExitCode::SUCCESS);
+    }
+    for r in &a.deny {
+        if r != "warnings" && diag::rule(r).is_none() {
+            return Err(CliError::usage(
+                format!("`--deny {r}`: neither `warnings` nor a rule"),
+                Some("`onus validate --list-rules` lists the rules".into()),
+            ));
+        }
     }
     for r in &a.allow {
         match diag::rule(r) {
@@ -76,12 +106,21 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 None,
             ));
         }
-        return super::oscal::validate(&a.targets, a.output == Format::Json, a.deny.is_some());
+        return super::oscal::validate(&a.targets, a.output == Format::Json, !a.deny.is_empty());
     }
     let opts = Options {
         allow: a.allow.clone(),
     };
     let mut loaded: Vec<Loaded> = Vec::new();
+    // Attestations files (`format: onus.attestations/v1`) are checked as such; the findings
+    // travel as a `Loaded` without a model so that they print and count like a model's.
+    let mut targets = Vec::new();
+    for t in &a.targets {
+        match attestations_text(Path::new(t)) {
+            Some(text) => loaded.push(check_attestations(t, &text, a.model.as_deref(), g)?),
+            None => targets.push(t),
+        }
+    }
     if a.targets.is_empty() {
         loaded.extend(
             g.catalog
@@ -90,7 +129,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                 .map(|(_, l)| l),
         );
     }
-    for t in &a.targets {
+    for t in targets {
         let p = Path::new(t);
         if p.is_dir() {
             let files = onus_model::Catalog::new(vec![PathBuf::from(p)]).files()?;
@@ -109,8 +148,10 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             loaded.push(g.catalog.resolve(t, g.vocab, &opts)?);
         }
     }
-    let deny_warnings = a.deny.is_some();
-    let (mut errors, mut warnings) = (0, 0);
+    let denied = |d: &Diagnostic| {
+        d.severity == Severity::Warning && a.deny.iter().any(|r| r == "warnings" || r == d.rule)
+    };
+    let (mut errors, mut warnings, mut denied_count) = (0, 0, 0);
     for l in &loaded {
         errors += l
             .diagnostics
@@ -122,6 +163,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             .iter()
             .filter(|d| d.severity == Severity::Warning)
             .count();
+        denied_count += l.diagnostics.iter().filter(|d| denied(d)).count();
     }
     match a.output {
         Format::Json => {
@@ -155,15 +197,22 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                     .count();
                 let w = l.diagnostics.len() - e;
                 let status = if e > 0 { "FAILED" } else { "ok" };
-                eprintln!("{status}: {} ({e} errors, {w} warnings)", l.origin.name);
+                eprintln!(
+                    "{status}: {} ({}, {})",
+                    l.origin.name,
+                    output::plural(e, "error", "errors"),
+                    output::plural(w, "warning", "warnings")
+                );
             }
             eprintln!(
-                "{} files: {errors} errors, {warnings} warnings{}",
-                loaded.len(),
-                if deny_warnings && warnings > 0 {
-                    " (warnings denied)"
+                "{}: {}, {}{}",
+                output::plural(loaded.len(), "file", "files"),
+                output::plural(errors, "error", "errors"),
+                output::plural(warnings, "warning", "warnings"),
+                if denied_count > 0 {
+                    format!(" ({denied_count} denied)")
                 } else {
-                    ""
+                    String::new()
                 }
             );
         }
@@ -174,9 +223,67 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             ))
         }
     }
-    if errors > 0 || (deny_warnings && warnings > 0) {
+    if errors > 0 || denied_count > 0 {
         Ok(ExitCode::from(EXIT_FINDINGS))
     } else {
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// The text of `p` when it is an attestations file.
+fn attestations_text(p: &Path) -> Option<String> {
+    if !p.is_file() {
+        return None;
+    }
+    let text = std::fs::read_to_string(p).ok()?;
+    onus_audit::attest::is_attestations(&text).then_some(text)
+}
+
+/// Checks an attestations file (against a model's activities with `--model`).
+fn check_attestations(
+    name: &str,
+    text: &str,
+    model: Option<&str>,
+    g: &Global,
+) -> Result<Loaded, CliError> {
+    let model = model.map(|m| g.model(m)).transpose()?;
+    let known = |id: &str| model.as_ref().is_none_or(|m| m.activity(id).is_some());
+    let (_, findings) = onus_audit::attest::check_with(text, &known);
+    let diagnostics = findings
+        .into_iter()
+        .map(|f| {
+            let span = f.span.map(|(offset, length)| {
+                let before = &text[..offset.min(text.len())];
+                let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+                onus_model::diag::SpanOut {
+                    line: f.line,
+                    column,
+                    offset,
+                    length,
+                }
+            });
+            Diagnostic {
+                rule: "attestations",
+                // `onus audit --attestations` refuses such a file.
+                class: diag::RuleClass::Unreadable,
+                severity: Severity::Error,
+                message: f.message,
+                hint: Some(
+                    "docs/audit.md describes the format; schema/attestations.schema.json lets an editor check it"
+                        .into(),
+                ),
+                file: Some(name.to_string()),
+                pointer: Some(f.pointer),
+                span,
+            }
+        })
+        .collect();
+    Ok(Loaded {
+        model: None,
+        diagnostics,
+        origin: onus_model::Origin {
+            name: name.to_string(),
+            text: text.into(),
+        },
+    })
 }

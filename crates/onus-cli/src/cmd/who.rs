@@ -4,7 +4,7 @@ use onus_model::{query, Options};
 use onus_render::Row;
 use serde::Serialize;
 
-use crate::error::CliError;
+use crate::error::{CliError, EXIT_FINDINGS};
 use crate::global::Global;
 use crate::output::{self, Format};
 
@@ -48,6 +48,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             .filter_map(|(_, l)| if l.has_errors() { None } else { l.model })
             .collect(),
     };
+    g.check_lang(&models.iter().collect::<Vec<_>>())?;
     let style = g.style();
     let mut results = Vec::new();
     for m in &models {
@@ -65,6 +66,12 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             results.push((m, rows));
         }
     }
+    // Like grep: exit 1 when nothing matches, so scripts can test for it.
+    let code = if results.is_empty() {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    };
     match a.output {
         Format::Json | Format::Yaml => {
             let data: Vec<ModelHits> = results
@@ -106,5 +113,5 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             output::print(&text)?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }

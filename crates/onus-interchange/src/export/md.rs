@@ -15,6 +15,12 @@ pub fn to_markdown(m: &Model, lang: &str) -> String {
     front.insert("provider".into(), m.provider.clone().into());
     front.insert("service".into(), m.service.clone().into());
     front.insert("version".into(), m.version.clone().into());
+    if let Some(l) = &m.source.license {
+        front.insert("license".into(), l.clone().into());
+    }
+    if let Some(a) = &m.source.attribution {
+        front.insert("attribution".into(), a.clone().into());
+    }
     front.insert(METADATA_KEY.into(), metadata(m));
     out.push_str("---\n");
     out.push_str(&serde_yaml_ng::to_string(&serde_json::Value::Object(front)).unwrap_or_default());
@@ -22,6 +28,9 @@ pub fn to_markdown(m: &Model, lang: &str) -> String {
     out.push_str(&format!("# {}\n\n", esc(m.title.best(lang))));
     if let Some(d) = &m.description {
         out.push_str(&format!("{}\n\n", esc(d.best(lang))));
+    }
+    if let Some(l) = super::license_line(m) {
+        out.push_str(&format!("{}\n\n", esc(&l)));
     }
     // The legend.
     out.push_str("| Letter | Name | Definition |\n| --- | --- | --- |\n");

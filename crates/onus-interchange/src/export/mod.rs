@@ -9,10 +9,12 @@
 //! three back into the same model.
 
 pub mod csv;
+pub mod fedramp;
 pub mod md;
 pub mod xlsx;
 
 pub use csv::{to_csv, to_csv_raw};
+pub use fedramp::to_fedramp;
 pub use md::to_markdown;
 pub use xlsx::{to_xlsx, ExportError};
 
@@ -45,6 +47,16 @@ pub(crate) fn metadata_cells(m: &Model) -> Vec<String> {
     let mut out = vec![METADATA_KEY.to_string()];
     out.extend(chars.chunks(30_000).map(|c| c.iter().collect::<String>()));
     out
+}
+
+/// The source's licence and attribution as one line for people (`Source licence:
+/// CC-BY-NC-SA-4.0. © OVH SAS...`), when the model states them.
+pub(crate) fn license_line(m: &Model) -> Option<String> {
+    let l = m.source.license.as_deref()?;
+    Some(match &m.source.attribution {
+        Some(a) => format!("Source licence: {l}. {a}"),
+        None => format!("Source licence: {l}."),
+    })
 }
 
 /// The model's languages, `lang` first when the model has it.
@@ -82,6 +94,7 @@ pub(crate) enum Col {
     SourceRow,
     Notes(String),
     Footnotes(String),
+    Controls,
 }
 
 /// The columns of the flat layout for this model: `(header, column)`.
@@ -146,6 +159,9 @@ pub(crate) fn columns(m: &Model, lang: &str, with_section: bool) -> Vec<(String,
             out.push((format!("Footnotes ({l})"), Col::Footnotes(l.clone())));
         }
     }
+    if any(&|a| !a.controls.is_empty()) {
+        out.push(("Controls".into(), Col::Controls));
+    }
     out
 }
 
@@ -175,7 +191,16 @@ pub(crate) fn cell(m: &Model, a: &Activity, col: &Col) -> String {
         Col::Party(p) => {
             let mut s = a.roles.get(p).cloned().unwrap_or_default();
             for f in a.footnotes.iter().filter(|f| f.party.as_deref() == Some(p)) {
-                s.push_str(&f.marker);
+                // Symbols and numbers follow the letters as published (`RA*`, `A1`); a word
+                // marker is written as a Markdown footnote reference (`RA[^implementation]`).
+                let symbol = crate::import::cells::parse_markers(&f.marker)
+                    .is_some_and(|m| m == [f.marker.clone()])
+                    && !f.marker.chars().any(char::is_alphabetic);
+                if symbol {
+                    s.push_str(&f.marker);
+                } else {
+                    s.push_str(&format!("[^{}]", f.marker));
+                }
             }
             s
         }
@@ -211,5 +236,11 @@ pub(crate) fn cell(m: &Model, a: &Activity, col: &Col) -> String {
             .map(|f| format!("{}: {}", f.marker, f.text.get(l).unwrap_or("")))
             .collect::<Vec<_>>()
             .join("\n"),
+        Col::Controls => a
+            .controls
+            .iter()
+            .map(|c| format!("{}:{}", c.catalog, c.id))
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }

@@ -21,6 +21,14 @@ pub const MATRIX_SHEET: &str = "Matrix";
 /// The name of the legend and metadata sheet.
 pub const LEGEND_SHEET: &str = "Legend";
 
+/// A bordered, top-aligned cell whose text wraps: the body cells of onus's workbooks.
+pub(crate) fn wrapped() -> Format {
+    Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin)
+}
+
 /// The model as XLSX bytes. `lang` is the language shown first.
 pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
     let mut wb = Workbook::new();
@@ -32,10 +40,7 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
         .set_text_wrap()
         .set_align(FormatAlign::Top)
         .set_border(FormatBorder::Thin);
-    let wrap = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
+    let wrap = wrapped();
     let role = |rgb: u32| {
         Format::new()
             .set_bold()
@@ -52,9 +57,9 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
             .find(|l| l.letter == c)
             .map(|l| l.duty)
     };
-    let responsible = role(0xC6EFCE);
-    let accountable = role(0xBDD7EE);
-    let consulted = role(0xFFEB9C);
+    let responsible = role(0xD6E6F7);
+    let accountable = role(0xE6DDF5);
+    let consulted = role(0xD7F0EE);
     let informed = role(0xEDEDED);
     let empty = Format::new().set_border(FormatBorder::Thin);
 
@@ -92,7 +97,7 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
             Col::Text(_) | Col::Lead(_) => 60.0,
             Col::Notes(_) | Col::Footnotes(_) => 40.0,
             Col::SectionTitle(_) => 28.0,
-            Col::Topics | Col::Suggested => 30.0,
+            Col::Topics | Col::Suggested | Col::Controls => 30.0,
             Col::Party(_) => 12.0,
             Col::Id => 16.0,
             _ => 14.0,
@@ -142,6 +147,16 @@ pub fn to_xlsx(m: &Model, lang: &str) -> Result<Vec<u8>, ExportError> {
         &mut r,
     )?;
     kv("Source URL", m.source.url.as_deref().unwrap_or(""), &mut r)?;
+    kv(
+        "Source licence",
+        m.source.license.as_deref().unwrap_or(""),
+        &mut r,
+    )?;
+    kv(
+        "Attribution",
+        m.source.attribution.as_deref().unwrap_or(""),
+        &mut r,
+    )?;
     for p in &m.parties {
         kv(
             &format!("Party `{}`", p.id),

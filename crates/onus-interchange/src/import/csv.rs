@@ -3,7 +3,8 @@
 //! from the first lines. A first row `onus-metadata,<json>` carries the metadata of a model
 //! exported by onus.
 
-use super::{parse_meta, Doc, ImportError, Loc, Row, Table, METADATA_KEY};
+use super::form::{parse_meta, Doc, Loc, Row, Table, METADATA_KEY};
+use super::ImportError;
 
 pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
     let mut doc = Doc::new(file);
@@ -44,10 +45,7 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
             doc.meta = Some(parse_meta(file, line.unwrap_or(1), value)?);
             continue;
         }
-        table.rows.push(Row {
-            cells,
-            loc: Loc { sheet: None, line },
-        });
+        table.rows.push(Row::new(cells, Loc { sheet: None, line }));
     }
     doc.tables.push(table);
     Ok(doc)

@@ -1,14 +1,14 @@
 //! Reads Markdown as providers publish it: YAML front matter, numbered or unnumbered
 //! headings, one table per section (an activity column, one column per party), footnote
-//! markers in role cells with their texts in paragraphs after the table or as Markdown
-//! footnotes (`[^1]: ...`).
+//! markers in role cells with their texts in paragraphs after the table (`\* text`, `(1)
+//! text`), in `* text` list items after a table whose cells carry `*` marks (Cloud Temple's
+//! RACI), or as Markdown footnotes (`[^1]: ...`).
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::{
-    footnote_definition, parse_meta, Doc, Front, Heading, ImportError, Loc, Row, Table,
-    METADATA_KEY,
-};
+use super::cells::footnote_definition;
+use super::form::{parse_meta, Doc, Front, Heading, Loc, Row, Table, METADATA_KEY};
+use super::ImportError;
 
 /// Reads a Markdown document into the importer's intermediate form.
 pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
@@ -29,6 +29,8 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
         Heading(u8, Option<String>, usize),
         Para,
         Footnote(String),
+        /// A `*` list item right after a table with `*` marks: a footnote definition.
+        StarItem,
     }
     let mut state = In::Nothing;
     let mut buf = String::new();
@@ -83,13 +85,13 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                 }
             }
             Event::Start(Tag::TableHead) | Event::Start(Tag::TableRow) => {
-                row = Some(Row {
-                    cells: Vec::new(),
-                    loc: Loc {
+                row = Some(Row::new(
+                    Vec::new(),
+                    Loc {
                         sheet: None,
                         line: Some(line),
                     },
-                });
+                ));
             }
             Event::End(TagEnd::TableHead) | Event::End(TagEnd::TableRow) => {
                 if let (Some(r), Some(t)) = (row.take(), table.as_mut()) {
@@ -113,6 +115,31 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
                         if let Some(def) = footnote_definition(l) {
                             doc.tables[ti].footnotes.push(def);
                         }
+                    }
+                }
+            }
+            Event::Start(Tag::Item)
+                if depth_in_list == 1
+                    && matches!(state, In::Nothing)
+                    && last_table.is_some_and(|ti| has_star_marks(&doc.tables[ti]))
+                    && text[range.start..].trim_start().starts_with('*') =>
+            {
+                state = In::StarItem;
+                buf.clear();
+            }
+            Event::End(TagEnd::Item) if matches!(state, In::StarItem) => {
+                state = In::Nothing;
+                if let Some(ti) = last_table {
+                    // The bullet is the marker; more stars written in the item add to it.
+                    let item = buf.trim();
+                    let extra = item.chars().take_while(|&c| c == '*').count();
+                    let marker = "*".repeat(1 + extra);
+                    let rest = item[extra..]
+                        .trim_start()
+                        .trim_start_matches([':', '=', '-', '–'])
+                        .trim();
+                    if !rest.is_empty() {
+                        doc.tables[ti].footnotes.push((marker, rest.to_string()));
                     }
                 }
             }
@@ -143,6 +170,18 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
         }
     }
     Ok(doc)
+}
+
+/// Whether a table's cells carry `*` footnote marks after role letters (`RA*`).
+fn has_star_marks(t: &Table) -> bool {
+    t.rows.iter().skip(1).any(|r| {
+        r.cells.iter().any(|c| {
+            let c = c.trim();
+            c.ends_with('*')
+                && c.trim_end_matches('*').chars().any(|x| x.is_alphabetic())
+                && c.trim_end_matches('*').chars().count() <= 4
+        })
+    })
 }
 
 fn push(cell: &mut Option<String>, buf: &mut String, s: &str) {

@@ -2,6 +2,9 @@
 //! column, each such sheet is a section named after the sheet. A row `onus-metadata | <json>`
 //! (the metadata sheet onus's exporter writes) carries the model's metadata.
 //!
+//! [`grid`] is the workbook as text cells, shared with the readers of structured workbooks
+//! ([`super::caiq`], [`super::fedramp`]), which recognise their own headers in it.
+//!
 //! Hostile workbooks are bounded before anything is sized by them (see
 //! [`onus_limits::Limits`]): the parts must unpack to at most `xlsx_unpacked_bytes` (checked
 //! by unpacking them, not by trusting the ZIP directory), and cells are read one by one, kept
@@ -14,10 +17,24 @@ use std::io::{Cursor, Read};
 use calamine::{Data, Reader, Xlsx};
 use onus_limits::Limits;
 
-use super::{parse_meta, Doc, ImportError, Loc, Row, Table, METADATA_KEY};
+use super::form::{column_letters, parse_meta, Doc, Loc, Row, Table, METADATA_KEY};
+use super::{ImportError, Warning};
 
-pub(crate) fn read(file: &str, bytes: &[u8], limits: &Limits) -> Result<Doc, ImportError> {
-    let mut doc = Doc::new(file);
+/// One sheet as text: each row with its 1-based row number; cells start at column A. Rows
+/// with no text are left out.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Every sheet of a workbook, in order, as text cells, within `limits`; with a warning per
+/// sheet that had cells beyond them (skipped, never allocated).
+pub fn grid(
+    file: &str,
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(Vec<Sheet>, Vec<Warning>), ImportError> {
     let err = |e: calamine::XlsxError| ImportError::Xlsx {
         file: file.to_string(),
         message: e.to_string(),
@@ -25,10 +42,12 @@ pub(crate) fn read(file: &str, bytes: &[u8], limits: &Limits) -> Result<Doc, Imp
     check_unpacked(file, bytes, limits.xlsx_unpacked_bytes)?;
     let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(err)?;
     let names = wb.sheet_names().to_vec();
-    let mut kept_cells = 0usize;
+    let mut out = Vec::new();
+    let mut warnings = Vec::new();
+    let mut kept = 0usize;
     for name in names {
-        // Row number (0-based) to its cells by column, sparse.
-        let mut rows: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+        // Row (0-based) to its cells by column, sparse.
+        let mut found: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
         let mut beyond: Option<((u32, u32), usize)> = None;
         let mut reader = wb.worksheet_cells_reader(&name).map_err(err)?;
         while let Some(c) = reader.next_cell().map_err(err)? {
@@ -37,78 +56,46 @@ pub(crate) fn read(file: &str, bytes: &[u8], limits: &Limits) -> Result<Doc, Imp
                 continue;
             }
             let (r, col) = c.get_position();
-            if r >= limits.xlsx_rows
-                || col >= limits.xlsx_columns
-                || kept_cells >= limits.xlsx_cells
-            {
+            if r >= limits.xlsx_rows || col >= limits.xlsx_columns || kept >= limits.xlsx_cells {
                 let first = beyond.map_or((r, col), |(p, _)| p);
                 beyond = Some((first, beyond.map_or(1, |(_, n)| n + 1)));
                 continue;
             }
-            kept_cells += 1;
-            rows.entry(r).or_default().push((col, text));
+            kept += 1;
+            found.entry(r).or_default().push((col, text));
         }
         drop(reader);
         if let Some(((r, col), n)) = beyond {
-            doc.warn(
-                &Loc {
-                    sheet: Some(name.clone()),
-                    line: Some(r as usize + 1),
-                },
-                None,
-                None,
-                format!(
-                    "{n} cell(s) from {}{} on are beyond what the importer reads ({} rows, {} columns, {} cells in all); ignored",
-                    column_name(col),
-                    u64::from(r) + 1,
-                    limits.xlsx_rows,
-                    limits.xlsx_columns,
-                    limits.xlsx_cells
+            let reference = format!("{}{}", column_letters(col as usize), u64::from(r) + 1);
+            warnings.push(Warning {
+                file: file.to_string(),
+                sheet: Some(name.clone()),
+                line: Some(r as usize + 1),
+                reference: Some(reference.clone()),
+                column: None,
+                cell: None,
+                message: format!(
+                    "{n} cell(s) from {reference} on are beyond what the importer reads ({} rows, {} columns, {} cells in all); ignored",
+                    limits.xlsx_rows, limits.xlsx_columns, limits.xlsx_cells
                 ),
-            );
-        }
-        let mut table = Table {
-            heading: None,
-            sheet: Some(name.clone()),
-            rows: Vec::new(),
-            header_known: false,
-            footnotes: Vec::new(),
-        };
-        for (r, mut found) in rows {
-            found.sort_by_key(|(col, _)| *col);
-            // Cells at their column (a row that starts at C has two empty cells first).
-            let width = found.last().map_or(0, |(col, _)| *col as usize + 1);
-            let mut cells = vec![String::new(); width];
-            for (col, text) in found {
-                cells[col as usize] = text;
-            }
-            let line = r as usize + 1;
-            if cells.first().map(|c| c.trim()) == Some(METADATA_KEY) {
-                let json: String = cells.iter().skip(1).map(String::as_str).collect();
-                let value: serde_json::Value =
-                    serde_json::from_str(&json).map_err(|e| ImportError::Metadata {
-                        file: file.to_string(),
-                        line,
-                        message: format!("sheet `{name}`: {e}"),
-                    })?;
-                doc.meta = Some(parse_meta(file, line, value)?);
-                // A metadata sheet holds no matrix.
-                table.rows.clear();
-                break;
-            }
-            table.rows.push(Row {
-                cells,
-                loc: Loc {
-                    sheet: Some(name.clone()),
-                    line: Some(line),
-                },
             });
         }
-        if !table.rows.is_empty() {
-            doc.tables.push(table);
-        }
+        let rows = found
+            .into_iter()
+            .map(|(r, mut cells)| {
+                cells.sort_by_key(|(col, _)| *col);
+                // Cells at their column (a row that starts at C has two empty cells first).
+                let width = cells.last().map_or(0, |(col, _)| *col as usize + 1);
+                let mut row = vec![String::new(); width];
+                for (col, text) in cells {
+                    row[col as usize] = text;
+                }
+                (r as usize + 1, row)
+            })
+            .collect();
+        out.push(Sheet { name, rows });
     }
-    Ok(doc)
+    Ok((out, warnings))
 }
 
 /// Unpacks every part of the workbook, counting, and refuses it past `limit` bytes in all: a
@@ -134,17 +121,44 @@ fn check_unpacked(file: &str, bytes: &[u8], limit: u64) -> Result<(), ImportErro
     Ok(())
 }
 
-/// `A`, `Z`, `AA`, ... `XFD` for a 0-based column.
-fn column_name(col: u32) -> String {
-    let mut n = u64::from(col) + 1;
-    let mut out = Vec::new();
-    while n > 0 {
-        let d = ((n - 1) % 26) as u8;
-        out.push(b'A' + d);
-        n = (n - 1) / 26;
+/// Reads a workbook's sheets as matrices.
+pub(crate) fn read(file: &str, sheets: Vec<Sheet>) -> Result<Doc, ImportError> {
+    let mut doc = Doc::new(file);
+    for sheet in sheets {
+        let mut table = Table {
+            heading: None,
+            sheet: Some(sheet.name.clone()),
+            rows: Vec::new(),
+            header_known: false,
+            footnotes: Vec::new(),
+        };
+        for (line, cells) in sheet.rows {
+            if cells.first().map(|c| c.trim()) == Some(METADATA_KEY) {
+                let json: String = cells.iter().skip(1).map(String::as_str).collect();
+                let value: serde_json::Value =
+                    serde_json::from_str(&json).map_err(|e| ImportError::Metadata {
+                        file: file.to_string(),
+                        line,
+                        message: format!("sheet `{}`: {e}", sheet.name),
+                    })?;
+                doc.meta = Some(parse_meta(file, line, value)?);
+                // A metadata sheet holds no matrix.
+                table.rows.clear();
+                break;
+            }
+            table.rows.push(Row::new(
+                cells,
+                Loc {
+                    sheet: Some(sheet.name.clone()),
+                    line: Some(line),
+                },
+            ));
+        }
+        if !table.rows.is_empty() {
+            doc.tables.push(table);
+        }
     }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
+    Ok(doc)
 }
 
 fn cell(d: &Data) -> String {
@@ -156,11 +170,19 @@ fn cell(d: &Data) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn columns_are_named_as_spreadsheets_do() {
-        let names: Vec<String> = [0, 25, 26, 701, 702, 16_383].map(super::column_name).into();
-        assert_eq!(names, ["A", "Z", "AA", "ZZ", "AAA", "XFD"]);
+/// The first row of a sheet (among its first 30) whose cells, folded, include every one of
+/// `needles` (each a folded header, matched as a prefix of the cell): `(index in rows,
+/// column of each needle)`. Structured workbooks put titles above their header row.
+pub(crate) fn find_header(sheet: &Sheet, needles: &[&str]) -> Option<(usize, Vec<usize>)> {
+    for (ri, (_, cells)) in sheet.rows.iter().enumerate().take(30) {
+        let keys: Vec<String> = cells.iter().map(|c| crate::util::key(c)).collect();
+        let cols: Option<Vec<usize>> = needles
+            .iter()
+            .map(|n| keys.iter().position(|k| k.starts_with(n)))
+            .collect();
+        if let Some(cols) = cols {
+            return Some((ri, cols));
+        }
     }
+    None
 }
