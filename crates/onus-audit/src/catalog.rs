@@ -151,6 +151,14 @@ pub struct Check {
     /// The reason given when `rule` returns `false`.
     #[serde(default = "default_reason")]
     pub reason: String,
+    /// Every reason the check gives (or its fixed beginning: `latest tag`), so that a model's
+    /// `audit` links can name them and `onus validate` can check them. Optional.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// CEL, scope `cluster`: the namespace an item belongs to, a string (`item` when the items
+    /// are namespaces). Gives the item an owner (docs/audit.md); evaluated for reported items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_namespace: Option<String>,
     /// A longer explanation, per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Text>,
@@ -214,6 +222,7 @@ pub fn parse_check(file: &str, text: &str) -> Result<Check, CatalogError> {
         ("items", check.items.as_ref()),
         ("item_id", check.item_id.as_ref()),
         ("when", check.when.as_ref()),
+        ("item_namespace", check.item_namespace.as_ref()),
     ] {
         if let Some(src) = src {
             crate::cel::Program::compile(src).map_err(|e| CatalogError::Cel {
@@ -229,6 +238,16 @@ pub fn parse_check(file: &str, text: &str) -> Result<Check, CatalogError> {
             file: file.into(),
             line: 1,
             message: format!("check `{}` has scope `object` but no `subjects`", check.id),
+        });
+    }
+    if check.scope == Scope::Object && check.item_namespace.is_some() {
+        return Err(CatalogError::Invalid {
+            file: file.into(),
+            line: 1,
+            message: format!(
+                "check `{}` has scope `object`: its items are in their object's namespace, drop `item_namespace`",
+                check.id
+            ),
         });
     }
     if check.scope == Scope::Cluster && check.items.is_none() {
@@ -325,4 +344,16 @@ fn read_check(f: &Path) -> Result<String, CatalogError> {
         });
     }
     Ok(text)
+}
+
+/// The checks as `onus validate` needs to know them (ids and declared reasons), for a model's
+/// `audit` links (`onus_model::Options::known_checks`).
+pub fn known(checks: &[Check]) -> Vec<onus_model::KnownCheck> {
+    checks
+        .iter()
+        .map(|c| onus_model::KnownCheck {
+            id: c.id.clone(),
+            reasons: c.reasons.clone(),
+        })
+        .collect()
 }

@@ -20,7 +20,7 @@ use onus_inventory::{Inventory, InventoryError, Keep, OriginRef, ReadOptions, Se
 
 use crate::catalog::{Check, Scope};
 use crate::cel::{self, Env, NoWorld, Params, Program, Reads, Val, World};
-use crate::findings::Findings;
+use crate::findings::{FactsRef, Findings, Marks};
 use crate::result::{CheckResult, CheckStatus, RunOptions};
 
 /// A check's expressions, compiled.
@@ -28,6 +28,7 @@ struct Compiled {
     when: Option<Program>,
     items: Option<Program>,
     item_id: Option<Program>,
+    item_namespace: Option<Program>,
     rule: Program,
 }
 
@@ -40,6 +41,7 @@ fn compile(c: &Check) -> Result<Compiled, String> {
         when: opt("when", &c.when)?,
         items: opt("items", &c.items)?,
         item_id: opt("item_id", &c.item_id)?,
+        item_namespace: opt("item_namespace", &c.item_namespace)?,
         rule: one("rule", &c.rule)?,
     })
 }
@@ -75,6 +77,9 @@ pub struct Engine {
     looked_up: std::collections::HashSet<String>,
     /// Every kind is kept whole (an inventory already in memory): lookups of any kind work.
     all_kept: bool,
+    /// Kinds judged after reading, whose kept documents do not hold labels: their marks
+    /// (`RunOptions::facts`) are recorded while they are read, for the few that have any.
+    deferred_subjects: std::collections::HashSet<String>,
     params: Params,
     opts: RunOptions,
 }
@@ -103,15 +108,15 @@ impl Engine {
         let mut streaming: HashMap<String, Vec<(usize, u32)>> = HashMap::new();
         let mut keep: HashMap<String, Need> = HashMap::new();
         let mut looked_up = std::collections::HashSet::new();
+        let mut deferred_subjects = std::collections::HashSet::new();
         for (i, c) in checks.iter().enumerate() {
             let prog = compile(c);
             let reads = match &prog {
-                Ok(p) => cel::reads(
-                    p.when.as_ref(),
-                    p.items.as_ref(),
-                    p.item_id.as_ref(),
-                    &p.rule,
-                ),
+                Ok(p) => {
+                    let per_item: Vec<&Program> =
+                        p.item_id.iter().chain(&p.item_namespace).collect();
+                    cel::reads_all(p.when.as_ref(), p.items.as_ref(), &per_item, &p.rule)
+                }
                 Err(_) => Reads::default(),
             };
             let deferred = c.scope == Scope::Cluster || reads.cross;
@@ -123,6 +128,7 @@ impl Engine {
                     if c.scope == Scope::Object {
                         for k in &c.subjects {
                             add(k, &reads.object);
+                            deferred_subjects.insert(k.clone());
                         }
                     }
                     for (k, n) in &reads.kinds {
@@ -157,6 +163,7 @@ impl Engine {
             keep: Arc::new(keep.into_iter().map(|(k, n)| (k, Arc::new(n))).collect()),
             looked_up,
             all_kept: false,
+            deferred_subjects,
             params: Params {
                 k8s_latest: opts.k8s_latest.clone(),
                 k8s_latest_major: maj,
@@ -182,6 +189,7 @@ impl Engine {
         Collector {
             engine: self,
             parts: (0..self.plans.len()).map(|_| Part::default()).collect(),
+            marks: Vec::new(),
         }
     }
 
@@ -189,12 +197,17 @@ impl Engine {
     /// catalog order, findings by subject kind (its place in `subjects`) then input order.
     pub fn finish(&self, inv: &Inventory, collectors: Vec<Collector<'_>>) -> Vec<CheckResult> {
         let mut parts: Vec<Vec<Part>> = (0..self.plans.len()).map(|_| Vec::new()).collect();
+        let mut marks: HashMap<u64, Marks> = HashMap::new();
         for c in collectors {
-            for (i, p) in c.parts.into_iter().enumerate() {
+            for (i, mut p) in c.parts.into_iter().enumerate() {
+                p.seal();
                 parts[i].push(p);
             }
+            marks.extend(c.marks);
         }
-        let index = Index::new(inv, self.all_kept, &self.looked_up);
+        let mut index = Index::new(inv, self.all_kept, &self.looked_up);
+        // Documents kept whole hold their labels; projected ones do not.
+        index.marks = (!self.all_kept).then_some(marks);
         // Work units: a cluster-scope check whole, or a slice of an object-scope check's
         // subjects, so that one large check (every Deployment) does not run on one core.
         let mut units: Vec<Unit> = Vec::new();
@@ -236,7 +249,8 @@ impl Engine {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        for (i, p) in done {
+        for (i, mut p) in done {
+            p.seal();
             parts[i].push(p);
         }
         self.plans
@@ -252,7 +266,7 @@ impl Engine {
         let world = IndexWorld(index);
         match unit {
             Unit::Cluster(i) => {
-                self.judge(&self.plans[*i], None, 0, None, 0, &world, &mut part);
+                self.judge(&self.plans[*i], None, 0, None, 0, &world, None, &mut part);
                 (*i, part)
             }
             Unit::Objects(i, rank, range) => {
@@ -277,6 +291,7 @@ impl Engine {
                         origin,
                         o.seq,
                         &world,
+                        index.marks.as_ref(),
                         &mut part,
                     );
                 }
@@ -299,6 +314,7 @@ impl Engine {
         origin: Option<OriginRef<'_>>,
         seq: u64,
         world: &dyn World<'a>,
+        recorded: Option<&HashMap<u64, Marks>>,
         part: &mut Part,
     ) {
         let Ok(prog) = &plan.prog else { return };
@@ -317,8 +333,19 @@ impl Engine {
         let file = origin.map(|o| o.file);
         let line = origin.map(|o| o.line);
         let mut sub = 0u32;
+        // What ownership needs of the judged object (its kind, namespace and marks), for
+        // reported items only: from its document, or from what was recorded while it was read
+        // when the kept document is projected.
+        let marks = || match (object, recorded) {
+            (None, _) => Marks::default(),
+            (Some(_), Some(t)) => t.get(&seq).cloned().unwrap_or_default(),
+            (Some((doc, _)), None) => self.marks(doc),
+        };
+        let who = object.map(|(_, who)| who);
         let error = |part: &mut Part, sub: &mut u32, id: &str, reason: String| {
-            part.errors.push(id, &reason, file, line);
+            let m = marks();
+            part.errors
+                .push_with(id, &reason, file, line, object_facts(who, &m));
             part.error_keys.push(key(rank, seq, *sub));
             *sub += 1;
         };
@@ -397,17 +424,71 @@ impl Engine {
                     }
                 },
             };
+            // A cluster-scope item's namespace, when the check says which.
+            let item_ns = match (&prog.item_namespace, object) {
+                (Some(p), None) => match p.eval(&env) {
+                    Ok(v) => v.as_str().map(str::to_string),
+                    Err(e) => {
+                        error(part, &mut sub, &id, format!("`item_namespace`: {e}"));
+                        continue;
+                    }
+                },
+                _ => None,
+            };
+            let m = marks();
+            let facts = match &item_ns {
+                Some(ns) => Some(FactsRef {
+                    kind: None,
+                    namespace: Some(ns),
+                    marks: None,
+                }),
+                None => object_facts(who, &m),
+            };
             match reason {
                 Ok(Some(reason)) => {
-                    part.failures.push(&id, &reason, file, line);
+                    part.failures.push_with(&id, &reason, file, line, facts);
                     part.failure_keys.push(key(rank, seq, sub));
                     sub += 1;
                 }
-                Err(msg) => error(part, &mut sub, &id, msg),
+                Err(msg) => {
+                    part.errors.push_with(&id, &msg, file, line, facts);
+                    part.error_keys.push(key(rank, seq, sub));
+                    sub += 1;
+                }
                 Ok(None) => {}
             }
         }
     }
+}
+
+impl Engine {
+    /// The labels and annotations of an object's document among the keys the run records.
+    fn marks(&self, doc: Ref<'_>) -> Marks {
+        let pick = |field: &str, keys: &[String]| -> Vec<(String, String)> {
+            let Some(map) = doc.path(&["metadata", field]) else {
+                return Vec::new();
+            };
+            let mut out: Vec<(String, String)> = keys
+                .iter()
+                .filter_map(|k| Some((k.clone(), map.get(k)?.as_str()?.to_string())))
+                .collect();
+            out.sort();
+            out
+        };
+        Marks {
+            labels: pick("labels", &self.opts.facts.labels),
+            annotations: pick("annotations", &self.opts.facts.annotations),
+        }
+    }
+}
+
+/// What ownership is told of a judged object: its kind and namespace, and its marks.
+fn object_facts<'x>(who: Option<Ident<'x>>, marks: &'x Marks) -> Option<FactsRef<'x>> {
+    who.map(|who| FactsRef {
+        kind: Some(who.kind),
+        namespace: who.namespace,
+        marks: (!marks.is_empty()).then_some(marks),
+    })
 }
 
 fn threads(n: usize) -> usize {
@@ -438,6 +519,17 @@ struct Part {
     failure_keys: Vec<Key>,
     errors: Findings,
     error_keys: Vec<Key>,
+}
+
+impl Part {
+    /// Done growing: frees the slack of its vectors and its interning table before the parts
+    /// of every check are merged into results (a large audit holds them all at that point).
+    fn seal(&mut self) {
+        self.failures.seal();
+        self.errors.seal();
+        self.failure_keys.shrink_to_fit();
+        self.error_keys.shrink_to_fit();
+    }
 }
 
 fn assemble(plan: &Plan, parts: Vec<Part>) -> CheckResult {
@@ -482,6 +574,8 @@ fn assemble(plan: &Plan, parts: Vec<Part>) -> CheckResult {
 pub struct Collector<'e> {
     engine: &'e Engine,
     parts: Vec<Part>,
+    /// Marks of the objects judged after reading that have any, by `seq`.
+    marks: Vec<(u64, Marks)>,
 }
 
 impl Visitor for Collector<'_> {
@@ -496,6 +590,12 @@ impl Visitor for Collector<'_> {
             name: o.name,
         };
         self.judge_streaming(who, o.doc.root(), origin, o.seq);
+        if self.engine.deferred_subjects.contains(o.kind) {
+            let m = self.engine.marks(o.doc.root());
+            if !m.is_empty() {
+                self.marks.push((o.seq, m));
+            }
+        }
     }
 }
 
@@ -513,6 +613,7 @@ impl Collector<'_> {
                 Some(origin),
                 seq,
                 &NoWorld,
+                None,
                 &mut self.parts[i],
             );
         }
@@ -527,6 +628,9 @@ struct Index<'a> {
     by_kind: HashMap<&'a str, Vec<Ref<'a>>>,
     /// Kind, then namespace.
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<Ref<'a>>>>,
+    /// Marks recorded while reading, by `seq`, for objects kept projected (`None`: documents
+    /// are whole and hold their own).
+    marks: Option<HashMap<u64, Marks>>,
 }
 
 impl<'a> Index<'a> {
@@ -557,6 +661,7 @@ impl<'a> Index<'a> {
             looked_up,
             by_kind,
             by_kind_ns,
+            marks: None,
         }
     }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Severity;
 use crate::findings::Findings;
+use crate::ownership::FactKeys;
 
 /// The latest Kubernetes minor release `version.supported` compares against, unless
 /// `--k8s-latest` says otherwise. Update it when Kubernetes releases (see `docs/audit.md`).
@@ -20,6 +21,8 @@ pub struct RunOptions {
     pub k8s_latest: String,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// The label and annotation keys recorded on failing items, for ownership.
+    pub facts: FactKeys,
 }
 
 impl Default for RunOptions {
@@ -28,6 +31,7 @@ impl Default for RunOptions {
             now: chrono::Utc::now().fixed_offset(),
             k8s_latest: DEFAULT_K8S_LATEST.into(),
             threads: 0,
+            facts: FactKeys::well_known(),
         }
     }
 }
@@ -58,7 +62,7 @@ impl CheckStatus {
 }
 
 /// The result of one check.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     pub id: String,
     pub title: Text,

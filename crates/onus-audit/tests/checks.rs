@@ -375,3 +375,87 @@ fn nothing_to_judge_is_not_applicable() {
     );
     assert_eq!((r.status, r.checked), (CheckStatus::NotApplicable, 0));
 }
+
+/// Every reason a built-in check gives on the fixtures starts with one it declares in its
+/// `reasons` (what models' `audit` links name), and every declared reason is given by some
+/// fixture: a link cannot name a reason that never comes, nor miss one that does.
+#[test]
+fn every_reason_given_is_declared_and_every_declared_reason_is_given() {
+    let checks = catalog::builtin().unwrap();
+    let mut given: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (yaml, now) in fixtures::fixtures() {
+        for r in audit_at(&yaml, now) {
+            for f in r.failures.iter() {
+                for part in f.reason.split("; ") {
+                    given
+                        .entry(r.id.clone())
+                        .or_default()
+                        .push(part.to_string());
+                }
+            }
+        }
+    }
+    for c in &checks {
+        assert!(!c.reasons.is_empty(), "{} declares no reasons", c.id);
+        for g in given.get(&c.id).into_iter().flatten() {
+            assert!(
+                c.reasons.iter().any(|d| g.starts_with(d.as_str())),
+                "{}: reason `{g}` is not declared in {:?}",
+                c.id,
+                c.reasons
+            );
+        }
+        for d in &c.reasons {
+            if d == "unknown kubelet version" || d == "untagged image" || d == "Group" {
+                // Given by fixtures of their own below.
+                continue;
+            }
+            assert!(
+                given
+                    .get(&c.id)
+                    .is_some_and(|g| g.iter().any(|x| x.starts_with(d.as_str()))),
+                "{}: no fixture gives `{d}`",
+                c.id
+            );
+        }
+    }
+    let r = check(
+        "kind: Node\napiVersion: v1\nmetadata: {name: n}\n",
+        "version.supported",
+    );
+    assert_eq!(failing(&r)[0].1, "unknown kubelet version");
+    let r = check(
+        "kind: Pod\napiVersion: v1\nmetadata: {name: p, namespace: x}\nspec: {containers: [{name: c, image: nginx}]}\n",
+        "images.pinned",
+    );
+    assert!(failing(&r)[0].1.starts_with("untagged image"));
+    let r = check(
+        &ACCESS.replace("system:masters", "system:authenticated"),
+        "access.cluster-admin",
+    );
+    assert!(failing(&r)
+        .iter()
+        .any(|(_, reason)| reason.starts_with("Group ")));
+}
+
+/// A failing item carries what ownership needs of its object: kind, namespace and the
+/// recorded labels, and a namespace item its namespace.
+#[test]
+fn failing_items_carry_their_objects_facts() {
+    let yaml = "kind: DaemonSet\napiVersion: apps/v1\nmetadata: {name: proxy, namespace: kube-system, labels: {addonmanager.kubernetes.io/mode: Reconcile, app: x}}\nspec: {template: {spec: {containers: [{name: p, image: 'k:1'}], volumes: [{name: m, hostPath: {path: /lib}}]}}}\n";
+    let r = check(yaml, "data.no-hostpath");
+    let f = r.failures.get(0).unwrap();
+    let facts = f.facts.unwrap();
+    assert_eq!(facts.kind, Some("DaemonSet"));
+    assert_eq!(facts.namespace, Some("kube-system"));
+    assert_eq!(
+        facts.labels(),
+        [(
+            "addonmanager.kubernetes.io/mode".to_string(),
+            "Reconcile".to_string()
+        )],
+        "only the recorded keys"
+    );
+    let r = check(NETWORK, "network.default-deny");
+    assert_eq!(r.failures.get(0).unwrap().namespace(), Some("jobs"));
+}

@@ -15,6 +15,7 @@ use fixtures::fixtures;
 fn streamed_audit_equals_whole_audit() {
     let checks = catalog::builtin().unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let mut facts_seen = 0;
     for (n, (yaml, now)) in fixtures().into_iter().enumerate() {
         let file = dir.path().join(format!("f{n}.yaml"));
         std::fs::write(&file, &yaml).unwrap();
@@ -28,6 +29,21 @@ fn streamed_audit_equals_whole_audit() {
         let whole = run(&inv, &checks, &opts);
         let (streamed, _) = audit_paths(&[file], &checks, &opts).unwrap();
         assert_eq!(whole.len(), streamed.len());
+        // The facts ownership needs survive projection (the StatefulSet of WORKLOADS).
+        if let Some(f) = streamed
+            .iter()
+            .find(|r| r.id == "continuity.replicas-pdb")
+            .and_then(|r| r.failures.iter().find(|f| f.id == "shop/StatefulSet/db"))
+        {
+            let facts = f.facts.unwrap();
+            assert_eq!(facts.label("app.kubernetes.io/managed-by"), Some("Helm"));
+            assert_eq!(
+                facts.annotation("components.gke.io/component-name"),
+                Some("db")
+            );
+            assert_eq!(facts.annotations().len(), 1);
+            facts_seen += 1;
+        }
         for (w, s) in whole.iter().zip(&streamed) {
             assert_eq!(
                 (w.status, w.checked, &w.failures, &w.errors),
@@ -37,4 +53,5 @@ fn streamed_audit_equals_whole_audit() {
             );
         }
     }
+    assert!(facts_seen > 0, "no fixture checked the projected facts");
 }

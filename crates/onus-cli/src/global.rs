@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use onus_model::{Catalog, Model, Options, Severity, Vocabulary};
+use onus_model::{Catalog, Diagnostic, Model, Options, Severity, Vocabulary};
 
 use crate::error::CliError;
 
@@ -95,9 +95,19 @@ impl Global {
     /// document; `onus validate` reports them. Only errors (an unreadable file) stop the
     /// command, printed with their places.
     pub fn model(&self, name: &str) -> Result<Model, CliError> {
-        let loaded = self
-            .catalog
-            .resolve(name, self.vocab, &Options::default())?;
+        self.model_with(name, &Options::default(), |_| false)
+    }
+
+    /// [`Global::model`], validated with these options, printing (as warnings, with their
+    /// places) the findings `show` selects: `onus audit` passes its checks and shows what is
+    /// wrong with the model's `audit` section, which would change whose a failure is.
+    pub fn model_with(
+        &self,
+        name: &str,
+        opts: &Options,
+        show: impl Fn(&Diagnostic) -> bool,
+    ) -> Result<Model, CliError> {
+        let loaded = self.catalog.resolve(name, self.vocab, opts)?;
         let errors: Vec<_> = loaded
             .diagnostics
             .iter()
@@ -107,6 +117,15 @@ impl Global {
         match loaded.model {
             Some(m) if errors.is_empty() => {
                 self.check_lang(&[&m])?;
+                let shown: Vec<_> = loaded
+                    .diagnostics
+                    .iter()
+                    .filter(|d| show(d))
+                    .cloned()
+                    .collect();
+                if !shown.is_empty() {
+                    crate::report::print_diagnostics(&loaded.origin, &shown, self.color);
+                }
                 Ok(m)
             }
             _ => {

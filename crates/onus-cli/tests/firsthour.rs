@@ -168,7 +168,7 @@ fn plurals_and_labels_read_right() {
         "--attestations",
         "examples/shop-attestations.yaml",
     ]);
-    assert!(out.contains("33 objects from 5 inputs, judged at 2025-06-01 12:00:00 UTC"));
+    assert!(out.contains("37 objects from 6 inputs, judged at 2025-06-01 12:00:00 UTC"));
     assert!(!out.contains("(s)"));
     // Needing attestation and attested do not look alike.
     assert!(out.contains("MANUAL   1.1-r1"), "{out}");

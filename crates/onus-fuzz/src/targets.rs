@@ -151,40 +151,51 @@ fn h8lio() -> Option<&'static Model> {
         .as_ref()
 }
 
-fn run_options() -> onus_audit::RunOptions {
+fn run_options(facts: &onus_audit::ownership::FactKeys) -> onus_audit::RunOptions {
     onus_audit::RunOptions {
         now: now(),
         k8s_latest: onus_audit::DEFAULT_K8S_LATEST.to_string(),
         threads: 1,
+        facts: facts.clone(),
     }
 }
 
-/// Audits the file `name` holding `data` (in a folder of its own) and reports every way.
+/// Audits the file `name` holding `data` (in a folder of its own) as `onus audit` does (the
+/// catalog's checks and the model's conditions, joined to h8lio) and reports every way.
 fn audit_file(name: &str, data: &[u8]) {
+    let Some(model) = h8lio() else { return };
     let Ok(dir) = tempfile::tempdir() else { return };
     let path = dir.path().join(name);
     if std::fs::write(&path, data).is_err() {
         return;
     }
-    let Ok((results, inv)) = onus_audit::audit_paths(&[path], checks(), &run_options()) else {
+    let facts = onus_audit::ownership::FactKeys::well_known().with_model(model);
+    let mut all = checks().to_vec();
+    all.extend(onus_audit::conditions::checks(model).unwrap_or_default());
+    let Ok((mut results, inv)) = onus_audit::audit_paths(&[path], &all, &run_options(&facts))
+    else {
         return;
     };
-    let Some(model) = h8lio() else { return };
+    let conditions = onus_audit::conditions::results(model, &results.split_off(checks().len()));
     let report = onus_audit::join::join(
         model,
         results,
         &onus_audit::join::JoinInput {
-            inventory: &inv,
+            inputs: inv.files(),
+            objects: inv.seen(),
+            problems: &onus_audit::join::input_problems(&inv),
             attestations: &[],
             attestations_file: None,
             now: now(),
             k8s_latest: onus_audit::DEFAULT_K8S_LATEST,
+            conditions: &conditions,
+            facts: &facts,
         },
     );
     let _ = onus_report::table(&report, "en", false, 10);
     let _ = onus_report::write_json(&report, &mut std::io::sink());
-    let _ = onus_report::sarif(&report, "en");
-    let _ = onus_report::junit(&report, "en");
+    let _ = onus_report::sarif(&report, "en", None);
+    let _ = onus_report::junit(&report, "en", None);
     let _ = onus_report::html(&report, "en");
 }
 
@@ -247,5 +258,6 @@ pub fn check(data: &[u8]) {
     let Ok(check) = onus_audit::catalog::parse_check("check.yaml", text) else {
         return;
     };
-    let _ = onus_audit::run(cluster(), &[check], &run_options());
+    let facts = onus_audit::ownership::FactKeys::well_known();
+    let _ = onus_audit::run(cluster(), &[check], &run_options(&facts));
 }

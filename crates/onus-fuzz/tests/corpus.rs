@@ -55,7 +55,10 @@ fn the_regression_folders_name_real_targets() {
         let e = e.unwrap();
         if e.path().is_dir() {
             let name = e.file_name().to_string_lossy().into_owned();
-            assert!(onus_fuzz::target(&name).is_some(), "fuzz/regressions/{name}");
+            assert!(
+                onus_fuzz::target(&name).is_some(),
+                "fuzz/regressions/{name}"
+            );
         }
     }
 }

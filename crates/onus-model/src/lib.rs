@@ -16,6 +16,7 @@
 //! assert_eq!(model.activities.len(), 58);
 //! ```
 
+pub mod audit_rules;
 pub mod cadence;
 pub mod catalog;
 pub mod diag;
@@ -27,6 +28,7 @@ pub mod types;
 pub mod validate;
 pub mod vocabulary;
 
+pub use audit_rules::KnownCheck;
 pub use cadence::Cadence;
 pub use catalog::{Catalog, CatalogError, Location, BUILTIN};
 pub use diag::{Diagnostic, Origin, RuleClass, Severity, RULES};

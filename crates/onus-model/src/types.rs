@@ -63,6 +63,11 @@ pub struct Model {
     /// "not applicable" statements, scope and descriptions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub statements: Vec<Statement>,
+    /// How `onus audit` reads the model: which checks give evidence for which duties, what
+    /// the provider runs inside the cluster, and conditional roles. onus's reading, not the
+    /// publisher's text.
+    #[serde(default, skip_serializing_if = "Audit::is_empty")]
+    pub audit: Audit,
     /// Model-level settings of `onus validate`.
     #[serde(default, skip_serializing_if = "Lint::is_empty")]
     pub lint: Lint,
@@ -426,6 +431,131 @@ pub enum Comparison {
     AtLeast,
     AtMost,
     Exactly,
+}
+
+/// How `onus audit` reads a model (docs/audit.md). The model crate keeps this as plain data:
+/// what a check, a namespace or a condition means is the audit's business.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    /// Links from checks of onus's audit catalog to the duties they give evidence for, each
+    /// reviewed by a person, with why. A model with none gets links suggested from topics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceLink>,
+    /// Checks reviewed and found to concern no duty of the model, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub no_duty: Vec<NoDuty>,
+    /// What parties other than the customer run inside the cluster: the failing items of
+    /// objects in these scopes are theirs. Tried in order; the first that matches wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<ManagedScope>,
+    /// Roles of an activity that hold instead of the published ones when a condition over
+    /// the cluster's state holds. For each activity, the first that holds wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+}
+
+impl Audit {
+    pub fn is_empty(&self) -> bool {
+        self.evidence.is_empty()
+            && self.no_duty.is_empty()
+            && self.managed.is_empty()
+            && self.conditions.is_empty()
+    }
+}
+
+/// A check that gives evidence for a duty: which check, which of its reasons, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceLink {
+    /// The activity whose duties the check gives evidence for.
+    #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
+    pub activity: String,
+    /// The check's id in onus's audit catalog (`tls.ingress-cert`).
+    pub check: String,
+    /// Only the failing items with a reason that starts with one of these (`expired`); empty:
+    /// every reason of the check.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Whether the duty is to provide what the check sees, or to use or configure it.
+    pub kind: LinkKind,
+    /// Why the check is evidence for this duty, one short line per language.
+    pub why: Text,
+}
+
+/// What a duty linked to a check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LinkKind {
+    /// To provide a capability, or keep it working, for the whole cluster (a snapshot system,
+    /// certificate renewal): a failing item lands on the duty whoever owns its object.
+    Provide,
+    /// To use or configure something on one's own objects (back up one's volumes, pin one's
+    /// images): a failing item lands on the duty only when its holder owns the item's object.
+    Use,
+}
+
+impl LinkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::Provide => "provide",
+            LinkKind::Use => "use",
+        }
+    }
+}
+
+/// A check (or some of its reasons) that concerns no duty of the model, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoDuty {
+    /// The check's id in onus's audit catalog.
+    pub check: String,
+    /// Only these reasons of the check (prefixes); empty: all of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Why no duty of the model concerns it, per language.
+    pub why: Text,
+}
+
+/// Objects inside the cluster that a party runs (a provider's namespaces and add-ons). An
+/// object is in the scope when any one of the criteria matches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedScope {
+    /// The party that runs these objects.
+    pub party: String,
+    /// Namespaces whose objects it runs (`kube-system`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub namespaces: Vec<String>,
+    /// Kinds whose objects it runs, wherever they are (`Node`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Labels that mark its objects: key to the values that do (empty: any value).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, Vec<String>>,
+    /// Annotations that mark its objects: key to the values that do (empty: any value).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub annotations: IndexMap<String, Vec<String>>,
+    /// Why these objects are the party's (what the document says it runs), per language.
+    pub why: Text,
+}
+
+/// Roles of an activity that hold instead of the published ones when a condition holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The activity whose roles change.
+    #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
+    pub activity: String,
+    /// CEL over the cluster's state (onus audit's helpers: `objects(kind)`, `objectsIn`,
+    /// `lookup`...): true when these roles hold.
+    pub when: String,
+    /// The roles that hold then: party id to letters, as an activity's `roles`.
+    pub roles: Roles,
+    /// What the document says, or why these roles, per language.
+    pub why: Text,
 }
 
 /// Model-level settings of the validator.

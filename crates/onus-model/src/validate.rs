@@ -16,7 +16,16 @@ use crate::Cadence;
 pub struct Options {
     /// Rules silenced for this run, in addition to the model's own `lint.allow`.
     pub allow: Vec<String>,
+    /// The checks of the audit catalog that `audit` links may name (rules `unknown-check`,
+    /// `unknown-reason`). `None`: not judged (this crate knows no checks; the CLI fills it).
+    pub known_checks: Option<Vec<crate::audit_rules::KnownCheck>>,
+    /// Whether a condition's `when` is valid CEL (rule `invalid-condition`). `None`: not judged
+    /// (this crate knows no CEL; the CLI passes the audit's compiler).
+    pub condition_syntax: Option<SyntaxCheck>,
 }
+
+/// Whether a text is valid in a language this crate does not know (CEL): `Err` says why.
+pub type SyntaxCheck = fn(&str) -> Result<(), String>;
 
 /// Puts each role cell's letters in the scheme's order (`IR` becomes `RI`), when every letter
 /// is known and none repeats. Cells with unknown letters are left as written for the validator
@@ -25,6 +34,15 @@ pub fn normalize(model: &mut Model) {
     let order: Vec<char> = model.roles.letters.iter().map(|l| l.letter).collect();
     for a in &mut model.activities {
         for cell in a.roles.values_mut() {
+            let letters: Vec<char> = cell.chars().filter(|c| !c.is_whitespace()).collect();
+            let unique: HashSet<char> = letters.iter().copied().collect();
+            if unique.len() == letters.len() && letters.iter().all(|c| order.contains(c)) {
+                *cell = order.iter().filter(|c| letters.contains(c)).collect();
+            }
+        }
+    }
+    for c in &mut model.audit.conditions {
+        for cell in c.roles.values_mut() {
             let letters: Vec<char> = cell.chars().filter(|c| !c.is_whitespace()).collect();
             let unique: HashSet<char> = letters.iter().copied().collect();
             if unique.len() == letters.len() && letters.iter().all(|c| order.contains(c)) {
@@ -50,6 +68,8 @@ fn list_letters(letters: &[char]) -> String {
 pub fn validate(model: &Model, vocab: &Vocabulary, opts: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     check(model, vocab, &mut out);
+    let langs: Vec<&str> = model.languages.iter().map(String::as_str).collect();
+    crate::audit_rules::check(model, opts, &langs, &mut out);
     for (i, name) in model.lint.allow.iter().enumerate() {
         if diag::rule(name).is_none() {
             let known: Vec<&str> = diag::RULES
@@ -508,7 +528,7 @@ fn dupes<'a>(
     }
 }
 
-fn text_langs(t: &crate::Text, ptr: &str, langs: &[&str], out: &mut Vec<Diagnostic>) {
+pub(crate) fn text_langs(t: &crate::Text, ptr: &str, langs: &[&str], out: &mut Vec<Diagnostic>) {
     for l in langs {
         if t.get(l).is_none_or(|s| s.trim().is_empty()) {
             out.push(

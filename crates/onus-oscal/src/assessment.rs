@@ -85,11 +85,14 @@ pub struct Evidence {
     pub href: Option<String>,
 }
 
-/// An item that failed a check (`namespace/deployment`), and why.
+/// An item that failed a check (`namespace/deployment`), why, and the parties (ids of the
+/// model's parties) that can fix it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FailingItem {
     pub item: String,
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<String>,
 }
 
 /// The audit's results as an OSCAL assessment-results document.
@@ -120,10 +123,48 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
         let remarks = (!c.failing.is_empty()).then(|| {
             c.failing
                 .iter()
-                .map(|f| format!("- `{}`: {}", f.item, f.reason))
+                .map(|f| {
+                    if f.parties.is_empty() {
+                        format!("- `{}`: {}", f.item, f.reason)
+                    } else {
+                        format!(
+                            "- `{}`: {} (to fix: {})",
+                            f.item,
+                            f.reason,
+                            f.parties.join(", ")
+                        )
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         });
+        // Each failing item and the parties that can fix it, tied by a prop group; the
+        // parties concerned are the observation's subjects.
+        let mut concerned: Vec<&str> = Vec::new();
+        for (n, f) in c.failing.iter().enumerate() {
+            let group = format!("item-{}", n + 1);
+            if crate::common::prop_value_ok(&f.item) {
+                let mut p = crate::common::prop("failing-item", &f.item);
+                p["group"] = group.clone().into();
+                props.push(p);
+            }
+            for party in &f.parties {
+                if model.party(party).is_some() {
+                    let mut p = crate::common::prop("party-id", party);
+                    p["group"] = group.clone().into();
+                    props.push(p);
+                    if !concerned.contains(&party.as_str()) {
+                        concerned.push(party);
+                    }
+                }
+            }
+        }
+        concerned.sort_by_key(|p| model.parties.iter().position(|x| x.id == *p));
+        let subjects: Vec<Value> = concerned
+            .iter()
+            .filter_map(|p| model.party(p))
+            .map(|p| json!({"subject-uuid": plan.party_uuid(&p.id), "type": "party", "title": p.name.best(plan.lang())}))
+            .collect();
         let description = if c.message.trim().is_empty() {
             c.title.clone()
         } else {
@@ -135,6 +176,7 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
             "description": description,
             "props": props,
             "methods": ["TEST"],
+            "subjects": subjects,
             "collected": collected,
             "relevant-evidence": evidence,
             "remarks": remarks,
@@ -162,6 +204,9 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
             push_prop(&mut fprops, "check-id", &c.id);
             for a in &c.activities {
                 push_prop(&mut fprops, "activity-id", a);
+            }
+            for p in &concerned {
+                push_prop(&mut fprops, "party-id", p);
             }
             let mut target = json!({"type": "statement-id", "target-id": format!("{}_smt", control.oscal()), "status": {"state": state}});
             if c.status == CheckStatus::Warn {

@@ -442,6 +442,7 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         sections,
         activities,
         statements,
+        audit: Default::default(),
         lint: Default::default(),
     };
     let model = match embedded_model(body) {

@@ -79,6 +79,7 @@ fn audit() -> Audit {
                 failing: vec![FailingItem {
                     item: "shop/pvc/db".into(),
                     reason: "no schedule".into(),
+                    parties: vec!["customer".into()],
                 }],
             },
             Check {
@@ -217,6 +218,28 @@ fn assessment_results_are_valid() {
             .iter()
             .any(|f| f["target"]["target-id"] == "cp-9_smt"
                 && f["target"]["status"]["state"] == "not-satisfied"));
+        // The failing item's party, when the model has it, is the observation's subject and
+        // is tied to the item by a prop group.
+        let obs = &result["observations"][0];
+        if m.party("customer").is_some() {
+            let party = onus_oscal::stable_uuid(&m.id, "party/customer");
+            assert_eq!(obs["subjects"][0]["type"], "party");
+            assert_eq!(obs["subjects"][0]["subject-uuid"], party.as_str());
+            let props = obs["props"].as_array().unwrap();
+            let group = |name: &str| {
+                props
+                    .iter()
+                    .find(|p| p["name"] == name)
+                    .map(|p| p["group"].clone())
+            };
+            assert_eq!(group("failing-item"), group("party-id"));
+            assert!(obs["remarks"]
+                .as_str()
+                .unwrap()
+                .contains("(to fix: customer)"));
+        } else {
+            assert!(obs.get("subjects").is_none(), "{}", m.id);
+        }
     }
     // No check tied to a control: every control is reviewed.
     let m = &models()[0];

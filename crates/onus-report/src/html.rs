@@ -302,6 +302,8 @@ pub fn html(r: &Report, lang: &str) -> Result<String, String> {
                     if let (Some(file), Some(line)) = (&f.file, f.line) {
                         v["place"] = format!("{file}:{line}").into();
                     }
+                    // In words: the duties it fails, or why it fails none.
+                    v["who"] = crate::attribution(c, &f, lang).into();
                     v
                 })
                 .collect();

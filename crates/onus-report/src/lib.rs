@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use onus_audit::join::{DutyStatus, Report};
-use onus_audit::{CheckStatus, Severity};
+use onus_audit::join::{CheckReport, DutyStatus, Report};
+use onus_audit::{CheckStatus, FindingRef, Severity, UnassignedReason};
 
 /// Writes the report as pretty JSON (format `onus.audit/v1`) without building the text in
 /// memory first: a large cluster's report runs to tens of megabytes.
@@ -112,6 +112,80 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
+/// Duties as `customer: 2.3-r4, 3.1.5-r3; ovhcloud: 3.1.1-r1`, grouped by party in order.
+fn duties_text<'a>(duties: impl Iterator<Item = &'a onus_audit::DutyRef>) -> String {
+    let mut by: Vec<(&str, Vec<&str>)> = Vec::new();
+    for d in duties {
+        match by.iter_mut().find(|(p, _)| *p == d.party) {
+            Some((_, acts)) => acts.push(&d.activity),
+            None => by.push((&d.party, vec![&d.activity])),
+        }
+    }
+    by.iter()
+        .map(|(p, acts)| format!("{p}: {}", acts.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Whose a failing item is, in words: `customer: 2.3-r4, 3.1.5-r3` for the duties it lands
+/// on; else its owner and why it concerns no duty (`ovhcloud (namespace kube-system): no duty
+/// of this model — ovhcloud holds none of the duties this check evidences (1.1-r5)`). Empty
+/// before the join.
+pub fn attribution(c: &CheckReport, f: &FindingRef<'_>, lang: &str) -> String {
+    let Some(a) = f.attribution else {
+        return String::new();
+    };
+    if a.unassigned.is_none() {
+        return duties_text(a.duties.iter().filter(|d| !d.suggested));
+    }
+    let owner = match (&a.owner, &a.owner_by) {
+        (Some(o), Some(by)) => format!("{o} ({by}): "),
+        (Some(o), None) => format!("{o}: "),
+        (None, _) => String::new(),
+    };
+    let why = match a.unassigned.as_ref().map(|u| u.reason) {
+        Some(UnassignedReason::NoDuty) => {
+            let parts: Vec<&str> = f.reason.split("; ").collect();
+            let why = c
+                .no_duty
+                .iter()
+                .find(|n| {
+                    n.reasons.is_empty()
+                        || parts
+                            .iter()
+                            .any(|p| n.reasons.iter().any(|r| p.starts_with(r.as_str())))
+                })
+                .map_or("", |n| n.why.best(lang));
+            format!("no duty of this model — {why}")
+        }
+        Some(UnassignedReason::NotReviewed) => {
+            let suggested = duties_text(a.duties.iter().filter(|d| d.suggested));
+            if suggested.is_empty() {
+                "no duty of this model — the model does not review this check".to_string()
+            } else {
+                format!("the model does not review this check; suggested: {suggested}")
+            }
+        }
+        Some(UnassignedReason::NoLinkForReason) => {
+            "no duty of this model — the model links this check, not this reason".to_string()
+        }
+        Some(UnassignedReason::OwnerHoldsNoLinkedDuty) => {
+            let linked = a
+                .unassigned
+                .as_ref()
+                .map_or(String::new(), |u| u.linked.join(", "));
+            match &a.owner {
+                Some(o) => format!(
+                    "no duty of this model — {o} holds none of the duties this check evidences ({linked})"
+                ),
+                None => format!("no duty of this model — nobody holds the duties this check evidences ({linked})"),
+            }
+        }
+        None => String::new(),
+    };
+    format!("{owner}{why}")
+}
+
 /// The terminal rendering: duties by party and section, then the checks and failing items.
 pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
     let mut o = String::new();
@@ -135,11 +209,19 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
         let duties: usize = p.sections.iter().map(|s| s.duties.len()).sum();
         let _ = writeln!(
             o,
-            "{} ({}): {} — {}",
+            "{} ({}): {} — {}{}",
             paint(p.name.best(lang), "1", color),
             p.kind,
             plural(duties, "duty", "duties"),
-            counts_line(&p.summary)
+            counts_line(&p.summary),
+            match (p.items, p.items_without_duty) {
+                (0, _) => String::new(),
+                (n, 0) => format!("; {} to fix", plural(n, "failing item", "failing items")),
+                (n, w) => format!(
+                    "; {} to fix ({w} on no duty of the model)",
+                    plural(n, "failing item", "failing items")
+                ),
+            }
         );
         // The id column is as wide as this party's longest id, within reason.
         let idw = p
@@ -165,25 +247,58 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
                     d.activity,
                     shorten(d.text.best(lang), 86usize.saturating_sub(idw).max(30))
                 );
-                if !d.checks.is_empty() {
-                    let parts: Vec<String> = d
-                        .checks
+                if let Some(c) = &d.condition {
+                    let _ = writeln!(
+                        o,
+                        "    {:8} {:<idw$} held on this cluster because: {}",
+                        "",
+                        "",
+                        c.why.best(lang)
+                    );
+                }
+                let evidence = |suggested: bool| -> Vec<String> {
+                    d.evidence
                         .iter()
-                        .map(|id| {
-                            let st = r
-                                .checks
-                                .iter()
-                                .find(|c| &c.result.id == id)
-                                .map_or("?", |c| c.result.status.as_str());
-                            format!("{id} ({st})")
+                        .filter(|e| e.link.suggested == suggested)
+                        .map(|e| {
+                            let reasons = if e.link.reasons.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" [{}]", e.link.reasons.join(", "))
+                            };
+                            let n = match (e.failing, e.errors) {
+                                (0, 0) => String::new(),
+                                (f, 0) => format!(": {}", plural(f, "item", "items")),
+                                (f, e) => format!(": {}, {e} in error", plural(f, "item", "items")),
+                            };
+                            format!("{}{reasons} ({}{n})", e.check, e.status.as_str())
                         })
-                        .collect();
-                    let _ = writeln!(o, "    {:8} {:<idw$} checks: {}", "", "", parts.join(", "));
+                        .collect()
+                };
+                let reviewed = evidence(false);
+                if !reviewed.is_empty() {
+                    let _ = writeln!(
+                        o,
+                        "    {:8} {:<idw$} checks: {}",
+                        "",
+                        "",
+                        reviewed.join(", ")
+                    );
                 } else if d.status == DutyStatus::NeedsAttestation {
                     let _ = writeln!(
                         o,
                         "    {:8} {:<idw$} no automated evidence: needs attestation",
                         "", ""
+                    );
+                }
+                let suggested = evidence(true);
+                if !suggested.is_empty() {
+                    let _ = writeln!(
+                        o,
+                        "    {:8} {:<idw$} suggested evidence (not reviewed, not counted): {}",
+                        "",
+                        "",
+                        suggested.join(", ")
                     );
                 }
                 if let Some(a) = &d.attestation {
@@ -194,8 +309,8 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
         o.push('\n');
     }
     let _ = writeln!(o, "{}", paint("Checks", "1", color));
-    for c in &r.checks {
-        let c = &c.result;
+    for report in &r.checks {
+        let c = &report.result;
         let (label, code) = check_label(c.status);
         let failing = if c.failures.is_empty() {
             String::new()
@@ -223,6 +338,10 @@ pub fn table(r: &Report, lang: &str, color: bool, max_items: usize) -> String {
                 f.reason,
                 paint(&place, "2", color)
             );
+            let who = attribution(report, &f, lang);
+            if !who.is_empty() {
+                let _ = writeln!(o, "          → {who}");
+            }
         }
         let more = (c.failures.len() + c.errors.len()).saturating_sub(max_items);
         if more > 0 {
@@ -280,9 +399,15 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
+/// Whether an item is for `party` (every item when `None`).
+fn for_party(f: &FindingRef<'_>, party: Option<&str>) -> bool {
+    party.is_none_or(|p| f.parties().iter().any(|x| x == p))
+}
+
 /// SARIF 2.1.0: one rule per check, one result per failing item, located when the item's
-/// object came from a file.
-pub fn sarif(r: &Report, lang: &str) -> String {
+/// object came from a file, with the parties that can fix it in `properties`. With `party`,
+/// only that party's items.
+pub fn sarif(r: &Report, lang: &str, party: Option<&str>) -> String {
     let rules: Vec<serde_json::Value> = r
         .checks
         .iter()
@@ -300,14 +425,31 @@ pub fn sarif(r: &Report, lang: &str) -> String {
         .collect();
     let mut results = Vec::new();
     for (i, c) in r.checks.iter().enumerate() {
-        for f in c.result.failures.iter().chain(&c.result.errors) {
+        for f in c
+            .result
+            .failures
+            .iter()
+            .chain(&c.result.errors)
+            .filter(|f| for_party(f, party))
+        {
+            let who = attribution(c, &f, lang);
+            let mut props =
+                serde_json::json!({"item": f.id, "reason": f.reason, "parties": f.parties()});
+            if let Some(a) = f.attribution {
+                props["owner"] = a.owner.clone().into();
+                props["duties"] = serde_json::to_value(&a.duties).unwrap_or_default();
+                if let Some(u) = &a.unassigned {
+                    props["unassigned"] = u.reason.as_str().into();
+                }
+                props["attribution"] = who.clone().into();
+            }
             let mut res = serde_json::json!({
                 "ruleId": c.result.id,
                 "ruleIndex": i,
                 "level": sarif_level(c.result.severity),
-                "message": {"text": format!("{}: {}", f.id, f.reason)},
+                "message": {"text": if who.is_empty() { format!("{}: {}", f.id, f.reason) } else { format!("{}: {} → {who}", f.id, f.reason) }},
                 "partialFingerprints": {"onusItem/v1": format!("{}|{}", c.result.id, f.id)},
-                "properties": {"item": f.id, "reason": f.reason, "parties": c.parties},
+                "properties": props,
             });
             if let (Some(file), Some(line)) = (&f.file, f.line) {
                 res["locations"] = serde_json::json!([{"physicalLocation": {"artifactLocation": {"uri": file}, "region": {"startLine": line.max(1)}}}]);
@@ -321,7 +463,7 @@ pub fn sarif(r: &Report, lang: &str) -> String {
         "runs": [{
             "tool": {"driver": {"name": "onus", "informationUri": "https://example.invalid/onus", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
             "results": results,
-            "properties": {"model": r.model.id, "now": r.now},
+            "properties": {"model": r.model.id, "now": r.now, "party": party},
         }],
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
@@ -343,37 +485,57 @@ fn xml(s: &str) -> String {
     o
 }
 
-/// JUnit XML: a suite of checks (a failing check is a failed test case listing its items) and
-/// a suite of duties per party (failed or overdue duties fail; those needing attestation are
-/// skipped).
-pub fn junit(r: &Report, lang: &str) -> String {
+/// JUnit XML: a suite of checks (a failing check is a failed test case listing its items,
+/// each with whose it is) and a suite of duties per party (failed or overdue duties fail;
+/// those needing attestation are skipped). With `party`, a check fails only on that party's
+/// items, and only its duties are listed.
+pub fn junit(r: &Report, lang: &str, party: Option<&str>) -> String {
     let mut suites = String::new();
     let (mut total, mut failed, mut errored, mut skipped) = (0, 0, 0, 0);
     let mut cases = String::new();
     let (mut t, mut f, mut e, mut s) = (0, 0, 0, 0);
-    for c in &r.checks {
-        let c = &c.result;
+    for report in &r.checks {
+        let c = &report.result;
         t += 1;
         let _ = write!(
             cases,
             "    <testcase classname=\"onus.checks\" name=\"{}\">",
             xml(&c.id)
         );
-        match c.status {
+        let line = |x: FindingRef<'_>| {
+            let who = attribution(report, &x, lang);
+            if who.is_empty() {
+                format!("{}: {}", x.id, x.reason)
+            } else {
+                format!("{}: {} → {who}", x.id, x.reason)
+            }
+        };
+        let lines = |f: &onus_audit::Findings| -> Vec<String> {
+            f.iter().filter(|x| for_party(x, party)).map(line).collect()
+        };
+        let (failing, erring) = (lines(&c.failures), lines(&c.errors));
+        // For one party, a check fails only on its items.
+        let status = match (party, c.status) {
+            (Some(_), CheckStatus::Fail | CheckStatus::Error) if !failing.is_empty() => {
+                CheckStatus::Fail
+            }
+            (Some(_), CheckStatus::Fail | CheckStatus::Error) if !erring.is_empty() => {
+                CheckStatus::Error
+            }
+            (Some(_), CheckStatus::Fail | CheckStatus::Error) => CheckStatus::Pass,
+            (_, s) => s,
+        };
+        match status {
             CheckStatus::Fail => {
                 f += 1;
-                let items: Vec<String> = c
-                    .failures
-                    .iter()
-                    .map(|x| format!("{}: {}", x.id, x.reason))
-                    .collect();
+                let items = failing;
                 let _ = write!(
                     cases,
                     "<failure type=\"{}\" message=\"{}\">{}</failure>",
                     c.severity.as_str(),
                     xml(&format!(
                         "{} failing of {}: {}",
-                        c.failures.len(),
+                        items.len(),
                         c.checked,
                         c.title.best(lang)
                     )),
@@ -382,11 +544,7 @@ pub fn junit(r: &Report, lang: &str) -> String {
             }
             CheckStatus::Error => {
                 e += 1;
-                let items: Vec<String> = c
-                    .errors
-                    .iter()
-                    .map(|x| format!("{}: {}", x.id, x.reason))
-                    .collect();
+                let items = erring;
                 let _ = write!(
                     cases,
                     "<error message=\"evaluation failed\">{}</error>",
@@ -403,7 +561,7 @@ pub fn junit(r: &Report, lang: &str) -> String {
     }
     let _ = writeln!(suites, "  <testsuite name=\"checks\" tests=\"{t}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\">\n{cases}  </testsuite>");
     (total, failed, errored, skipped) = (total + t, failed + f, errored + e, skipped + s);
-    for p in &r.parties {
+    for p in r.parties.iter().filter(|p| party.is_none_or(|x| x == p.id)) {
         let mut cases = String::new();
         let (mut t, mut f, mut e, mut s) = (0, 0, 0, 0);
         for sec in &p.sections {
@@ -419,10 +577,18 @@ pub fn junit(r: &Report, lang: &str) -> String {
                 match d.status {
                     DutyStatus::Fail => {
                         f += 1;
+                        let failing: Vec<String> = d
+                            .evidence
+                            .iter()
+                            .filter(|e| !e.link.suggested && e.failing > 0)
+                            .map(|e| {
+                                format!("{} ({})", e.check, plural(e.failing, "item", "items"))
+                            })
+                            .collect();
                         let _ = write!(
                             cases,
                             "<failure message=\"{}\"/>",
-                            xml(&format!("failing checks: {}", d.checks.join(", ")))
+                            xml(&format!("failing checks: {}", failing.join(", ")))
                         );
                     }
                     DutyStatus::Overdue => {

@@ -46,7 +46,7 @@ mod value;
 use chrono::{DateTime, FixedOffset};
 use onus_inventory::doc::Ref;
 
-pub use reads::{reads, Reads};
+pub use reads::{reads, reads_all, Reads};
 pub use value::{equal, List, Map, Str, Val};
 
 /// A compiled expression. `Send + Sync`: compile once, evaluate from any thread.

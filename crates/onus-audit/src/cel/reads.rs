@@ -46,6 +46,17 @@ pub fn reads(
     item_id: Option<&Program>,
     rule: &Program,
 ) -> Reads {
+    reads_all(when, items, item_id.as_slice(), rule)
+}
+
+/// [`reads`], with several expressions evaluated per reported item (`item_id`,
+/// `item_namespace`).
+pub fn reads_all(
+    when: Option<&Program>,
+    items: Option<&Program>,
+    per_item: &[&Program],
+    rule: &Program,
+) -> Reads {
     let object = Abs::path(Root::Object, Vec::new());
     let mut an = Analysis {
         reads: Reads::default(),
@@ -61,8 +72,8 @@ pub fn reads(
         an.count(&a);
         an.item = a.each();
     }
-    if let Some(id) = item_id {
-        let a = an.ex(&id.root);
+    for p in per_item {
+        let a = an.ex(&p.root);
         an.whole(&a);
     }
     let a = an.ex(&rule.root);

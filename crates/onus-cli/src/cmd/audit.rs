@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use onus_audit::ownership::FactKeys;
 use onus_audit::{catalog, join, CheckStatus, RunOptions, Severity};
 use onus_inventory::Inventory;
 
@@ -102,6 +103,10 @@ pub struct Args {
     /// Make malformed items in the exports fatal (exit 2) instead of reported.
     #[arg(long)]
     strict: bool,
+    /// SARIF and JUnit: only the failing items this party can fix, and its duties (its id, or
+    /// `provider` / `customer`).
+    #[arg(long, value_name = "PARTY")]
+    party: Option<String>,
     /// Failing items shown per check in the table (all are in the other formats).
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_items: usize,
@@ -111,7 +116,43 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
-    let model = g.model(&a.model)?;
+    let (checks, skipped) =
+        catalog::load_noting(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    for s in &skipped {
+        eprintln!("note: {s}");
+    }
+    // The model's `audit` section is checked against this run's catalog, and what is wrong
+    // with it is shown with its place: a link to a check that does not exist attributes
+    // nothing.
+    let model = g.model_with(
+        &a.model,
+        &onus_model::Options {
+            known_checks: Some(catalog::known(&checks)),
+            condition_syntax: Some(onus_audit::conditions::syntax),
+            ..Default::default()
+        },
+        |d| {
+            d.pointer
+                .as_deref()
+                .is_some_and(|p| p.starts_with("/audit/"))
+        },
+    )?;
+    let party = match &a.party {
+        None => None,
+        Some(_) if !matches!(a.output, AuditFormat::Sarif | AuditFormat::Junit) => {
+            return Err(CliError::usage(
+                "--party filters SARIF and JUnit output",
+                Some("add `-o sarif` or `-o junit`; the other formats show every party".into()),
+            ))
+        }
+        Some(name) => Some(
+            model
+                .resolve_party(name)
+                .map_err(|e| CliError::usage(e.to_string(), None))?
+                .id
+                .clone(),
+        ),
+    };
     let now = match &a.now {
         None => chrono::Utc::now().fixed_offset(),
         Some(s) => onus_audit::attest::parse_date(s).ok_or_else(|| {
@@ -126,11 +167,6 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             format!("--k8s-latest `{}` is not a version", a.k8s_latest),
             Some("write MAJOR.MINOR, e.g. 1.34".into()),
         ));
-    }
-    let (checks, skipped) =
-        catalog::load_noting(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
-    for s in &skipped {
-        eprintln!("note: {s}");
     }
     let attestations = match &a.attestations {
         None => Vec::new(),
@@ -167,16 +203,23 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         eprintln!("{} objects", inv.seen());
         return Ok(ExitCode::SUCCESS);
     }
+    let facts = FactKeys::well_known().with_model(&model);
     let opts = RunOptions {
         now,
         k8s_latest: a.k8s_latest.clone(),
         threads: 0,
+        facts: facts.clone(),
     };
-    let (results, inv) = if a.live {
-        let snap = live::fetch(&a.cluster, &live::kinds(&checks))?;
+    // The model's conditions run as cluster-scope checks after the catalog's.
+    let mut all = checks.clone();
+    all.extend(
+        onus_audit::conditions::checks(&model).map_err(|e| CliError::usage(e.to_string(), None))?,
+    );
+    let (mut results, inv) = if a.live {
+        let snap = live::fetch(&a.cluster, &live::kinds(&all))?;
         let mut inv = Inventory::default();
         snap.add_to(&mut inv);
-        (onus_audit::run(&inv, &checks, &opts), inv)
+        (onus_audit::run(&inv, &all, &opts), inv)
     } else {
         if a.cluster.kubeconfig.is_some() || a.cluster.context.is_some() {
             return Err(CliError::usage(
@@ -185,12 +228,13 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             ));
         }
         // Checks run while the exports are read (docs/audit.md, "How an audit runs").
-        onus_audit::audit_paths(&a.inputs, &checks, &opts)
+        onus_audit::audit_paths(&a.inputs, &all, &opts)
             .map_err(|e| CliError::usage(e.to_string(), None))?
     };
     for s in inv.skipped() {
         eprintln!("note: {s}");
     }
+    let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     if !inv.problems().is_empty() {
         for p in inv.problems() {
             eprintln!("warning: {p}");
@@ -208,11 +252,15 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         &model,
         results,
         &join::JoinInput {
-            inventory: &inv,
+            inputs: inv.files(),
+            objects: inv.seen(),
+            problems: &join::input_problems(&inv),
             attestations: &attestations,
             attestations_file: attestations_file.as_deref(),
             now,
             k8s_latest: &a.k8s_latest,
+            conditions: &conditions,
+            facts: &facts,
         },
     );
     let color = g.color && a.report_file.is_none();
@@ -224,8 +272,8 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             &onus_report::table(&report, &g.lang, color, a.max_items),
             g,
         )),
-        AuditFormat::Sarif => Some(onus_report::sarif(&report, &g.lang)),
-        AuditFormat::Junit => Some(onus_report::junit(&report, &g.lang)),
+        AuditFormat::Sarif => Some(onus_report::sarif(&report, &g.lang, party.as_deref())),
+        AuditFormat::Junit => Some(onus_report::junit(&report, &g.lang, party.as_deref())),
         AuditFormat::Html => Some(onus_report::html(&report, &g.lang).map_err(CliError::Render)?),
         AuditFormat::OscalAr => Some(super::oscal::assessment_results(&model, &report, g)),
     };
@@ -247,7 +295,7 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             _ => {}
         },
     }
-    Ok(exit_code(&report, a.fail_on))
+    Ok(exit_code(&report, a.fail_on, party.as_deref()))
 }
 
 /// A text file of at most `limit` bytes (checked before reading it).
@@ -265,12 +313,23 @@ fn read_bounded(p: &std::path::Path, limit: usize) -> Result<String, CliError> {
     Ok(text)
 }
 
-/// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated).
-fn exit_code(report: &join::Report, fail_on: FailOn) -> ExitCode {
+/// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated);
+/// with `--party`, only on that party's items.
+fn exit_code(report: &join::Report, fail_on: FailOn, party: Option<&str>) -> ExitCode {
+    let theirs = |c: &join::CheckReport| match party {
+        None => true,
+        Some(p) => c
+            .result
+            .failures
+            .iter()
+            .chain(&c.result.errors)
+            .any(|f| f.parties().iter().any(|x| x == p)),
+    };
     let failed = fail_on.threshold().is_some_and(|threshold| {
         report.checks.iter().any(|c| {
             matches!(c.result.status, CheckStatus::Fail | CheckStatus::Error)
                 && c.result.severity >= threshold
+                && theirs(c)
         })
     });
     if failed {

@@ -221,6 +221,7 @@ pub fn assessment_results(
                     .map(|f| onus_oscal::FailingItem {
                         item: f.id.to_string(),
                         reason: f.reason.to_string(),
+                        parties: f.parties().to_vec(),
                     })
                     .collect(),
             }

@@ -21,6 +21,10 @@ pub struct Args {
     /// Silence a rule by name for this run; repeatable (`--allow missing-responsible`).
     #[arg(long, value_name = "RULE")]
     allow: Vec<String>,
+    /// Extra check files or folders that models' `audit` links may name (as `onus audit
+    /// --checks`). Repeatable.
+    #[arg(long = "checks", value_name = "DIR")]
+    checks: Vec<PathBuf>,
     /// List the rules and exit.
     #[arg(long)]
     list_rules: bool,
@@ -108,8 +112,13 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         }
         return super::oscal::validate(&a.targets, a.output == Format::Json, !a.deny.is_empty());
     }
+    // Models' `audit` links are checked against the audit catalog (built in, and `--checks`).
+    let checks =
+        onus_audit::catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
     let opts = Options {
         allow: a.allow.clone(),
+        known_checks: Some(onus_audit::catalog::known(&checks)),
+        condition_syntax: Some(onus_audit::conditions::syntax),
     };
     let mut loaded: Vec<Loaded> = Vec::new();
     // Attestations files (`format: onus.attestations/v1`) are checked as such; the findings

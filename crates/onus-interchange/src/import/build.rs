@@ -207,6 +207,7 @@ fn skeleton(doc: &Doc, lang: &str) -> Model {
         sections: Vec::new(),
         activities: Vec::new(),
         statements: Vec::new(),
+        audit: Default::default(),
         lint: Default::default(),
     }
 }
