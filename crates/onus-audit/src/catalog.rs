@@ -330,20 +330,21 @@ fn read_check(f: &Path) -> Result<String, CatalogError> {
         path: f.to_path_buf(),
         source,
     };
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::fs::File::open(f)
         .map_err(io)?
         .take(limit as u64 + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(io)?;
-    if text.len() > limit {
+    if bytes.len() > limit {
         return Err(CatalogError::Invalid {
             file: f.display().to_string(),
             line: 1,
             message: format!("a check file is at most {limit} bytes"),
         });
     }
-    Ok(text)
+    String::from_utf8(bytes)
+        .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 /// The checks as `onus validate` needs to know them (ids and declared reasons), for a model's

@@ -227,26 +227,38 @@ fn deep_cel_is_a_located_error_not_a_stack_overflow() {
 #[test]
 fn a_huge_cel_literal_is_refused_at_once() {
     // A string literal of a million non-ASCII characters took 12 s in cel's lexer (about
-    // 12 µs per character): expressions are bounded at 16 KiB, so at most about 0.1 s.
+    // 12 µs per character). A check file is at most 1 MiB and an expression 16 KiB (at most
+    // about 0.2 s in the lexer): both are refused before cel sees them.
     let d = tempfile::tempdir().unwrap();
-    let dir = check_dir(
+    let audit = |dir: &Path| {
+        let mut c = onus();
+        c.args([
+            "audit",
+            "../../examples/shop-cluster",
+            "-m",
+            "h8lio",
+            "--checks",
+        ])
+        .arg(dir)
+        .timeout(std::time::Duration::from_secs(20));
+        stderr_of(&mut c, 2)
+    };
+    let million = check_dir(
         d.path(),
-        "literal",
+        "million",
         &format!("'{}' != ''", "é".repeat(1_000_000)),
     );
-    let err = stderr_of(
-        onus()
-            .args([
-                "audit",
-                "../../examples/shop-cluster",
-                "-m",
-                "h8lio",
-                "--checks",
-            ])
-            .arg(&dir)
-            .timeout(std::time::Duration::from_secs(20)),
-        2,
+    let err = audit(&million);
+    assert!(
+        err.contains("a check file is at most 1048576 bytes"),
+        "{err}"
     );
+    let large = check_dir(
+        d.path(),
+        "large",
+        &format!("'{}' != ''", "é".repeat(100_000)),
+    );
+    let err = audit(&large);
     assert!(
         err.contains("more than the 16384 a check's expression may hold"),
         "{err}"
@@ -286,7 +298,7 @@ fn attestation_evidence_is_read_only_under_its_root() {
                 .timeout(std::time::Duration::from_secs(20)),
             2,
         );
-        assert!(err.contains("att.yaml:4:"), "{err}");
+        assert!(err.contains("att.yaml:"), "{err}");
         assert!(
             err.contains("outside the evidence root"),
             "{evidence}: {err}"
@@ -412,7 +424,6 @@ fn csv_cells_that_are_formulas_are_neutralised_and_round_trip() {
         .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
         .collect();
     assert!(cells.iter().any(|c| c == "'=1+1"), "{cells:?}");
-    assert!(cells.iter().any(|c| c.starts_with("'+cmd|")), "{cells:?}");
     for c in &cells {
         assert!(!c.starts_with(['=', '+', '@', '\t', '\r']), "{c}");
         assert!(
@@ -481,18 +492,28 @@ fn only_web_and_mail_urls_are_accepted_and_linked() {
         1,
     );
     let f = write(d.path(), "m.yaml", &m);
-    let err = stderr_of(onus().arg("validate").arg(&f), 1);
+    // A warning (the model stays usable), that `--allow` refuses to silence and `--deny`
+    // makes fail.
+    let err = stderr_of(onus().arg("validate").arg(&f), 0);
     assert!(
         err.contains("[unsafe-url]") && err.contains("m.yaml:"),
         "{err}"
     );
-    // Even silenced rules cannot let it through; and the page never links it.
+    let err = stderr_of(onus().args(["validate", "--allow=unsafe-url"]).arg(&f), 2);
+    assert!(err.contains("cannot be silenced"), "{err}");
+    stderr_of(onus().args(["validate", "--deny=warnings"]).arg(&f), 1);
+    // The page never links it.
     let html = onus()
         .args(["export", "--to", "html"])
         .arg(&f)
         .output()
         .unwrap();
-    assert!(!String::from_utf8_lossy(&html.stdout).contains("javascript:"));
+    assert!(html.status.success());
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert!(
+        !html.contains("javascript:") && html.contains("<html"),
+        "{html}"
+    );
     let ok = H8LIO.replacen(
         "  document: ",
         "  url: \"https://example.com/model.pdf\"\n  document: ",
@@ -505,6 +526,7 @@ fn only_web_and_mail_urls_are_accepted_and_linked() {
         .arg(&f)
         .output()
         .unwrap();
+    // (minijinja escapes `/` as `&#x2f;` in attributes.)
     assert!(String::from_utf8_lossy(&html.stdout)
-        .contains("<a href=\"https://example.com/model.pdf\">"));
+        .contains("<a href=\"https:&#x2f;&#x2f;example.com&#x2f;model.pdf\">"));
 }

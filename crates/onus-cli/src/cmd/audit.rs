@@ -303,14 +303,14 @@ fn read_bounded(p: &std::path::Path, limit: usize) -> Result<String, CliError> {
     use std::io::Read;
     let fail = |e: String| CliError::usage(format!("cannot read `{}`: {e}", p.display()), None);
     let f = std::fs::File::open(p).map_err(|e| fail(e.to_string()))?;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     f.take(limit as u64 + 1)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|e| fail(e.to_string()))?;
-    if text.len() > limit {
+    if bytes.len() > limit {
         return Err(fail(format!("it is larger than {limit} bytes, the limit")));
     }
-    Ok(text)
+    String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))
 }
 
 /// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated);
