@@ -61,6 +61,10 @@ enum Command {
     Import(cmd::import::Args),
     /// Write a model as CSV, XLSX, Markdown, HTML or OSCAL (SSP, customer SSP, component).
     Export(cmd::export::Args),
+    /// Run the portal where a provider and its customers meet (web UI and REST API).
+    Serve(cmd::serve::Args),
+    /// The portal's hash-chained log: `onus log verify --database ...`.
+    Log(cmd::log::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::Args),
     /// Print the man page (or write one page per command into a folder).
@@ -108,6 +112,8 @@ fn main() -> ExitCode {
         Command::Compare(a) => cmd::compare::run(a, &g),
         Command::Import(a) => cmd::import::run(a, &g),
         Command::Export(a) => cmd::export::run(a, &g),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Log(a) => cmd::log::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::completions::man(a),
     };

@@ -88,6 +88,14 @@ fn every_readme_command_runs_as_the_readme_says() {
             None => cmd.clone(),
         };
         assert!(line.starts_with("onus "), "not an onus command: {line}");
+        if line.starts_with("onus serve") {
+            // A server runs until stopped: started on a free port, it must say it listens.
+            if let Err(e) = serve_starts(&bin, &line, home.path()) {
+                failures.push(format!("`{line}`: {e}"));
+            }
+            ran += 1;
+            continue;
+        }
         let out = Command::new("bash")
             .arg("-c")
             .arg(format!("onus() {{ \"$ONUS_BIN\" \"$@\"; }}\n{line}"))
@@ -125,4 +133,37 @@ fn every_readme_command_runs_as_the_readme_says() {
         "README commands left files in the repository: {left:?}"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Runs `onus serve ...` (with `--listen 127.0.0.1:0` added, so that the README's port may be
+/// taken) until it says it listens, then stops it.
+fn serve_starts(bin: &Path, line: &str, home: &Path) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let mut child = Command::new(bin)
+        .args(&args)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(ROOT)
+        .env("HOME", home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("ONUS_DATABASE")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut said = String::new();
+    let listening = child.stderr.take().is_some_and(|err| {
+        BufReader::new(err).lines().map_while(Result::ok).any(|l| {
+            said.push_str(&l);
+            said.push('\n');
+            l.starts_with("Listening on http://127.0.0.1:")
+        })
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    if listening && !said.contains("panicked") {
+        Ok(())
+    } else {
+        Err(format!("it did not start:\n{said}"))
+    }
 }

@@ -110,6 +110,16 @@ pub struct Args {
     /// Failing items shown per check in the table (all are in the other formats).
     #[arg(long, default_value_t = 10, value_name = "N")]
     max_items: usize,
+    /// Also send the report (as JSON) to an onus portal: its address (`https://portal.example`),
+    /// or its audits endpoint (`.../api/v1/orgs/ORG/audits`).
+    #[arg(long, value_name = "URL", requires = "token")]
+    push: Option<String>,
+    /// The portal's API token for --push (an organisation's token; also ONUS_TOKEN).
+    #[arg(long, value_name = "TOKEN", env = "ONUS_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// With --push: the provider's slug, when several providers publish the model's id.
+    #[arg(long, value_name = "SLUG", requires = "push")]
+    provider: Option<String>,
     /// Read the exports and stop (for benchmarks: the floor an audit is compared with).
     #[arg(long, hide = true)]
     parse_only: bool,
@@ -263,6 +273,9 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
             facts: &facts,
         },
     );
+    if let (Some(url), Some(token)) = (&a.push, &a.token) {
+        push(url, token, a.provider.as_deref(), &report)?;
+    }
     let color = g.color && a.report_file.is_none();
     // JSON is streamed to its destination (a large cluster's report is tens of megabytes);
     // the other formats are rendered as one text.
@@ -311,6 +324,68 @@ fn read_bounded(p: &std::path::Path, limit: usize) -> Result<String, CliError> {
         return Err(fail(format!("it is larger than {limit} bytes, the limit")));
     }
     String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))
+}
+
+/// Sends the report to a portal with an API token: to `URL` when it is an audits endpoint,
+/// else to the token's organisation's (asked of `/api/v1/me`).
+fn push(
+    url: &str,
+    token: &str,
+    provider: Option<&str>,
+    report: &join::Report,
+) -> Result<(), CliError> {
+    let fail = |what: String| {
+        CliError::usage(
+            format!("--push {url}: {what}"),
+            Some("check the portal's address and that the token is valid (Tokens page of your organisation)".into()),
+        )
+    };
+    let http = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(300))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let base = url.trim_end_matches('/');
+    let endpoint = if base.contains("/api/v1/orgs/") {
+        base.to_string()
+    } else {
+        let me: serde_json::Value = http
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| fail(e.to_string()))?;
+        let org = me["org"]["slug"]
+            .as_str()
+            .ok_or_else(|| fail("the token acts for no organisation".into()))?;
+        format!("{base}/api/v1/orgs/{org}/audits")
+    };
+    let mut body = Vec::new();
+    onus_report::write_json(report, &mut body)?;
+    let mut req = http
+        .post(&endpoint)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(p) = provider {
+        req = req.query(&[("provider", p)]);
+    }
+    let res = req.send().map_err(|e| fail(e.to_string()))?;
+    let status = res.status();
+    let answer: serde_json::Value = res.json().unwrap_or_default();
+    if !status.is_success() {
+        return Err(fail(format!(
+            "{status}: {}",
+            answer["error"]["message"].as_str().unwrap_or("no message")
+        )));
+    }
+    eprintln!(
+        "pushed to {endpoint}: audit {} of {} (version {})",
+        answer["audit"]["id"].as_str().unwrap_or("?"),
+        answer["model"].as_str().unwrap_or("?"),
+        answer["version"].as_str().unwrap_or("?")
+    );
+    Ok(())
 }
 
 /// 1 when a check at or above the `--fail-on` severity failed (or could not be evaluated);

@@ -109,9 +109,22 @@ fn check_unpacked(file: &str, bytes: &[u8], limit: u64) -> Result<(), ImportErro
     let mut total = 0u64;
     for i in 0..zip.len() {
         let part = zip.by_index(i).map_err(|e| err(e.to_string()))?;
+        let name = part.name().to_string();
         let room = limit.saturating_sub(total).saturating_add(1);
         // A part that cannot be unpacked is calamine's to report, if it reads it at all.
-        total += std::io::copy(&mut part.take(room), &mut std::io::sink()).unwrap_or(0);
+        if name.starts_with("xl/worksheets/") {
+            let mut xml = Vec::new();
+            total += part.take(room).read_to_end(&mut xml).unwrap_or(0) as u64;
+            if total <= limit {
+                check_references(&xml).map_err(|r| {
+                    err(format!(
+                        "cell reference `{r}` in {name} is beyond any spreadsheet's (16,384 columns, 1,048,576 rows)"
+                    ))
+                })?;
+            }
+        } else {
+            total += std::io::copy(&mut part.take(room), &mut std::io::sink()).unwrap_or(0);
+        }
         if total > limit {
             return Err(err(format!(
                 "its parts unpack to more than {limit} bytes, the limit (a zip bomb?)"
@@ -119,6 +132,45 @@ fn check_unpacked(file: &str, bytes: &[u8], limit: u64) -> Result<(), ImportErro
         }
     }
     Ok(())
+}
+
+/// Refuses a worksheet whose cell references (`r="..."`, `ref="..."`) have more than 3
+/// letters or 7 digits in a run: no spreadsheet has such cells, and calamine computes them in
+/// `u32` arithmetic that overflows (a panic in a build with overflow checks, a wrong cell
+/// without). Returns the first such reference.
+fn check_references(xml: &[u8]) -> Result<(), String> {
+    for attr in [&b" r=\""[..], &b" ref=\""[..]] {
+        let mut from = 0;
+        while let Some(i) = find(&xml[from..], attr) {
+            let start = from + i + attr.len();
+            let end = xml[start..]
+                .iter()
+                .position(|&c| c == b'"')
+                .map_or(xml.len(), |e| start + e);
+            let value = &xml[start..end];
+            let (mut letters, mut digits) = (0usize, 0usize);
+            for &c in value {
+                if c.is_ascii_alphabetic() {
+                    letters += 1;
+                    digits = 0;
+                } else if c.is_ascii_digit() {
+                    digits += 1;
+                    letters = 0;
+                } else {
+                    (letters, digits) = (0, 0);
+                }
+                if letters > 3 || digits > 7 {
+                    return Err(String::from_utf8_lossy(&value[..value.len().min(40)]).into_owned());
+                }
+            }
+            from = end;
+        }
+    }
+    Ok(())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Reads a workbook's sheets as matrices.

@@ -1,0 +1,330 @@
+//! `onus serve`, `onus audit --push` and `onus log verify` as a user runs them: the real binary,
+//! a real server process on 127.0.0.1, a SQLite file. Includes the crash test: `kill -9`
+//! during a burst of writes loses no write the server acknowledged.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+// The child is waited for by `Server`'s Drop, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn serve(db: &str, port: u16) -> Server {
+    let child = Command::cargo_bin("onus")
+        .unwrap()
+        .args([
+            "serve",
+            "--database",
+            db,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("ONUS_ADMIN_PASSWORD", PASSWORD)
+        .env("ONUS_ADMIN_EMAIL", "root@portal.test")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if reqwest::blocking::get(format!("{base}/api/v1/openapi.json"))
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Server { child, base };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("onus serve did not start on {base}");
+}
+
+struct Api {
+    http: reqwest::blocking::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Api {
+    fn login(base: &str, email: &str) -> Api {
+        let http = reqwest::blocking::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        Api {
+            http,
+            base: base.into(),
+            csrf: r["csrf_token"].as_str().unwrap().into(),
+        }
+    }
+
+    fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    }
+
+    fn post_text(&self, path: &str, body: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", "application/yaml")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
+    }
+
+    fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    }
+}
+
+/// A provider publishing ovhcloud-mks and a customer subscribed; returns the customer's API
+/// token.
+fn setup(base: &str) -> String {
+    let admin = Api::login(base, "root@portal.test");
+    for (slug, kind, email) in [
+        ("ovhcloud", "provider", "p@ovh.test"),
+        ("shop", "customer", "alice@shop.test"),
+    ] {
+        let (s, b) = admin.post("/api/v1/orgs", json!({"slug": slug, "name": slug, "kind": kind, "admin": {"email": email, "name": slug, "password": PASSWORD}}));
+        assert_eq!(s, 201, "{b}");
+    }
+    let (_, text) = onus_model::BUILTIN
+        .iter()
+        .find(|(id, _)| *id == "ovhcloud-mks")
+        .unwrap();
+    assert_eq!(
+        Api::login(base, "p@ovh.test")
+            .post_text("/api/v1/orgs/ovhcloud/models", text)
+            .0,
+        201
+    );
+    let shop = Api::login(base, "alice@shop.test");
+    assert_eq!(
+        shop.post(
+            "/api/v1/orgs/shop/subscriptions",
+            json!({"provider": "ovhcloud", "model": "ovhcloud-mks"})
+        )
+        .0,
+        201
+    );
+    let (_, tok) = shop.post("/api/v1/orgs/shop/tokens", json!({"name": "ci"}));
+    tok["token"].as_str().unwrap().to_string()
+}
+
+fn repo() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn push_then_verify_then_tamper() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portal.db").display().to_string();
+    let server = serve(&db, free_port());
+    let token = setup(&server.base);
+    // A CI job: audit the cluster and push the report with the token.
+    let out = Command::cargo_bin("onus")
+        .unwrap()
+        .current_dir(repo())
+        .args([
+            "audit",
+            "examples/shop-cluster",
+            "-m",
+            "ovhcloud-mks",
+            "--fail-on",
+            "none",
+            "-o",
+            "json",
+            "--push",
+            &server.base,
+            "--token",
+            &token,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pushed to"));
+    let shop = Api::login(&server.base, "alice@shop.test");
+    assert_eq!(
+        shop.get("/api/v1/orgs/shop/audits")["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // A wrong token is refused, with the reason.
+    let out = Command::cargo_bin("onus")
+        .unwrap()
+        .current_dir(repo())
+        .args([
+            "audit",
+            "examples/shop-cluster",
+            "-m",
+            "ovhcloud-mks",
+            "--fail-on",
+            "none",
+            "--push",
+            &server.base,
+            "--token",
+            "onus_nope",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    drop(server);
+
+    let verify = || {
+        Command::cargo_bin("onus")
+            .unwrap()
+            .args(["log", "verify", "--database", &db])
+            .output()
+            .unwrap()
+    };
+    let ok = verify();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("log intact"));
+    // An attacker with the database file rewrites who pushed the audit.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let n = rt
+        .block_on(onus_store::scratch::execute_raw(
+            &db,
+            "UPDATE log SET actor_name = 'Mallory' WHERE action = 'audit.upload'",
+        ))
+        .unwrap();
+    assert_eq!(n, 1);
+    let bad = verify();
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        text.contains("audit.upload") && text.contains("altered"),
+        "{text}"
+    );
+}
+
+/// `kill -9` in the middle of a burst of writes: every write the server acknowledged (201)
+/// is there after a restart, and the log is whole.
+#[test]
+fn kill_9_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portal.db").display().to_string();
+    let port = free_port();
+    let mut server = serve(&db, port);
+    let token = setup(&server.base);
+    let base = server.base.clone();
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (base, token, acked) = (base.clone(), token.clone(), acknowledged.clone());
+        writers.push(std::thread::spawn(move || {
+            let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            for i in 0..10_000 {
+                let body = json!({"model": "ovhcloud-mks", "activity": "3.1.7-r4", "date": "2025-03-01", "by": format!("writer {w} #{i}"),
+                                  "evidence": {"ref": format!("https://evidence.test/{w}/{i}"), "sha256": "a".repeat(64)}});
+                match http.post(format!("{base}/api/v1/orgs/shop/attestations")).bearer_auth(&token).json(&body).send() {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let v: Value = r.json().unwrap_or(Value::Null);
+                        if let Some(id) = v[0]["id"].as_str() {
+                            acked.lock().unwrap().push(id.to_string());
+                        }
+                    }
+                    _ => return, // the server is gone
+                }
+            }
+        }));
+    }
+    // Let the burst run, then kill the server without warning.
+    let start = Instant::now();
+    while acknowledged.lock().unwrap().len() < 60 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let acked = acknowledged.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 60,
+        "only {} writes before the kill",
+        acked.len()
+    );
+    let server = serve(&db, port);
+    let shop = Api::login(&server.base, "alice@shop.test");
+    let stored: Vec<String> = shop
+        .get("/api/v1/orgs/shop/attestations")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str().map(str::to_string))
+        .collect();
+    let missing: Vec<&String> = acked.iter().filter(|id| !stored.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged writes lost: {missing:?}",
+        missing.len()
+    );
+    drop(server);
+    let out = Command::cargo_bin("onus")
+        .unwrap()
+        .args(["log", "verify", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

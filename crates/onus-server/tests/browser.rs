@@ -1,0 +1,362 @@
+//! A real browser (headless Chromium driven by chromedriver over WebDriver) clicks through the
+//! portal as a customer would: sign in, subscribe, upload an attestation, acknowledge a new
+//! version, see the status change, sign out. Screenshots of the main pages are saved under
+//! `target/screenshots/` (look at them).
+//!
+//! Needs `chromium` and `chromedriver` (`.ci/install-chromium` installs them); skipped, loudly,
+//! without them outside CI.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{TestApp, ADMIN_PASSWORD};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // chromedriver and the Chromium it started share a process group of their own: end
+        // them all, so that a failing test leaves no browser behind.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Option<Driver> {
+    let found = Command::new("chromedriver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!(
+                "chromedriver is missing under CI: .ci/run installs it with .ci/install-chromium"
+            );
+        }
+        eprintln!("SKIPPED browser test: chromedriver is not installed (run .ci/install-chromium)");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("chromedriver")
+        .process_group(0)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Some(Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().unwrap(),
+    })
+}
+
+async fn browser(d: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+            "--window-size=1280,900", "--lang=en-GB",
+            format!("--user-data-dir={}", d._profile.path().display()),
+        ]}),
+    );
+    let url = format!("http://127.0.0.1:{}", d.port);
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver did not answer on {url}");
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = common::repo().join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    // The whole page: resize the window to the document's height first.
+    let h = c
+        .execute("return Math.max(document.body.scrollHeight, 900)", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(900)
+        .min(4000);
+    let _ = c
+        .set_window_size(1280, u32::try_from(h).unwrap_or(900))
+        .await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    let _ = c.set_window_size(1280, 900).await;
+}
+
+/// Fills the sign-in form the browser shows and sends it.
+async fn sign_in(c: &Client, email: &str) {
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(ADMIN_PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits until the browser is on a page whose path ends with `suffix`.
+async fn on(c: &Client, suffix: &str) -> bool {
+    for _ in 0..50 {
+        if c.current_url()
+            .await
+            .is_ok_and(|u| u.path().ends_with(suffix))
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// The main content's text, once the page that a click led to has loaded.
+async fn text(c: &Client) -> String {
+    for _ in 0..50 {
+        let ready = c
+            .execute("return document.readyState", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        if ready.as_deref() == Some("complete") {
+            if let Ok(e) = c.find(Locator::Css("main")).await {
+                if let Ok(t) = e.text().await {
+                    return t;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page did not load");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn click_through() {
+    let Some(driver) = chromedriver() else { return };
+    let t = TestApp::spawn(false, "browser").await.unwrap();
+    // The instance admin creates the organisations; the provider publishes its model.
+    let admin = t.admin().await;
+    for (slug, kind, email) in [
+        ("ovhcloud", "provider", "p@ovh.test"),
+        ("shop", "customer", "alice@shop.test"),
+    ] {
+        admin
+            .post("/api/v1/orgs", json!({"slug": slug, "name": if slug == "shop" { "Shop SAS" } else { "OVHcloud" }, "kind": kind, "admin": {"email": email, "name": if slug == "shop" { "Alice Durand" } else { "Olivier Vidal" }, "password": ADMIN_PASSWORD}}))
+            .await;
+    }
+    let provider = t.login("p@ovh.test", ADMIN_PASSWORD).await;
+    let (_, text_v1) = onus_model::BUILTIN
+        .iter()
+        .find(|(id, _)| *id == "ovhcloud-mks")
+        .unwrap();
+    provider
+        .post_raw(
+            "/api/v1/orgs/ovhcloud/models",
+            "application/yaml",
+            text_v1.as_bytes().to_vec(),
+        )
+        .await;
+
+    let c = browser(&driver).await;
+    let base = &t.base;
+    // Sign in.
+    c.goto(&format!("{base}/")).await.unwrap();
+    shot(&c, "01-sign-in").await;
+    sign_in(&c, "alice@shop.test").await;
+    assert!(on(&c, "/dashboard").await);
+    // Subscribe.
+    c.goto(&format!("{base}/models")).await.unwrap();
+    c.find(Locator::Id("subscribe-ovhcloud-mks"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("Subscribed"), "{page}");
+    assert!(page.contains("3.1.7-r4"));
+    // Push the example audit as CI would, then look at the pages.
+    let (_, tok) = t
+        .login("alice@shop.test", ADMIN_PASSWORD)
+        .await
+        .post("/api/v1/orgs/shop/tokens", json!({"name": "ci"}))
+        .await;
+    let ci = t.client().with_token(tok["token"].as_str().unwrap());
+    let (s, _) = ci
+        .post_raw(
+            "/api/v1/orgs/shop/audits",
+            "application/json",
+            common::example_audit("ovhcloud-mks", "2025-06-01T12:00:00Z"),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED);
+    c.goto(&format!("{base}/obligations")).await.unwrap();
+    shot(&c, "03-obligations").await;
+    // Upload an attestation for the restore test, from the obligation's page.
+    let link = c
+        .find(Locator::XPath("//a[code[text()='3.1.7-r4']]"))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    let before = text(&c).await;
+    assert!(before.contains("unknown"), "{before}");
+    let evidence = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(evidence.path(), b"restore test report, March").unwrap();
+    c.find(Locator::Id("a-file"))
+        .await
+        .unwrap()
+        .send_keys(&evidence.path().display().to_string())
+        .await
+        .unwrap();
+    c.find(Locator::Id("attest-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let after = text(&c).await;
+    assert!(
+        after.contains("attested"),
+        "status changed to attested: {after}"
+    );
+    assert!(after.contains("Uploaded"));
+    shot(&c, "04-obligation").await;
+    c.goto(&format!("{base}/dashboard")).await.unwrap();
+    shot(&c, "02-dashboard").await;
+    c.goto(&format!("{base}/matrix/ovhcloud/ovhcloud-mks"))
+        .await
+        .unwrap();
+    shot(&c, "05-matrix").await;
+    c.goto(&format!("{base}/evidence")).await.unwrap();
+    shot(&c, "06-evidence").await;
+    // A new version moving a duty onto the customer: acknowledge it, see the duty arrive.
+    let v2 = text_v1
+        .replacen("version: \"2023-07-06\"", "version: \"2024-01-01\"", 1)
+        .replacen(
+            "{customer: \"I\", ovhcloud: \"RA\"}",
+            "{customer: \"RA\", ovhcloud: \"I\"}",
+            1,
+        );
+    provider
+        .post_raw(
+            "/api/v1/orgs/ovhcloud/models",
+            "application/yaml",
+            v2.into_bytes(),
+        )
+        .await;
+    c.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert!(text(&c).await.contains("moves a duty onto you"));
+    c.goto(&format!("{base}/versions")).await.unwrap();
+    shot(&c, "07-versions").await;
+    let before = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(before.contains("2023-07-06 → 2024-01-01"), "{before}");
+    c.find(Locator::Id("ack-1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let acked = text(&c).await;
+    assert!(acked.contains("Acknowledged"), "{acked}");
+    c.goto(&format!("{base}/obligations?model=ovhcloud-mks"))
+        .await
+        .unwrap();
+    assert!(
+        text(&c).await.contains("2024"),
+        "obligations follow the new version"
+    );
+    // French, from the user's choice.
+    c.find(Locator::Css("button[name=lang][value=fr]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(text(&c).await.contains("Obligations"));
+    assert!(c.find(Locator::Css("html[lang=fr]")).await.is_ok());
+    c.goto(&format!("{base}/admin")).await.unwrap();
+    shot(&c, "08-users-tokens-fr").await;
+    c.goto(&format!("{base}/log")).await.unwrap();
+    shot(&c, "09-log-fr").await;
+    // Share the attestation with the provider, item by item.
+    c.goto(&format!("{base}/evidence")).await.unwrap();
+    c.find(Locator::Css(
+        "form[action='/evidence/share'] input[value=attestation] ~ button",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    assert!(text(&c).await.contains("partagé"));
+    // Sign out: the pages are closed again.
+    c.find(Locator::Id("sign-out"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(on(&c, "/login").await);
+    c.goto(&format!("{base}/obligations")).await.unwrap();
+    assert!(on(&c, "/login").await);
+    // The provider's side: its customers' acknowledgements, what they shared.
+    sign_in(&c, "p@ovh.test").await;
+    assert!(on(&c, "/dashboard").await);
+    let dash = text(&c).await;
+    assert!(dash.contains("Shop SAS"), "{dash}");
+    shot(&c, "10-provider-dashboard").await;
+    c.goto(&format!("{base}/shared")).await.unwrap();
+    let shared = text(&c).await;
+    assert!(
+        shared.contains("3.1.7-r4") && shared.contains("Shop SAS"),
+        "{shared}"
+    );
+    shot(&c, "11-provider-shared").await;
+    c.close().await.unwrap();
+}

@@ -1,0 +1,221 @@
+//! Connecting, migrating, and the write transaction that logs.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+use crate::access::Principal;
+use crate::log::{entry_hash, EntryFields};
+use crate::{now, Result};
+
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The portal's database. Cheap to clone (a pool).
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+/// `PATH` → `sqlite://PATH?mode=rwc`; URLs pass through.
+pub fn database_url(spec: &str) -> String {
+    if spec.starts_with("postgres://")
+        || spec.starts_with("postgresql://")
+        || spec.starts_with("sqlite:")
+    {
+        spec.to_string()
+    } else {
+        format!("sqlite://{spec}?mode=rwc")
+    }
+}
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) and migrates. `spec` is a file path, a
+    /// `sqlite:` URL or a `postgres://` URL.
+    pub async fn open(spec: &str) -> Result<Store> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let url = database_url(spec);
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never wait for the writer. synchronous=FULL: a commit
+                        // is on disk when it returns (a kill -9 or a power cut loses no
+                        // acknowledged write). busy_timeout: writers queue instead of failing.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        match backend {
+            Backend::Sqlite => SQLITE.run(&pool).await?,
+            Backend::Postgres => POSTGRES.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write on behalf of `actor`: takes the log's head, which every writer updates
+    /// first, so that writers are serialised and each entry chains to the one before.
+    pub async fn write(&self, actor: &Principal) -> Result<Write> {
+        self.write_as(actor.user_id.clone(), actor.name.clone())
+            .await
+    }
+
+    /// A write by the system itself (bootstrap, migrations of data), logged as `system`.
+    pub async fn write_system(&self) -> Result<Write> {
+        self.write_as("system".into(), "system".into()).await
+    }
+
+    async fn write_as(&self, actor: String, actor_name: String) -> Result<Write> {
+        let mut tx = self.pool.begin().await?;
+        // Taking the head first: on SQLite this takes the write lock before anything is read
+        // (so no snapshot goes stale), on PostgreSQL a row lock held to commit.
+        let row = sqlx::query("UPDATE log_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *tx)
+            .await?;
+        let seq: i64 = row.try_get("seq")?;
+        let hash: String = row.try_get("hash")?;
+        Ok(Write {
+            tx,
+            seq,
+            hash,
+            actor,
+            actor_name,
+            at: now(),
+            logged: false,
+        })
+    }
+
+    pub(crate) async fn fetch_all<'q>(
+        &self,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Vec<AnyRow>> {
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    pub(crate) async fn fetch_optional<'q>(
+        &self,
+        q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Option<AnyRow>> {
+        Ok(q.fetch_optional(&self.pool).await?)
+    }
+}
+
+/// A write transaction. Its changes are committed with their log entries by
+/// [`Write::commit`]; dropped without committing, nothing happens.
+pub struct Write {
+    pub(crate) tx: Transaction<'static, Any>,
+    seq: i64,
+    hash: String,
+    pub(crate) actor: String,
+    actor_name: String,
+    /// The time of the write, used for every row and entry it writes.
+    pub(crate) at: String,
+    logged: bool,
+}
+
+impl Write {
+    /// Appends a log entry: `action` (`model.publish`), the organisation concerned, the
+    /// subject's id and a JSON detail.
+    pub(crate) async fn log(
+        &mut self,
+        org_id: Option<&str>,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let seq = self.seq + 1;
+        let detail = detail.to_string();
+        let fields = EntryFields {
+            seq,
+            at: &self.at,
+            actor: &self.actor,
+            actor_name: &self.actor_name,
+            org_id,
+            action,
+            subject,
+            detail: &detail,
+        };
+        let hash = entry_hash(&self.hash, &fields);
+        sqlx::query(
+            "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(seq)
+        .bind(&self.at)
+        .bind(&self.actor)
+        .bind(&self.actor_name)
+        .bind(org_id)
+        .bind(action)
+        .bind(subject)
+        .bind(&detail)
+        .bind(&self.hash)
+        .bind(&hash)
+        .execute(&mut *self.tx)
+        .await?;
+        self.seq = seq;
+        self.hash = hash;
+        self.logged = true;
+        Ok(())
+    }
+
+    /// Commits the changes and their log entries. A write that logged nothing is a bug of
+    /// the caller (every change is logged): it is rolled back.
+    pub async fn commit(mut self) -> Result<()> {
+        if !self.logged {
+            self.tx.rollback().await?;
+            return Err(crate::StoreError::Data(
+                "a write with no log entry was rolled back".into(),
+            ));
+        }
+        sqlx::query("UPDATE log_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.seq)
+            .bind(&self.hash)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
