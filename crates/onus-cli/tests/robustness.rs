@@ -273,31 +273,27 @@ fn attestation_evidence_is_read_only_under_its_root() {
     // and their sha256 printed.
     let d = tempfile::tempdir().unwrap();
     let first = "https://wiki.shop.example/ops/restore-test-2025-03.pdf";
-    for evidence in [
-        "/dev/zero",
-        "/etc/passwd",
-        "../../../../../../../../etc/passwd",
-    ] {
+    // An audit whose first attestation's evidence is `evidence`, with `extra` arguments.
+    let audit = |evidence: &str, extra: &[&str]| {
         let f = write(
             d.path(),
             "att.yaml",
             ATTESTATIONS.replacen(first, evidence, 1),
         );
-        let err = stderr_of(
-            onus()
-                .args([
-                    "audit",
-                    "../../examples/shop-cluster",
-                    "-m",
-                    "ovhcloud-mks",
-                    "--fail-on",
-                    "none",
-                    "--attestations",
-                ])
-                .arg(&f)
-                .timeout(std::time::Duration::from_secs(20)),
-            2,
-        );
+        let mut c = onus();
+        c.args(["audit", "../../examples/shop-cluster", "-m", "ovhcloud-mks"])
+            .args(extra)
+            .arg("--attestations")
+            .arg(&f)
+            .timeout(std::time::Duration::from_secs(20));
+        stderr_of(&mut c, 2)
+    };
+    for evidence in [
+        "/dev/zero",
+        "/etc/passwd",
+        "../../../../../../../../etc/passwd",
+    ] {
+        let err = audit(evidence, &["--fail-on", "none"]);
         assert!(err.contains("att.yaml:"), "{err}");
         assert!(
             err.contains("outside the evidence root"),
@@ -306,26 +302,7 @@ fn attestation_evidence_is_read_only_under_its_root() {
         assert!(!err.contains("sha256 is"), "{err}");
     }
     // With the root at /dev, /dev/zero is inside but not a regular file.
-    let f = write(
-        d.path(),
-        "att.yaml",
-        ATTESTATIONS.replacen(first, "/dev/zero", 1),
-    );
-    let err = stderr_of(
-        onus()
-            .args([
-                "audit",
-                "../../examples/shop-cluster",
-                "-m",
-                "ovhcloud-mks",
-                "--evidence-root",
-                "/dev",
-                "--attestations",
-            ])
-            .arg(&f)
-            .timeout(std::time::Duration::from_secs(20)),
-        2,
-    );
+    let err = audit("/dev/zero", &["--evidence-root", "/dev"]);
     assert!(err.contains("not a regular file"), "{err}");
 }
 
