@@ -190,7 +190,14 @@ pub const RULES: &[Rule] = &[
         class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: false,
-        summary: "an `audit` link or condition names an activity the model does not have",
+        summary: "an `audit` link, condition or reliance names an activity the model does not have",
+    },
+    Rule {
+        name: "reliance-sides",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "a reliance's `activity` is not a customer's duty, or its `capability` not the provider side's",
     },
     Rule {
         name: "invalid-condition",

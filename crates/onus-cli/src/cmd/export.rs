@@ -50,6 +50,11 @@ pub struct Args {
     /// docs/robustness.md). Only for tools that are not spreadsheets.
     #[arg(long)]
     raw_csv: bool,
+    /// OSCAL exports: the document's `metadata.last-modified` (RFC 3339 with a time zone,
+    /// `2025-01-31T10:00:00Z`). Default: `SOURCE_DATE_EPOCH` (seconds since 1970) when set,
+    /// else the time of the export. Give it to get the same bytes from every run.
+    #[arg(long, value_name = "TIME")]
+    last_modified: Option<String>,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
@@ -62,9 +67,15 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         To::Html => onus_render::html::model_page(&m, g.vocab, &g.style())
             .map_err(|e| CliError::Render(e.to_string()))?
             .into_bytes(),
-        To::OscalSsp => super::oscal::export(&m, "oscal-ssp", g)?.into_bytes(),
-        To::OscalCustomerSsp => super::oscal::export(&m, "oscal-customer-ssp", g)?.into_bytes(),
-        To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
+        To::OscalSsp | To::OscalCustomerSsp | To::OscalComponent => {
+            let name = match a.to {
+                To::OscalSsp => "oscal-ssp",
+                To::OscalCustomerSsp => "oscal-customer-ssp",
+                _ => "oscal-component",
+            };
+            let opts = super::oscal::doc_options(a.last_modified.as_deref())?;
+            super::oscal::export(&m, name, &opts, g)?.into_bytes()
+        }
         To::Fedramp => {
             export::to_fedramp(&m, g.vocab, &g.lang).map_err(|e| CliError::Render(e.to_string()))?
         }
