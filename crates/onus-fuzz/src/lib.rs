@@ -228,3 +228,9 @@ pub fn write_seeds(dir: &std::path::Path) -> std::io::Result<usize> {
     }
     Ok(n)
 }
+
+/// OSCAL documents written by the targets and seeds carry a fixed date, so that seeds are the
+/// same bytes from run to run and a crash reproduces exactly.
+pub fn doc_options() -> onus_oscal::DocOptions {
+    onus_oscal::DocOptions::at("2026-01-01T00:00:00Z")
+}

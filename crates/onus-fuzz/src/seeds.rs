@@ -155,9 +155,18 @@ pub fn of(target: &str) -> Vec<(String, Vec<u8>)> {
         "oscal" => {
             for m in models() {
                 for (kind, doc) in [
-                    ("ssp", onus_oscal::provider_ssp(&m, vocab)),
-                    ("customer-ssp", onus_oscal::customer_ssp(&m, vocab)),
-                    ("component", onus_oscal::component_definition(&m, vocab)),
+                    (
+                        "ssp",
+                        onus_oscal::provider_ssp(&m, vocab, &crate::doc_options()),
+                    ),
+                    (
+                        "customer-ssp",
+                        onus_oscal::customer_ssp(&m, vocab, &crate::doc_options()),
+                    ),
+                    (
+                        "component",
+                        onus_oscal::component_definition(&m, vocab, &crate::doc_options()),
+                    ),
                 ] {
                     out.push((
                         format!("{}-{kind}.json", m.id),

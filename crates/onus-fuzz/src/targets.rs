@@ -67,8 +67,8 @@ fn write_everywhere(m: &Model) {
     let _ = onus_interchange::export::to_csv(m, "en");
     let _ = onus_interchange::export::to_markdown(m, "en");
     let _ = onus_interchange::export::to_xlsx(m, "en");
-    let _ = onus_oscal::to_json(&onus_oscal::provider_ssp(m, v));
-    let _ = onus_oscal::component_definition(m, v);
+    let _ = onus_oscal::to_json(&onus_oscal::provider_ssp(m, v, &crate::doc_options()));
+    let _ = onus_oscal::component_definition(m, v, &crate::doc_options());
     let _ = m.to_yaml();
 }
 
