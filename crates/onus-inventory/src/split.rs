@@ -19,7 +19,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -185,6 +185,8 @@ pub(crate) fn run<'k, V: Visitor>(
     };
     let files: Vec<Arc<str>> = names.iter().map(|n| Arc::from(n.as_str())).collect();
     let stop = AtomicBool::new(false);
+    // The position of the earliest chunk a worker failed on; chunks from there on are skipped.
+    let failed_at = AtomicU64::new(u64::MAX);
     let (tx, rx) = sync_channel::<Chunk>(threads);
     // Each worker holds the receiver: when every worker is gone (even by a panic), sending
     // fails instead of blocking.
@@ -193,7 +195,7 @@ pub(crate) fn run<'k, V: Visitor>(
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = rx.clone();
-                let (stop, files) = (&stop, &files);
+                let (stop, failed_at, files) = (&stop, &failed_at, &files);
                 s.spawn(move || {
                     let _guard = StopOnPanic(stop);
                     let mut w = Worker::new(Sink::new(make(), &opts.keep));
@@ -201,12 +203,17 @@ pub(crate) fn run<'k, V: Visitor>(
                     loop {
                         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(chunk) = next else { break };
-                        if stop.load(Ordering::SeqCst) {
+                        // A chunk before the failed one is still parsed: the error nearest
+                        // the start must win whichever worker found one first.
+                        let pos = chunk.pos;
+                        if pos >= failed_at.load(Ordering::SeqCst) {
                             continue;
                         }
-                        let pos = chunk.pos;
                         if let Err(e) = w.chunk(chunk, files) {
-                            failed = Some((pos, e));
+                            if failed.as_ref().is_none_or(|(p, _)| pos < *p) {
+                                failed = Some((pos, e));
+                            }
+                            failed_at.fetch_min(pos, Ordering::SeqCst);
                             stop.store(true, Ordering::SeqCst);
                         }
                     }
