@@ -121,7 +121,8 @@ pub struct Source {
     /// Title of the source document, as published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
-    /// Public address of the document.
+    /// Public address of the document: an absolute `http`, `https` or `mailto` URL (rule
+    /// `unsafe-url`; no other scheme is ever written as a link).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Repository and path of the document, when it is published as source (`ovh/docs:pages/...`).
