@@ -443,6 +443,7 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         activities,
         statements,
         audit: Default::default(),
+        events: Vec::new(),
         lint: Default::default(),
     };
     let model = match embedded_model(body) {
