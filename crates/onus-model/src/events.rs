@@ -204,7 +204,9 @@ pub enum RouteError {
     UnknownType(String),
     #[error("the model binds no event of type `{0}`")]
     Unbound(String),
-    #[error("the binding of `{event_type}` names activity `{activity}`, which the model does not have")]
+    #[error(
+        "the binding of `{event_type}` names activity `{activity}`, which the model does not have"
+    )]
     UnknownActivity {
         event_type: String,
         activity: String,
@@ -328,7 +330,10 @@ pub(crate) fn check(m: &Model, langs: &[&str], out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(
                     "unknown-event-type",
-                    format!("`{}` is not an event type of onus's event vocabulary", b.event_type),
+                    format!(
+                        "`{}` is not an event type of onus's event vocabulary",
+                        b.event_type
+                    ),
                 )
                 .at(format!("{base}/type"))
                 .hint(match near {
@@ -369,7 +374,10 @@ pub(crate) fn check(m: &Model, langs: &[&str], out: &mut Vec<Diagnostic>) {
             .opened_through
             .as_deref()
             .and_then(|o| activity_of(o, "opened_through"));
-        for (a, field, what) in [(act, "activity", "act on"), (opening, "opened_through", "open")] {
+        for (a, field, what) in [
+            (act, "activity", "act on"),
+            (opening, "opened_through", "open"),
+        ] {
             if let Some(a) = a {
                 if m.holders(a, Duty::Responsible).next().is_none() {
                     out.push(
@@ -433,9 +441,18 @@ mod tests {
         for t in &v.types {
             for l in ["en", "fr"] {
                 assert!(t.title.get(l).is_some_and(|s| !s.is_empty()), "{}", t.id);
-                assert!(t.description.get(l).is_some_and(|s| !s.is_empty()), "{}", t.id);
+                assert!(
+                    t.description.get(l).is_some_and(|s| !s.is_empty()),
+                    "{}",
+                    t.id
+                );
             }
-            assert_eq!(t.remind_before.is_some(), t.kind == EventKind::Announcement, "{}", t.id);
+            assert_eq!(
+                t.remind_before.is_some(),
+                t.kind == EventKind::Announcement,
+                "{}",
+                t.id
+            );
             if let Some(r) = &t.remind_before {
                 Cadence::parse(r).unwrap();
             }
@@ -478,7 +495,11 @@ mod tests {
     fn no_a_and_several_a_have_their_rule() {
         let mut m = model("ovhcloud-mks");
         let set = |m: &mut Model, roles: &[(&str, &str)]| {
-            let a = m.activities.iter_mut().find(|a| a.id == "3.2.1-r4").unwrap();
+            let a = m
+                .activities
+                .iter_mut()
+                .find(|a| a.id == "3.2.1-r4")
+                .unwrap();
             for (p, l) in roles {
                 a.roles.insert(p.to_string(), l.to_string());
             }
