@@ -309,7 +309,12 @@ impl Worker {
             tokio::select! {
                 () = tokio::time::sleep(this.config.poll) => {}
                 () = this.wake.notified() => {}
-                _ = stop.changed() => {}
+                r = stop.changed() => {
+                    // The server is gone (its stop sender dropped): stop too.
+                    if r.is_err() {
+                        return;
+                    }
+                }
             }
         }
     }
