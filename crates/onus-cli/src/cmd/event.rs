@@ -84,7 +84,7 @@ struct ListArgs {
     #[arg(long = "type", value_name = "TYPE")]
     event_type: Option<String>,
     /// `table` or `json`.
-    #[arg(long, short = 'o', default_value = "table")]
+    #[arg(long, short = 'o', default_value = "table", value_parser = ["table", "json"])]
     output: String,
 }
 
@@ -95,7 +95,7 @@ struct ShowArgs {
     /// The event's id.
     id: String,
     /// `table` or `json`.
-    #[arg(long, short = 'o', default_value = "table")]
+    #[arg(long, short = 'o', default_value = "table", value_parser = ["table", "json"])]
     output: String,
 }
 
