@@ -228,6 +228,75 @@ async fn routed_by_the_raci(t: TestApp) {
 }
 both!(routed_by_the_raci);
 
+/// Within an organisation, an event goes to the owner of the matching obligation, else to the
+/// admins: Bob owns Shop's 3.2.1-r1 duty (notify incidents), so he hears of OVHcloud's steps on
+/// Shop's incidents and Alice (an admin) does not; Rival has no owner, so its admin hears of the
+/// forced upgrade.
+async fn owner_of_the_obligation(t: TestApp) {
+    let w = world(&t).await;
+    let (s, b) = w
+        .shop
+        .post("/api/v1/orgs/shop/users", json!({"email": "bob@shop.test", "name": "Bob", "role": "member", "password": common::ADMIN_PASSWORD}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let bob = t.login("bob@shop.test", common::ADMIN_PASSWORD).await;
+    let (_, obs) = w.shop.get("/api/v1/orgs/shop/obligations?model=ovhcloud-mks&limit=500").await;
+    let ob = items(&obs).into_iter().find(|o| o["activity_id"] == "3.2.1-r1").expect("Shop's 3.2.1-r1 duty");
+    let (s, d) = w
+        .shop
+        .patch(&format!("/api/v1/orgs/shop/obligations/{}", ob["id"].as_str().unwrap()), json!({"owner": "bob@shop.test"}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    let d = open(&w.shop, "shop", incident("ingress drops connections")).await;
+    let id = d["event"]["id"].as_str().unwrap().to_string();
+    let (_, full) = w.shop.get(&format!("/api/v1/orgs/shop/events/{id}")).await;
+    let me = full["parties"].as_array().unwrap().iter().find(|p| p["org"]["slug"] == "shop").cloned().unwrap();
+    assert_eq!(me["assignee_name"], "Bob", "{full}");
+    let (s, e) = step(&w.provider, "ovhcloud", &id, "transition", json!({"action": "acknowledge"})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let due = (chrono::Utc::now() + chrono::Duration::days(30)).date_naive().to_string();
+    open(&w.provider, "ovhcloud", json!({"type": "forced-upgrade", "model": "ovhcloud-mks", "title": "1.29 end of support", "due": due})).await;
+    let topics = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let (_, n) = c.get("/api/v1/me/notifications?limit=100").await;
+            items(&n).iter().map(|x| x["topic"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+        }
+    };
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = topics(&bob).await;
+        if got.contains(&"event.acknowledged".to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(got.contains(&"event.acknowledged".to_string()), "Bob owns the duty: {got:?}");
+    let mut eve = Vec::new();
+    for _ in 0..100 {
+        eve = topics(&w.rival).await;
+        if !eve.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(eve, ["event.opened"], "Rival's admin, nobody owning its duty, hears of the upgrade only");
+    // Alice, the admin who opened the incident, is not told of it: it goes to Bob. She hears of
+    // the forced upgrade, which concerns no duty Bob owns.
+    let mut alice = Vec::new();
+    for _ in 0..100 {
+        alice = topics(&w.shop).await;
+        if !alice.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!alice.contains(&"event.acknowledged".to_string()), "{alice:?}");
+    assert!(alice.contains(&"event.opened".to_string()), "{alice:?}");
+    assert!(!got.iter().any(|t| t == "event.opened"), "Bob does not own 3.1.6-r4: {got:?}");
+}
+both!(owner_of_the_obligation);
+
 /// E-mail to a real SMTP server, webhooks to a real HTTP receiver: signed, retried while the
 /// receiver is down, logged with response codes, replayed with the same idempotency key; each
 /// user's choices respected.
