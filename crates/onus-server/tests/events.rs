@@ -297,6 +297,44 @@ async fn owner_of_the_obligation(t: TestApp) {
 }
 both!(owner_of_the_obligation);
 
+/// An announcement's reminder, before its date, reaches the customers that have not
+/// acknowledged it, and only them.
+async fn reminded_before_the_date(t: TestApp) {
+    let w = world(&t).await;
+    let due = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let (s, e) = w
+        .provider
+        .post("/api/v1/orgs/ovhcloud/events", json!({"type": "patch", "model": "ovhcloud-mks", "title": "1.30.4 available", "due": due, "remind_before": "P1"}))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["field"], "remind_before");
+    // Reminded two seconds from now.
+    let d = open(&w.provider, "ovhcloud", json!({"type": "patch", "model": "ovhcloud-mks", "title": "1.30.4 available", "due": due, "remind_before": "PT59M58S"})).await;
+    let id = d["event"]["id"].as_str().unwrap().to_string();
+    let (s, e) = step(&w.shop, "shop", &id, "transition", json!({"action": "acknowledge"})).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let reminded = |c: &Client| {
+        let c = c.clone();
+        async move {
+            let (_, n) = c.get("/api/v1/me/notifications?limit=100").await;
+            items(&n).iter().filter(|x| x["topic"] == "event.reminder").count()
+        }
+    };
+    let mut n = 0;
+    for _ in 0..150 {
+        n = reminded(&w.rival).await;
+        if n > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(n, 1, "Rival has not acknowledged: reminded once");
+    assert_eq!(reminded(&w.shop).await, 0, "Shop acknowledged: not reminded");
+    let (_, p) = w.provider.get(&format!("/api/v1/orgs/ovhcloud/events/{id}")).await;
+    assert!(p["event"]["reminded_at"].is_string(), "{p}");
+}
+both!(reminded_before_the_date);
+
 /// E-mail to a real SMTP server, webhooks to a real HTTP receiver: signed, retried while the
 /// receiver is down, logged with response codes, replayed with the same idempotency key; each
 /// user's choices respected.
