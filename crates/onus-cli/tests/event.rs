@@ -191,7 +191,17 @@ fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
     let bad = onus_event(
         &base,
         &token,
-        &["open", "--type", "incident", "-m", "ovhcloud-mks", "--title", "x", "--severity", "dire"],
+        &[
+            "open",
+            "--type",
+            "incident",
+            "-m",
+            "ovhcloud-mks",
+            "--title",
+            "x",
+            "--severity",
+            "dire",
+        ],
     );
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
@@ -206,12 +216,28 @@ fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
         &base,
         &token,
         &[
-            "open", "--type", "incident", "-m", "ovhcloud-mks", "--title", "API unreachable from CI",
-            "--severity", "high", "--service", "shop-prod", "--description", "deploy job timed out",
-            "--file", log.to_str().unwrap(),
+            "open",
+            "--type",
+            "incident",
+            "-m",
+            "ovhcloud-mks",
+            "--title",
+            "API unreachable from CI",
+            "--severity",
+            "high",
+            "--service",
+            "shop-prod",
+            "--description",
+            "deploy job timed out",
+            "--file",
+            log.to_str().unwrap(),
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(id.len(), 36, "the event's id on stdout: {id}");
     assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("/events/{id}")));
@@ -219,8 +245,14 @@ fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
     let out = onus_event(&base, &token, &["list"]);
     assert!(out.status.success());
     let table = String::from_utf8_lossy(&out.stdout);
-    let row = table.lines().find(|l| l.starts_with(&id)).unwrap_or_else(|| panic!("{table}"));
-    assert!(row.contains("incident") && row.contains("open") && row.contains("high"), "{row}");
+    let row = table
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        row.contains("incident") && row.contains("open") && row.contains("high"),
+        "{row}"
+    );
     assert!(row.ends_with("API unreachable from CI"), "{row}");
     let out = onus_event(&base, &token, &["list", "--state", "closed", "-o", "json"]);
     let closed: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -232,10 +264,16 @@ fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["event"]["routing"]["activity"], "3.2.1-r3");
-    assert!(v["steps"][0]["file"]["id"].is_string(), "the file is on the timeline: {v}");
+    assert!(
+        v["steps"][0]["file"]["id"].is_string(),
+        "the file is on the timeline: {v}"
+    );
     let out = onus_event(&base, &token, &["show", &id]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("incident [open] API unreachable from CI"), "{text}");
+    assert!(
+        text.contains("incident [open] API unreachable from CI"),
+        "{text}"
+    );
 
     // The provider (R of 3.2.1-r3) is told through its webhook, signed with its secret.
     let start = Instant::now();

@@ -182,11 +182,12 @@ async fn main() {
         let start = Instant::now();
         let d = call(
             &provider,
-            http.post(format!("{base}/api/v1/orgs/ovhcloud/events")).json(&json!({
-                "type": "provider-incident", "model": "ovhcloud-mks", "severity": "high",
-                "title": format!("Load balancers of GRA7 unreachable ({e})"),
-                "description": "Clusters in GRA7 cannot reach their API server."
-            })),
+            http.post(format!("{base}/api/v1/orgs/ovhcloud/events"))
+                .json(&json!({
+                    "type": "provider-incident", "model": "ovhcloud-mks", "severity": "high",
+                    "title": format!("Load balancers of GRA7 unreachable ({e})"),
+                    "description": "Clusters in GRA7 cannot reach their API server."
+                })),
         )
         .await;
         acks.push(start.elapsed());

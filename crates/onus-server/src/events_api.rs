@@ -305,19 +305,13 @@ pub(crate) async fn open(
                 subscription_id: None,
             });
             if takes_part(&customer_party) {
-                let subs: Vec<_> = app
-                    .store
-                    .subscribers(p, &o.id)
-                    .await?
-                    .into_iter()
-                    .filter(|x| x.model_pk == s.model_pk)
-                    .collect();
+                let subs = app.store.event_subscribers(p, &o.id, &s.model_pk).await?;
                 let chosen: Vec<_> = match &req.customers {
                     None => subs.iter().collect(),
                     Some(list) => {
                         let mut out = Vec::new();
                         for slug in list {
-                            out.push(subs.iter().find(|x| &x.org.slug == slug).ok_or_else(
+                            out.push(subs.iter().find(|(_, org)| &org.slug == slug).ok_or_else(
                                 || {
                                     ApiError::invalid(
                                         "customers",
@@ -335,11 +329,11 @@ pub(crate) async fn open(
                         format!("no customer subscribes to `{}`", s.model.id),
                     ));
                 }
-                for x in chosen {
+                for (sub, org) in chosen {
                     participants.push(Participant {
-                        org_id: x.org.id.clone(),
+                        org_id: org.id.clone(),
                         party_id: customer_party.clone(),
-                        subscription_id: Some(x.id.clone()),
+                        subscription_id: Some(sub.clone()),
                     });
                 }
             }

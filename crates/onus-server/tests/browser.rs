@@ -361,6 +361,24 @@ async fn click_through() {
     c.close().await.unwrap();
 }
 
+/// Clicks the element with that id.
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Signs out, then in as `email`.
+async fn switch_user(c: &Client, email: &str) {
+    click(c, "sign-out").await;
+    assert!(on(c, "/login").await);
+    sign_in(c, email).await;
+    assert!(on(c, "/dashboard").await);
+}
+
 /// The id of the event whose page the browser is on.
 async fn event_id(c: &Client) -> String {
     let url = c.current_url().await.unwrap();
@@ -382,19 +400,20 @@ async fn incident_click_through() {
     assert!(on(&c, "/dashboard").await);
     // The customer opens an incident from the Events page.
     c.goto(&format!("{base}/events")).await.unwrap();
-    c.find(Locator::Id("new-incident-ovhcloud-mks"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "new-incident-ovhcloud-mks").await;
     let form = text(&c).await;
-    assert!(form.contains("3.2.1-r3"), "who does what, before opening: {form}");
+    assert!(
+        form.contains("3.2.1-r3"),
+        "who does what, before opening: {form}"
+    );
     shot(&c, "12-event-new").await;
     for (id, value) in [
         ("e-title", "API server unreachable from the checkout pods"),
         ("e-service", "shop-prod"),
-        ("e-description", "Since 09:12 UTC, calls to the API time out from pods."),
+        (
+            "e-description",
+            "Since 09:12 UTC, calls to the API time out from pods.",
+        ),
     ] {
         c.find(Locator::Id(id))
             .await
@@ -409,27 +428,14 @@ async fn incident_click_through() {
         .click()
         .await
         .unwrap();
-    c.find(Locator::Id("open-event"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "open-event").await;
     let page = text(&c).await;
     assert!(page.contains("API server unreachable"), "{page}");
     let id = event_id(&c).await;
     assert_eq!(id.len(), 36, "on the event's page: {id}");
     assert!(c.find(Locator::Id("approve")).await.is_err());
     // OVHcloud hears of it and acts.
-    c.find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert!(on(&c, "/login").await);
-    sign_in(&c, "p@ovh.test").await;
-    assert!(on(&c, "/dashboard").await);
+    switch_user(&c, "p@ovh.test").await;
     let mut told = false;
     for _ in 0..60 {
         c.goto(&format!("{base}/notifications")).await.unwrap();
@@ -442,12 +448,7 @@ async fn incident_click_through() {
     assert!(told, "OVHcloud is notified of the opening");
     shot(&c, "13-provider-notifications").await;
     c.goto(&format!("{base}/events/{id}")).await.unwrap();
-    c.find(Locator::Id("acknowledge"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "acknowledge").await;
     text(&c).await;
     c.find(Locator::Id("c-body"))
         .await
@@ -455,12 +456,7 @@ async fn incident_click_through() {
         .send_keys("A konnectivity agent lost its tunnel; restarting it.")
         .await
         .unwrap();
-    c.find(Locator::Id("comment"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "comment").await;
     text(&c).await;
     c.find(Locator::Id("res"))
         .await
@@ -468,51 +464,28 @@ async fn incident_click_through() {
         .send_keys("konnectivity agents redeployed")
         .await
         .unwrap();
-    c.find(Locator::Id("resolve"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "resolve").await;
     let resolved = text(&c).await;
-    assert!(resolved.contains("konnectivity agents redeployed"), "{resolved}");
+    assert!(
+        resolved.contains("konnectivity agents redeployed"),
+        "{resolved}"
+    );
     // The customer is offered no approval, and is refused one.
     let (s, e) = w
         .shop
         .post(&format!("/api/v1/orgs/shop/events/{id}/approve"), json!({}))
         .await;
     assert_eq!(s, reqwest::StatusCode::FORBIDDEN, "{e}");
-    c.find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert!(on(&c, "/login").await);
-    sign_in(&c, "alice@shop.test").await;
-    assert!(on(&c, "/dashboard").await);
+    switch_user(&c, "alice@shop.test").await;
     c.goto(&format!("{base}/events/{id}")).await.unwrap();
     text(&c).await;
     assert!(c.find(Locator::Id("approve")).await.is_err());
     assert!(c.find(Locator::Id("not-approver")).await.is_ok());
     shot(&c, "14-event-customer-waits-approval").await;
     // OVHcloud, the A of 3.2.1-r3, approves: closed.
-    c.find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    assert!(on(&c, "/login").await);
-    sign_in(&c, "p@ovh.test").await;
-    assert!(on(&c, "/dashboard").await);
+    switch_user(&c, "p@ovh.test").await;
     c.goto(&format!("{base}/events/{id}")).await.unwrap();
-    c.find(Locator::Id("approve"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "approve").await;
     text(&c).await;
     let state = c
         .find(Locator::Id("state"))

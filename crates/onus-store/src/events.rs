@@ -566,6 +566,33 @@ pub(crate) async fn enqueue_many(
 }
 
 impl Store {
+    /// The customers subscribed to one of the provider's models, with their subscription's
+    /// id: whom a provider's event can concern. One query: [`Store::subscribers`] also loads
+    /// each subscription's version, which publishing to a thousand customers cannot afford
+    /// (measured: 1 s of the acknowledgement on PostgreSQL, `benches/fanout.rs`).
+    pub async fn event_subscribers(
+        &self,
+        p: &Principal,
+        provider_org_id: &str,
+        model_pk: &str,
+    ) -> Result<Vec<(String, OrgRef)>> {
+        p.org_of_kind(provider_org_id, OrgKind::Provider)?;
+        let rows = self
+            .fetch_all(
+                sqlx::query(
+                    "SELECT s.id AS sid, c.id, c.slug, c.name, c.kind FROM subscriptions s \
+                     JOIN orgs c ON c.id = s.org_id JOIN models m ON m.id = s.model_pk \
+                     WHERE m.org_id = $1 AND s.model_pk = $2 ORDER BY c.name",
+                )
+                .bind(provider_org_id)
+                .bind(model_pk),
+            )
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("sid")?, crate::identity::org_from(r)?)))
+            .collect()
+    }
+
     /// Opens an event. The opening organisation's party must open events of this type (the
     /// route says so), every customer taking part must subscribe to the model, and the
     /// provider must publish it. Each organisation's event goes to the owner of its matching

@@ -592,6 +592,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(0);
         }
+        let expanded: Result<usize> = async {
         struct Msg {
             id: String,
             org: String,
@@ -844,6 +845,20 @@ impl Store {
         }
         tx.commit().await?;
         Ok(msgs.len())
+        }
+        .await;
+        if expanded.is_err() {
+            // Give the rows back at once (the next round retries them) rather than leave them
+            // leased to this worker until the lease runs out: a transient failure (SQLite busy
+            // under load) would otherwise hold every notification of the batch for a minute.
+            let _ = sqlx::query(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1 AND done_at IS NULL",
+            )
+            .bind(owner)
+            .execute(&self.pool)
+            .await;
+        }
+        expanded
     }
 
     /// Claims up to `limit` due deliveries for `lease`.

@@ -28,7 +28,9 @@ impl Mail {
         let mut out = Vec::with_capacity(b.len());
         let mut i = 0;
         while i < b.len() {
-            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok());
             match (b[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
                 (b'=', Some(v)) => {
                     out.push(v);
@@ -85,10 +87,7 @@ impl SmtpSink {
     }
 }
 
-async fn session(
-    sock: tokio::net::TcpStream,
-    mails: Arc<Mutex<Vec<Mail>>>,
-) -> std::io::Result<()> {
+async fn session(sock: tokio::net::TcpStream, mails: Arc<Mutex<Vec<Mail>>>) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
     w.write_all(b"220 sink.test ESMTP ready\r\n").await?;
@@ -107,7 +106,11 @@ async fn session(
         } else if upper.starts_with("HELO") {
             w.write_all(b"250 sink.test\r\n").await?;
         } else if upper.starts_with("MAIL FROM:") {
-            from = cmd[10..].split_whitespace().next().unwrap_or("").to_string();
+            from = cmd[10..]
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string();
             to.clear();
             w.write_all(b"250 OK\r\n").await?;
         } else if upper.starts_with("RCPT TO:") {
