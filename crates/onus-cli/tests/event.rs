@@ -26,14 +26,21 @@ impl Drop for Server {
     }
 }
 
-// The child is waited for by `Server`'s Drop, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
 fn serve(db: &str) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
+    serve_on(db, free_port())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
-        .port();
+        .port()
+}
+
+// The child is waited for by `Server`'s Drop, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn serve_on(db: &str, port: u16) -> Server {
     let child = Command::cargo_bin("onus")
         .unwrap()
         .args(["serve", "--database", db, "--listen"])
@@ -91,6 +98,10 @@ impl Api {
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     }
 
+    fn get(&self, path: &str) -> Value {
+        self.send(self.http.get(format!("{}{path}", self.base))).1
+    }
+
     fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
     }
@@ -102,7 +113,10 @@ type Hook = (Vec<(String, String)>, Vec<u8>);
 /// A webhook receiver on 127.0.0.1: answers 200 to every request and records it; stops with
 /// the test process.
 fn receiver() -> (String, Arc<Mutex<Vec<Hook>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    receiver_on(TcpListener::bind("127.0.0.1:0").unwrap())
+}
+
+fn receiver_on(listener: TcpListener) -> (String, Arc<Mutex<Vec<Hook>>>) {
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
     let got = Arc::new(Mutex::new(Vec::new()));
     let g = got.clone();
@@ -147,13 +161,10 @@ fn onus_event(base: &str, token: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-#[test]
-fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("portal.db").display().to_string();
-    let server = serve(&db);
-    let base = server.base.clone();
-    let admin = Api::login(&base, "root@portal.test");
+/// A provider publishing ovhcloud-mks and a customer, Shop, subscribed: the provider's admin
+/// signed in, and an API token of Shop's, as a CI job holds it.
+fn world(base: &str) -> (Api, String) {
+    let admin = Api::login(base, "root@portal.test");
     for (slug, kind, email) in [
         ("ovhcloud", "provider", "p@ovh.test"),
         ("shop", "customer", "alice@shop.test"),
@@ -165,7 +176,7 @@ fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
         .iter()
         .find(|(id, _)| *id == "ovhcloud-mks")
         .unwrap();
-    let provider = Api::login(&base, "p@ovh.test");
+    let provider = Api::login(base, "p@ovh.test");
     let (s, b) = provider.send(
         provider
             .http
@@ -174,18 +185,27 @@ fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
             .body(model.to_string()),
     );
     assert_eq!(s, 201, "{b}");
-    let (url, hooks) = receiver();
-    let (s, hook) = provider.post("/api/v1/orgs/ovhcloud/webhooks", json!({"url": url}));
-    assert_eq!(s, 201, "{hook}");
-    let secret = hook["secret"].as_str().unwrap().to_string();
-    let shop = Api::login(&base, "alice@shop.test");
+    let shop = Api::login(base, "alice@shop.test");
     let (s, b) = shop.post(
         "/api/v1/orgs/shop/subscriptions",
         json!({"provider": "ovhcloud", "model": "ovhcloud-mks"}),
     );
     assert_eq!(s, 201, "{b}");
     let (_, tok) = shop.post("/api/v1/orgs/shop/tokens", json!({"name": "ci"}));
-    let token = tok["token"].as_str().unwrap().to_string();
+    (provider, tok["token"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_ci_job_opens_an_incident_and_the_provider_hears_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portal.db").display().to_string();
+    let server = serve(&db);
+    let base = server.base.clone();
+    let (provider, token) = world(&base);
+    let (url, hooks) = receiver();
+    let (s, hook) = provider.post("/api/v1/orgs/ovhcloud/webhooks", json!({"url": url}));
+    assert_eq!(s, 201, "{hook}");
+    let secret = hook["secret"].as_str().unwrap().to_string();
 
     // A bad severity is refused with the field named, and exit code 2.
     let bad = onus_event(
@@ -302,4 +322,92 @@ fn chrono_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
+}
+
+/// `kill -9` of `onus serve` while a notification waits for its receiver: after a restart on
+/// the same database, the worker delivers it once the receiver is back, with the failed
+/// attempts in its delivery log.
+#[test]
+fn a_delivery_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portal.db").display().to_string();
+    let port = free_port();
+    let mut server = serve_on(&db, port);
+    let base = server.base.clone();
+    let (provider, token) = world(&base);
+    // The provider's receiver is down: its port is reserved, nothing listens yet.
+    let rx_port = free_port();
+    let url = format!("http://127.0.0.1:{rx_port}/hooks");
+    let (s, hook) = provider.post("/api/v1/orgs/ovhcloud/webhooks", json!({"url": url}));
+    assert_eq!(s, 201, "{hook}");
+    let out = onus_event(
+        &base,
+        &token,
+        &[
+            "open",
+            "--type",
+            "incident",
+            "-m",
+            "ovhcloud-mks",
+            "--title",
+            "nodes NotReady",
+            "--severity",
+            "critical",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let event = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let mut pending = Value::Null;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        let l = provider.get("/api/v1/orgs/ovhcloud/deliveries");
+        if let Some(d) = l["items"].as_array().and_then(|a| {
+            a.iter()
+                .find(|d| d["channel"] == "webhook" && d["attempts"].as_i64().unwrap_or(0) >= 1)
+        }) {
+            pending = d.clone();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(pending["state"], "pending", "tried and failed: {pending}");
+    let id = pending["id"].as_str().unwrap().to_string();
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    drop(server);
+    let (_, hooks) = receiver_on(TcpListener::bind(("127.0.0.1", rx_port)).unwrap());
+    let server = serve_on(&db, port);
+    // A retry may have been in flight at the kill: its lease (60 s) runs out first.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) && hooks.lock().unwrap().is_empty() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let got = hooks.lock().unwrap().clone();
+    let (headers, body) = got.first().expect("delivered after the restart");
+    assert!(
+        headers.contains(&("idempotency-key".to_string(), id.clone())),
+        "{headers:?}"
+    );
+    let v: Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(v["data"]["event"]["id"], event.as_str());
+    let provider = Api::login(&server.base, "p@ovh.test");
+    let mut detail = Value::Null;
+    for _ in 0..50 {
+        detail = provider.get(&format!("/api/v1/orgs/ovhcloud/deliveries/{id}"));
+        if detail["delivery"]["state"] == "delivered" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(detail["delivery"]["state"], "delivered", "{detail}");
+    let attempts = detail["attempts"].as_array().unwrap();
+    assert!(
+        attempts.len() >= 2 && attempts[0]["code"].is_null(),
+        "{detail}"
+    );
+    assert_eq!(attempts.last().unwrap()["code"], 200);
 }
