@@ -73,6 +73,8 @@ enum Command {
     VerifyCertificate(cmd::verify::CertArgs),
     /// Print the portal's Ed25519 public key (it signs certificates and exports).
     InstanceKey(cmd::instance_key::Args),
+    /// Events in a portal, for scripts: open an incident from a CI job, list the open ones.
+    Event(cmd::event::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::Args),
     /// Print the man page (or write one page per command into a folder).
@@ -126,6 +128,7 @@ fn main() -> ExitCode {
         Command::VerifyExport(a) => cmd::verify::run_export(a),
         Command::VerifyCertificate(a) => cmd::verify::run_certificate(a),
         Command::InstanceKey(a) => cmd::instance_key::run(a),
+        Command::Event(a) => cmd::event::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::completions::man(a),
     };

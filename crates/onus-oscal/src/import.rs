@@ -489,6 +489,7 @@ pub fn import<'a>(doc: &'a Value, vocab: &Vocabulary) -> Result<Imported, Import
         statements,
         audit: Default::default(),
         end_of_service: None,
+        events: Vec::new(),
         lint: Default::default(),
     };
     let model = match embedded_model(body) {

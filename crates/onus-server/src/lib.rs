@@ -17,13 +17,17 @@
 pub mod api;
 pub mod auth;
 pub mod demo;
+pub mod demo_receiver;
 pub mod domain;
 pub mod error;
+pub mod events_api;
+pub mod events_ui;
 mod i18n;
 pub mod leaving;
 pub mod leaving_ui;
 pub mod ui;
 pub mod views;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -59,6 +63,10 @@ pub struct Config {
     pub login_attempts: i64,
     /// What a deleted organisation leaves behind, by law or contract (`--retain-log-content`).
     pub retention: onus_store::deletion::Retention,
+    /// The delivery worker (notifications by e-mail and webhook).
+    pub worker: worker::WorkerConfig,
+    /// `onus serve --demo`: serve the demo's webhook receiver (`/demo/webhook`).
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -72,6 +80,8 @@ impl Default for Config {
             session_hours: 12,
             login_attempts: 10,
             retention: onus_store::deletion::Retention::default(),
+            worker: worker::WorkerConfig::default(),
+            demo: false,
         }
     }
 }
@@ -88,6 +98,8 @@ pub enum ServerError {
     Tls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("notifications: {0}")]
+    Worker(#[from] worker::WorkerError),
 }
 
 /// The application's shared state. Cheap to clone.
@@ -99,7 +111,12 @@ pub struct Inner {
     pub config: Config,
     /// Parsed model versions by version id: immutable once published, so never stale.
     models: RwLock<HashMap<String, Arc<Model>>>,
-    templates: minijinja::Environment<'static>,
+    templates: Arc<minijinja::Environment<'static>>,
+    /// Wakes this instance's delivery worker when a change queued messages (other instances
+    /// find them by polling).
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The demo's webhook receiver (used with `Config::demo` only).
+    pub demo: Arc<demo_receiver::DemoReceiver>,
 }
 
 impl std::ops::Deref for App {
@@ -122,7 +139,9 @@ impl App {
             store,
             config,
             models: RwLock::new(HashMap::new()),
-            templates: ui::templates(),
+            templates: Arc::new(ui::templates()),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            demo: Arc::new(demo_receiver::DemoReceiver::default()),
         })))
     }
 
@@ -136,6 +155,8 @@ impl App {
                 "/.well-known/onus/instance-key",
                 axum::routing::get(leaving::well_known_key),
             )
+            .merge(events_ui::router())
+            .merge(demo_receiver::router())
             .layer(axum::middleware::from_fn(security_headers))
             .layer(axum::extract::DefaultBodyLimit::max(
                 self.config.max_body_bytes,
@@ -199,6 +220,38 @@ pub async fn serve(listener: std::net::TcpListener, app: App) -> Result<(), Serv
             }
         }
     });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = app.start_worker(stopped)?;
+    let result = serve_http(listener, app.clone()).await;
+    let _ = stop.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    app.store.close().await;
+    result
+}
+
+impl App {
+    /// Starts this instance's delivery worker (unless the configuration turns it off); it
+    /// stops when `stop` turns true.
+    pub fn start_worker(
+        &self,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, ServerError> {
+        if !self.config.worker.enabled {
+            return Ok(None);
+        }
+        let w = worker::Worker::new(
+            self.store.clone(),
+            self.config.worker.clone(),
+            self.templates.clone(),
+            self.wake.clone(),
+        )?;
+        Ok(Some(tokio::spawn(w.run(stop))))
+    }
+}
+
+async fn serve_http(listener: std::net::TcpListener, app: App) -> Result<(), ServerError> {
     let service = app
         .router()
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -232,7 +285,6 @@ pub async fn serve(listener: std::net::TcpListener, app: App) -> Result<(), Serv
                 .await?;
         }
     }
-    app.store.close().await;
     Ok(())
 }
 

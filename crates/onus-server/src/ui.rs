@@ -64,8 +64,15 @@ const CSS: &str = include_str!("../static/app.css");
 /// The template environment: auto-escaping HTML, `t(key)` in the page's language.
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    for (name, text) in TEMPLATES {
+    // E-mails' text parts are not HTML: no escaping there.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".txt") {
+            minijinja::AutoEscape::None
+        } else {
+            minijinja::AutoEscape::Html
+        }
+    });
+    for (name, text) in TEMPLATES.iter().chain(crate::events_ui::TEMPLATES) {
         // The templates are part of the binary and tested: a syntax error is a build bug.
         if let Err(e) = env.add_template(name, text) {
             tracing::error!("template {name}: {e}");
@@ -78,6 +85,7 @@ pub fn templates() -> Environment<'static> {
             .unwrap_or_default();
         i18n::t(&lang, &key)
     });
+    crate::events_ui::filters(&mut env);
     env.add_filter("truncate", |s: String, n: usize| -> String {
         if s.chars().count() <= n {
             s
@@ -169,6 +177,10 @@ const DONE: &[&str] = &[
     "created",
     "ended",
     "ticked",
+    "opened",
+    "updated",
+    "replayed",
+    "read",
 ];
 
 fn lang_of(auth: Option<&Auth>, headers: &HeaderMap) -> &'static str {
@@ -238,6 +250,10 @@ impl Ui {
             },
             None => 0,
         };
+        let unread = match &self.auth {
+            Some(a) if a.p.org.is_some() => self.app.store.unread(&a.p).await.unwrap_or(0),
+            _ => 0,
+        };
         let can_write = self
             .auth
             .as_ref()
@@ -250,6 +266,7 @@ impl Ui {
             page => page,
             title => title,
             pending => pending,
+            unread => unread,
             flash => self.flash,
             can_write => can_write,
             statuses => Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -334,7 +351,7 @@ pub(crate) fn done(to: &str, what: &str) -> Response {
 }
 
 /// A local path to go back to (never another site).
-fn local(back: Option<&String>, default: &str) -> String {
+pub(crate) fn local(back: Option<&String>, default: &str) -> String {
     back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
         .cloned()
         .unwrap_or_else(|| default.to_string())

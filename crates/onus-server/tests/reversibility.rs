@@ -613,6 +613,26 @@ async fn deletion_leaves_nothing(t: TestApp) {
     )
     .await;
 
+    // Events (issue 13): an incident the tenant opens, and the provider's incident it takes
+    // part in.
+    let (s, ev) = zq
+        .post(
+            "/api/v1/orgs/zq-tenant/events",
+            json!({"type": "incident", "model": "ovhcloud-mks", "title": "zq-incident-title",
+                   "description": "zq pods time out", "severity": "high"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ev}");
+    let event_id = ev["event"]["id"].as_str().unwrap().to_string();
+    let provider = t.login("p@ovh.test", ADMIN_PASSWORD).await;
+    let (s, pe) = provider
+        .post(
+            "/api/v1/orgs/ovhcloud/events",
+            json!({"type": "provider-incident", "model": "ovhcloud-mks", "title": "ovh-wide outage", "severity": "low"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{pe}");
+
     // Not before the service ends.
     let del = "/api/v1/orgs/zq-tenant?confirm=zq-tenant";
     assert_eq!(
@@ -704,6 +724,9 @@ async fn deletion_leaves_nothing(t: TestApp) {
         "zq-proof.txt".into(),
         "zq tenant's own restore test".into(),
         "zq-ci-token".into(),
+        "zq-incident-title".into(),
+        "zq pods time out".into(),
+        event_id,
         tok["info"]["prefix"]
             .as_str()
             .unwrap_or("onus_zzzzzz")
@@ -717,7 +740,13 @@ async fn deletion_leaves_nothing(t: TestApp) {
         "Zqadmin zq-tenant".into(),
     ];
     let found = onus_store::scratch::occurrences(&t.database, &forbidden, &[]).await;
-    assert!(found.is_empty(), "left after the deletion: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "left after the deletion: {found:#?} of {forbidden:#?}"
+    );
+    // The provider's own incident stays, without the deleted customer.
+    let (_, pevents) = provider.get("/api/v1/orgs/ovhcloud/events").await;
+    assert!(pevents.to_string().contains("ovh-wide outage"), "{pevents}");
     let found = outside_record(&t.database, &record_only).await;
     assert!(
         found.is_empty(),

@@ -22,6 +22,7 @@ pub mod access;
 mod db;
 pub mod deletion;
 pub mod ending;
+pub mod events;
 pub mod evidence;
 pub mod export;
 pub mod identity;
@@ -29,6 +30,7 @@ pub mod import;
 pub mod keys;
 pub mod log;
 pub mod models;
+pub mod notify;
 pub mod scratch;
 
 pub use access::{OrgKind, OrgRef, Principal, Role};

@@ -209,6 +209,7 @@ fn skeleton(doc: &Doc, lang: &str) -> Model {
         statements: Vec::new(),
         audit: Default::default(),
         end_of_service: None,
+        events: Vec::new(),
         lint: Default::default(),
     }
 }
