@@ -183,8 +183,11 @@ impl App {
         now: DateTime<FixedOffset>,
     ) -> Result<Vec<ObligationView>, ApiError> {
         let report = domain::report(&ctx.model, set, now)?;
+        // The party of this model's obligations: an organisation subscribed to several
+        // models may be a different party id in each (`customer` in one, `client` in another).
         let party = obligations
-            .first()
+            .iter()
+            .find(|o| o.model_pk == ctx.model_pk)
             .map_or(ctx.party_id.as_str(), |o| o.party_id.as_str());
         let duties = domain::duties_by_activity(&report, party);
         let mut out = Vec::new();

@@ -102,6 +102,8 @@ pub struct Subscription {
     pub pending: i64,
     /// Whether one of them moves R or A onto the customer.
     pub pending_moves_duty: bool,
+    /// The end of the service, once a party asked for it.
+    pub end: Option<crate::ending::SubscriptionEnd>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,7 +175,7 @@ fn obligation_from(r: &AnyRow) -> Result<Obligation> {
     })
 }
 
-async fn version_body(c: &mut AnyConnection, id: &str) -> Result<VersionBody> {
+pub(crate) async fn version_body(c: &mut AnyConnection, id: &str) -> Result<VersionBody> {
     let r = sqlx::query(&format!(
         "SELECT {VERSION_COLS}, v.body, v.findings FROM model_versions v WHERE v.id = $1"
     ))
@@ -196,7 +198,7 @@ async fn latest_version(c: &mut AnyConnection, model_pk: &str) -> Result<Option<
 
 /// Makes the organisation's active obligations under a model exactly `duties`: new ones are
 /// created, ones no longer held are deactivated (kept, with their notes, for history).
-async fn sync_obligations(
+pub(crate) async fn sync_obligations(
     w: &mut Write,
     org_id: &str,
     subscription_id: Option<&str>,
@@ -538,6 +540,7 @@ impl Store {
             .fetch_all(
                 sqlx::query(&format!(
                     "SELECT s.id AS sid, s.model_pk, s.created_at AS screated, s.version_id, \
+                     s.end_date, s.ended_by_party, s.end_requested_at, s.end_requested_by, s.end_reason, \
                      c.id AS cid, c.slug AS cslug, c.name AS cname, c.kind AS ckind, \
                      m.model_id, m.title, o.id, o.slug, o.name, o.kind, \
                      (SELECT COUNT(*) FROM version_notices n WHERE n.subscription_id = s.id AND n.acknowledged_at IS NULL) AS pending, \
@@ -570,6 +573,7 @@ impl Store {
                 created_at: r.try_get("screated")?,
                 pending: r.try_get("pending")?,
                 pending_moves_duty: r.try_get::<i64, _>("moving")? > 0,
+                end: crate::ending::end_from(r)?,
             });
         }
         Ok(out)
