@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod demo;
 pub mod domain;
 pub mod error;
@@ -94,6 +95,10 @@ pub struct Inner {
     pub config: Config,
     /// Parsed model versions by version id: immutable once published, so never stale.
     models: RwLock<HashMap<String, Arc<Model>>>,
+    /// Parsed audit runs by audit id, and joined statuses by the evidence they come from
+    /// (see [`cache`]: immutable inputs, so never stale; nothing another instance needs).
+    pub(crate) runs: cache::Cache<String, Arc<domain::StoredRun>>,
+    pub(crate) joined: cache::Cache<String, Arc<cache::Joined>>,
     templates: minijinja::Environment<'static>,
 }
 
@@ -117,6 +122,10 @@ impl App {
             store,
             config,
             models: RwLock::new(HashMap::new()),
+            // A few large runs (a 100,000-object audit's run is tens of MB parsed), many
+            // small joins (an organisation's duties under one version: tens of KB).
+            runs: cache::Cache::new(4),
+            joined: cache::Cache::new(256),
             templates: ui::templates(),
         })))
     }

@@ -218,9 +218,8 @@ impl Ui {
                 Some(o) if o.kind == OrgKind::Customer => self
                     .app
                     .store
-                    .notices(&a.p, &o.id, true)
+                    .pending_notices(&a.p, &o.id)
                     .await
-                    .map(|n| n.len())
                     .unwrap_or(0),
                 _ => 0,
             },
@@ -587,10 +586,14 @@ async fn dashboard(ui: Ui) -> PageResult {
             .await);
     };
     let p = &a.p;
-    let views = ui
-        .check(ui.app.obligation_views(p, &org, ui.lang).await)
-        .await?;
     let contexts = ui.check(ui.app.contexts(p, &org).await).await?;
+    let views = ui
+        .check(
+            ui.app
+                .obligation_views_in(p, &org, &contexts, ui.lang)
+                .await,
+        )
+        .await?;
     let mut summaries = Vec::new();
     for ctx in &contexts {
         let mine: Vec<&ObligationView> = views
