@@ -105,11 +105,17 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// The OpenAPI document, as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    let mut doc = router().split_for_parts().1;
+    crate::api_errors::declare(&mut doc);
+    doc
 }
 
 /// Adds `/api/v1/openapi.json` to the API's routes.
-pub fn with_document(r: axum::Router<App>, doc: utoipa::openapi::OpenApi) -> axum::Router<App> {
+pub fn with_document(
+    r: axum::Router<App>,
+    mut doc: utoipa::openapi::OpenApi,
+) -> axum::Router<App> {
+    crate::api_errors::declare(&mut doc);
     let doc = Arc::new(doc);
     r.route(
         "/api/v1/openapi.json",
@@ -1378,6 +1384,20 @@ pub(crate) struct AttestInput {
 /// Checks one attestation as the attestations file format does, and the activity against
 /// the model.
 pub(crate) fn check_attestation(ctx: &Context, a: &AttestInput) -> ApiResult<()> {
+    // PostgreSQL cannot store a NUL character in text: name the field rather than fail late.
+    let evidence_ref = a.evidence.as_ref().map(|e| e.0.as_str());
+    for (field, v) in [
+        ("activity", Some(a.activity.as_str())),
+        ("date", Some(a.date.as_str())),
+        ("by", Some(a.by.as_str())),
+        ("valid", a.valid.as_deref()),
+        ("note", a.note.as_deref()),
+        ("evidence.ref", evidence_ref),
+    ] {
+        if v.is_some_and(|v| v.contains('\0')) {
+            return Err(ApiError::invalid(field, "must not contain NUL characters"));
+        }
+    }
     if ctx.model.activity(&a.activity).is_none() {
         return Err(ApiError::invalid(
             "activity",

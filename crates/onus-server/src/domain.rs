@@ -405,7 +405,11 @@ pub fn due(duty: &DutyReport, since: &str) -> Option<String> {
     let cadence = onus_model::Cadence::parse(duty.cadence.as_deref()?).ok()?;
     let start = attest::parse_date(since)?;
     let secs = i64::try_from(cadence.approx_seconds()).ok()?;
-    Some((start + chrono::Duration::seconds(secs)).to_rfc3339())
+    Some(
+        start
+            .checked_add_signed(chrono::Duration::try_seconds(secs)?)?
+            .to_rfc3339(),
+    )
 }
 
 /// A report uploaded as `onus audit -o json` wrote it, checked.

@@ -15,6 +15,7 @@
 //! is immutable.
 
 pub mod api;
+mod api_errors;
 pub mod auth;
 pub mod cache;
 pub mod demo;

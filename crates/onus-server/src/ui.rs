@@ -634,21 +634,7 @@ async fn dashboard(ui: Ui) -> PageResult {
             )
             .await?;
         let title = ctx.model.title.best(ui.lang).to_string();
-        let provider = match org.kind {
-            OrgKind::Provider => org.slug.clone(),
-            OrgKind::Customer => {
-                ui.check(
-                    ui.app
-                        .store
-                        .model(p, &ctx.model_pk)
-                        .await
-                        .map_err(ApiError::from),
-                )
-                .await?
-                .provider
-                .slug
-            }
-        };
+        let provider = ctx.provider_slug.clone();
         let label = Status::ALL
             .iter()
             .map(|s| format!("{} {}", ui.t(&format!("st_{}", s.as_str())), c[s.as_str()]))

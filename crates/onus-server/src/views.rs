@@ -60,6 +60,8 @@ pub struct Context {
     pub party_id: String,
     /// Since when (the subscription's or the model's creation).
     pub since: String,
+    /// The slug of the organisation that publishes the model.
+    pub provider_slug: String,
 }
 
 pub fn now() -> DateTime<FixedOffset> {
@@ -107,6 +109,7 @@ impl App {
                         model,
                         party_id: party,
                         since: m.created_at,
+                        provider_slug: m.provider.slug,
                     });
                 }
             }
@@ -132,6 +135,7 @@ impl App {
             model,
             party_id: party,
             since: s.created_at.clone(),
+            provider_slug: s.provider.slug.clone(),
         })
     }
 

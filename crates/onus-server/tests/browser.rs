@@ -111,7 +111,45 @@ async fn shot(c: &Client, name: &str) {
         .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    mobile(c, name, &dir).await;
     let _ = c.set_window_size(1280, 900).await;
+}
+
+/// The same page at a phone's width (390 CSS pixels, an iPhone 12 to 15): nothing may be
+/// wider than the screen (wide tables scroll inside their own box), and the whole page is
+/// saved as `NAME-390.png`.
+async fn mobile(c: &Client, name: &str, dir: &std::path::Path) {
+    let _ = c.set_window_size(390, 844).await;
+    let measure = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             const wide = Array.from(document.querySelectorAll('body *')) \
+               .filter(e => e.getBoundingClientRect().right > w + 1) \
+               .slice(0, 8) \
+               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right) + 'px'); \
+             return [w, document.documentElement.scrollWidth, wide.join(', ')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let width = measure[0].as_u64().unwrap();
+    let scroll = measure[1].as_u64().unwrap();
+    assert!(width <= 400, "{name}: the window is {width} px wide, not a phone's");
+    assert!(
+        scroll <= width,
+        "{name} at {width} px: the page scrolls sideways ({scroll} px wide); too wide: {}",
+        measure[2]
+    );
+    let h = c
+        .execute("return Math.max(document.body.scrollHeight, 844)", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(844)
+        .min(8000);
+    let _ = c.set_window_size(390, u32::try_from(h).unwrap_or(844)).await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}-390.png")), png).unwrap();
 }
 
 /// Fills the sign-in form the browser shows and sends it.
