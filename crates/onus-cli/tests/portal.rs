@@ -275,6 +275,12 @@ fn kill_9_loses_no_acknowledged_write_postgres() {
     }
 }
 
+/// The `i`-th attestation a writer sends (JSON, evidence elsewhere).
+fn attestation(writer: &str, i: usize) -> Value {
+    json!({"model": "ovhcloud-mks", "activity": "3.1.7-r4", "date": "2025-03-01", "by": format!("{writer} #{i}"),
+           "evidence": {"ref": format!("https://evidence.test/{writer}/{i}"), "sha256": "a".repeat(64)}})
+}
+
 fn kill_9(db: &str) {
     let db = db.to_string();
     let port = free_port();
@@ -286,11 +292,18 @@ fn kill_9(db: &str) {
     for w in 0..4 {
         let (base, token, acked) = (base.clone(), token.clone(), acknowledged.clone());
         writers.push(std::thread::spawn(move || {
-            let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let http = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
             for i in 0..10_000 {
-                let body = json!({"model": "ovhcloud-mks", "activity": "3.1.7-r4", "date": "2025-03-01", "by": format!("writer {w} #{i}"),
-                                  "evidence": {"ref": format!("https://evidence.test/{w}/{i}"), "sha256": "a".repeat(64)}});
-                match http.post(format!("{base}/api/v1/orgs/shop/attestations")).bearer_auth(&token).json(&body).send() {
+                let body = attestation(&format!("writer {w}"), i);
+                match http
+                    .post(format!("{base}/api/v1/orgs/shop/attestations"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                {
                     Ok(r) if r.status().as_u16() == 201 => {
                         let v: Value = r.json().unwrap_or(Value::Null);
                         if let Some(id) = v[0]["id"].as_str() {
@@ -362,8 +375,7 @@ fn two_processes_share_one_sqlite_file() {
         writers.push(std::thread::spawn(move || {
             let http = reqwest::blocking::Client::new();
             for i in 0..40 {
-                let body = json!({"model": "ovhcloud-mks", "activity": "3.1.7-r4", "date": "2025-03-01", "by": format!("process {w} #{i}"),
-                                  "evidence": {"ref": format!("https://evidence.test/{w}/{i}"), "sha256": "b".repeat(64)}});
+                let body = attestation(&format!("process {w}"), i);
                 let r = http
                     .post(format!("{base}/api/v1/orgs/shop/attestations"))
                     .bearer_auth(&token)

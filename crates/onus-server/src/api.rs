@@ -111,10 +111,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Adds `/api/v1/openapi.json` to the API's routes.
-pub fn with_document(
-    r: axum::Router<App>,
-    mut doc: utoipa::openapi::OpenApi,
-) -> axum::Router<App> {
+pub fn with_document(r: axum::Router<App>, mut doc: utoipa::openapi::OpenApi) -> axum::Router<App> {
     crate::api_errors::declare(&mut doc);
     let doc = Arc::new(doc);
     r.route(

@@ -54,7 +54,11 @@ impl utoipa::Modify for CommonErrors {
                 let Some(op) = op.as_mut() else { continue };
                 add(op, "400", "A query or path parameter that cannot be read");
                 add(op, "401", "No credentials, or unknown ones");
-                add(op, "403", "Not allowed to the caller's role, or the CSRF header is missing");
+                add(
+                    op,
+                    "403",
+                    "Not allowed to the caller's role, or the CSRF header is missing",
+                );
                 add(op, "404", "Not found, or not visible to the caller");
                 add(op, "422", "Input at fault: `field` names it");
                 if change {

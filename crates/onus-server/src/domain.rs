@@ -414,18 +414,25 @@ pub fn due(duty: &DutyReport, since: &str) -> Option<String> {
 
 /// A report uploaded as `onus audit -o json` wrote it, checked.
 pub fn parse_report(bytes: &[u8]) -> Result<Report, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::invalid(
-            "body",
-            format!(
-                "not an `{}` report: at `{path}`: {}",
-                join::FORMAT,
-                e.inner()
-            ),
-        )
-    })?;
+    // Read without tracking the path (the fast way, for the reports that are right), and
+    // again with it only to say where a wrong one is wrong.
+    let report: Report = match serde_json::from_slice(bytes) {
+        Ok(r) => r,
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let path = e.path().to_string();
+                ApiError::invalid(
+                    "body",
+                    format!(
+                        "not an `{}` report: at `{path}`: {}",
+                        join::FORMAT,
+                        e.inner()
+                    ),
+                )
+            })?
+        }
+    };
     if report.format != join::FORMAT {
         return Err(ApiError::invalid(
             "format",

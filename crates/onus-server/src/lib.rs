@@ -137,13 +137,16 @@ impl App {
         Router::new()
             .merge(api::with_document(api, doc))
             .merge(ui::router())
-            .layer(axum::middleware::from_fn(security_headers))
             .layer(axum::extract::DefaultBodyLimit::max(
                 self.config.max_body_bytes,
             ))
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.config.max_body_bytes,
             ))
+            // Outermost, so that the 413 the limit layer answers by itself (a declared
+            // length over the limit, before any handler runs) gets the JSON error and the
+            // headers too.
+            .layer(axum::middleware::from_fn(security_headers))
             .with_state(self.clone())
     }
 }

@@ -134,7 +134,10 @@ async fn mobile(c: &Client, name: &str, dir: &std::path::Path) {
         .unwrap();
     let width = measure[0].as_u64().unwrap();
     let scroll = measure[1].as_u64().unwrap();
-    assert!(width <= 400, "{name}: the window is {width} px wide, not a phone's");
+    assert!(
+        width <= 400,
+        "{name}: the window is {width} px wide, not a phone's"
+    );
     assert!(
         scroll <= width,
         "{name} at {width} px: the page scrolls sideways ({scroll} px wide); too wide: {}",
@@ -147,7 +150,9 @@ async fn mobile(c: &Client, name: &str, dir: &std::path::Path) {
         .and_then(|v| v.as_u64())
         .unwrap_or(844)
         .min(8000);
-    let _ = c.set_window_size(390, u32::try_from(h).unwrap_or(844)).await;
+    let _ = c
+        .set_window_size(390, u32::try_from(h).unwrap_or(844))
+        .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}-390.png")), png).unwrap();
 }

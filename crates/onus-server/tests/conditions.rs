@@ -39,7 +39,11 @@ async fn obligations_follow_conditions(t: TestApp) {
     let text = std::fs::read_to_string(common::repo().join(MODEL)).unwrap();
     let (s, b) = w
         .provider
-        .post_raw("/api/v1/orgs/ovhcloud/models", "application/yaml", text.clone().into_bytes())
+        .post_raw(
+            "/api/v1/orgs/ovhcloud/models",
+            "application/yaml",
+            text.clone().into_bytes(),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let (s, sub) = w
@@ -62,7 +66,9 @@ async fn obligations_follow_conditions(t: TestApp) {
     let theirs = || async {
         let (s, b) = w
             .shop
-            .get(&format!("/api/v1/orgs/shop/subscriptions/{sub}/provider-obligations"))
+            .get(&format!(
+                "/api/v1/orgs/shop/subscriptions/{sub}/provider-obligations"
+            ))
             .await;
         assert_eq!(s, StatusCode::OK, "{b}");
         activities(&b)
@@ -73,7 +79,11 @@ async fn obligations_follow_conditions(t: TestApp) {
 
     // The customer's cluster runs its own Cilium: the condition holds, the duty moves.
     let now = "2025-06-01T00:00:00Z";
-    let own = common::audit_report(&text, &common::repo().join("examples/conditional-cni/own-cni.yaml"), now);
+    let own = common::audit_report(
+        &text,
+        &common::repo().join("examples/conditional-cni/own-cni.yaml"),
+        now,
+    );
     let (s, b) = w
         .shop
         .post_raw("/api/v1/orgs/shop/audits", "application/json", own.clone())
@@ -81,7 +91,11 @@ async fn obligations_follow_conditions(t: TestApp) {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let after = mine().await;
     assert!(after.contains("network.cni"), "{after:?}");
-    assert_eq!(after, cli_duties(&own, "customer"), "the CLI and the portal agree");
+    assert_eq!(
+        after,
+        cli_duties(&own, "customer"),
+        "the CLI and the portal agree"
+    );
     assert!(!theirs().await.contains("network.cni"));
     assert_eq!(theirs().await, cli_duties(&own, "example-cloud"));
     // Its status is the join's: the obligation's page knows it.
@@ -98,13 +112,20 @@ async fn obligations_follow_conditions(t: TestApp) {
         .clone();
     let (s, detail) = w
         .shop
-        .get(&format!("/api/v1/orgs/shop/obligations/{}", cni["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/orgs/shop/obligations/{}",
+            cni["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(s, StatusCode::OK, "{detail}");
     // The change is in the log.
     let (_, log) = w.shop.get("/api/v1/orgs/shop/log?limit=500").await;
     assert!(
-        log["items"].as_array().unwrap().iter().any(|e| e["action"] == "obligations.follow"),
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "obligations.follow"),
         "{log}"
     );
 
@@ -113,7 +134,10 @@ async fn obligations_follow_conditions(t: TestApp) {
     let (s, b) = w
         .shop
         .patch(
-            &format!("/api/v1/orgs/shop/obligations/{}", cni["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/orgs/shop/obligations/{}",
+                cni["id"].as_str().unwrap()
+            ),
             json!({"owner": "platform team", "notes": "we run Cilium"}),
         )
         .await;
@@ -125,7 +149,11 @@ async fn obligations_follow_conditions(t: TestApp) {
     );
     let (s, b) = w
         .shop
-        .post_raw("/api/v1/orgs/shop/audits", "application/json", theirs_cni.clone())
+        .post_raw(
+            "/api/v1/orgs/shop/audits",
+            "application/json",
+            theirs_cni.clone(),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert!(!mine().await.contains("network.cni"));
@@ -138,7 +166,10 @@ async fn obligations_follow_conditions(t: TestApp) {
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let (s, again) = w
         .shop
-        .get(&format!("/api/v1/orgs/shop/obligations/{}", cni["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/orgs/shop/obligations/{}",
+            cni["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(s, StatusCode::OK, "{again}");
     assert_eq!(again["obligation"]["notes"], "we run Cilium", "{again}");

@@ -526,18 +526,7 @@ impl Store {
 
     /// One audit run of the organisation, without its results.
     pub async fn audit_meta(&self, p: &Principal, org_id: &str, id: &str) -> Result<Audit> {
-        p.read(org_id)?;
-        let r = self
-            .fetch_optional(
-                sqlx::query(&format!(
-                    "SELECT {AUDIT_COLS} FROM audits WHERE id = $1 AND org_id = $2"
-                ))
-                .bind(id)
-                .bind(org_id),
-            )
-            .await?
-            .ok_or(StoreError::NotFound("audit"))?;
-        audit_from(&r, false)
+        self.audit_with(p, org_id, id, false).await
     }
 
     /// The stored results of one audit run of the organisation (`Audit::results`).
@@ -605,18 +594,29 @@ impl Store {
 
     /// One audit run of the organisation, with its results.
     pub async fn audit(&self, p: &Principal, org_id: &str, id: &str) -> Result<Audit> {
+        self.audit_with(p, org_id, id, true).await
+    }
+
+    async fn audit_with(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        id: &str,
+        with_results: bool,
+    ) -> Result<Audit> {
         p.read(org_id)?;
+        let results = if with_results { ", results" } else { "" };
         let r = self
             .fetch_optional(
                 sqlx::query(&format!(
-                    "SELECT {AUDIT_COLS}, results FROM audits WHERE id = $1 AND org_id = $2"
+                    "SELECT {AUDIT_COLS}{results} FROM audits WHERE id = $1 AND org_id = $2"
                 ))
                 .bind(id)
                 .bind(org_id),
             )
             .await?
             .ok_or(StoreError::NotFound("audit"))?;
-        audit_from(&r, true)
+        audit_from(&r, with_results)
     }
 
     /// Stores attestations of the organisation for a model it holds duties under (with
@@ -764,15 +764,7 @@ impl Store {
         customer_org_id: &str,
         model_pk: &str,
     ) -> Result<EvidenceSet> {
-        self.require_subscribed(p, customer_org_id, model_pk)
-            .await?;
-        let provider: String = self
-            .fetch_optional(sqlx::query("SELECT org_id FROM models WHERE id = $1").bind(model_pk))
-            .await?
-            .ok_or(StoreError::NotFound("model"))?
-            .try_get("org_id")?;
-        let mut c = self.pool.acquire().await?;
-        evidence_on(&mut c, &provider, model_pk, true, false).await
+        self.published_on(p, customer_org_id, model_pk, false).await
     }
 
     /// What the provider of a model published about its own duties, as a subscribed
@@ -783,6 +775,16 @@ impl Store {
         customer_org_id: &str,
         model_pk: &str,
     ) -> Result<EvidenceSet> {
+        self.published_on(p, customer_org_id, model_pk, true).await
+    }
+
+    async fn published_on(
+        &self,
+        p: &Principal,
+        customer_org_id: &str,
+        model_pk: &str,
+        with_results: bool,
+    ) -> Result<EvidenceSet> {
         self.require_subscribed(p, customer_org_id, model_pk)
             .await?;
         let provider: String = self
@@ -791,7 +793,7 @@ impl Store {
             .ok_or(StoreError::NotFound("model"))?
             .try_get("org_id")?;
         let mut c = self.pool.acquire().await?;
-        evidence_set_on(&mut c, &provider, model_pk, true).await
+        evidence_on(&mut c, &provider, model_pk, true, with_results).await
     }
 
     /// Shares an item of evidence with the other party, or stops sharing it. A customer's
