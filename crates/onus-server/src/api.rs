@@ -190,7 +190,8 @@ impl<T> Paged<T> {
             items,
             limit: page.limit,
             offset: page.offset,
-            next_offset: full.then_some(page.offset + page.limit),
+            // No next page past the last offset there can be (`?offset=` near i64::MAX).
+            next_offset: full.then(|| page.offset.checked_add(page.limit)).flatten(),
         }
     }
 
@@ -204,7 +205,9 @@ impl<T> Paged<T> {
             items,
             limit: page.limit,
             offset: page.offset,
-            next_offset: (start.saturating_add(n) < total).then_some(page.offset + page.limit),
+            next_offset: (start.saturating_add(n) < total)
+                .then(|| page.offset.checked_add(page.limit))
+                .flatten(),
         }
     }
 }

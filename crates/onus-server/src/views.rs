@@ -42,8 +42,8 @@ pub struct ObligationView {
     pub duty_status: String,
     /// The checks that speak to it.
     pub checks: Vec<String>,
-    /// The latest attestation, as `onus audit` reports it.
-    #[schema(value_type = Object)]
+    /// The latest attestation, as `onus audit` reports it (null when none).
+    #[schema(value_type = Option<Object>)]
     pub attestation: Option<serde_json::Value>,
     /// When it is next due (RFC 3339).
     pub due: Option<String>,

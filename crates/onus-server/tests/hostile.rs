@@ -470,3 +470,40 @@ async fn body_limits_sqlite() {
 async fn body_limits_postgres() {
     limits(true).await;
 }
+
+/// Offsets and limits at the ends of their range: a page past the end is empty and has no
+/// next page (an offset near i64::MAX overflowed when the next one was computed, found by
+/// schemathesis), a limit out of range is refused, naming the parameter.
+async fn huge_offsets(t: TestApp) {
+    let w = common::world(&t).await;
+    let c = &w.shop;
+    // The paginated lists.
+    for list in [
+        "tokens",
+        "models",
+        "subscriptions",
+        "obligations",
+        "audits",
+        "log",
+    ] {
+        for offset in [i64::MAX, i64::MAX - 1, i64::MAX - 499] {
+            let path = format!("/api/v1/orgs/shop/{list}?limit=500&offset={offset}");
+            let (s, b) = c.get(&path).await;
+            assert_eq!(s, StatusCode::OK, "{path}: {b}");
+            assert_eq!(b["items"], json!([]), "{path}: {b}");
+            assert_eq!(b["next_offset"], Value::Null, "{path}: {b}");
+        }
+        for (q, field) in [
+            ("offset=-1", Some("offset")),
+            ("limit=0", Some("limit")),
+            ("limit=9223372036854775807", Some("limit")),
+            // Not a 64-bit integer: refused by the query's parser, before any handler.
+            ("offset=9223372036854775808", None),
+        ] {
+            let path = format!("/api/v1/orgs/shop/{list}?{q}");
+            refused(&path, c.get(&path).await, field);
+        }
+    }
+    alive(c).await;
+}
+both!(huge_offsets);
