@@ -185,16 +185,16 @@ async fn audit_upload(t: TestApp) {
     let report = common::example_audit("ovhcloud-mks", "2025-06-01T00:00:00Z");
     // A gzip bomb: the API takes no Content-Encoding, so the bytes are read as they are
     // (not unpacked) and refused as what they are, without growing.
-    let mut gz = Vec::new();
-    {
+    // 1 GiB of zeros as 1,024 gzip members of 1 MiB each (a gzip file may hold several, and
+    // decoders unpack them all): about 1 MB to send, and one member to compress, which a debug
+    // build does in milliseconds where compressing the whole GiB took a minute.
+    let member = {
         use std::io::Write;
-        let mut e = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::best());
-        let zeros = vec![0u8; 1024 * 1024];
-        for _ in 0..256 {
-            e.write_all(&zeros).unwrap();
-        }
-        e.finish().unwrap();
-    }
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(&vec![0u8; 1024 * 1024]).unwrap();
+        e.finish().unwrap()
+    };
+    let gz = member.repeat(1024);
     let mut wrong_format: Value = serde_json::from_slice(&report).unwrap();
     wrong_format["format"] = json!("onus.audit/v0");
     let mut unknown_model: Value = serde_json::from_slice(&report).unwrap();
