@@ -40,13 +40,14 @@ def main():
                     # Requests go to the seeded customer organisation (other path parameters
                     # are generated), so that bodies and queries reach the handlers.
                     f.write('[parameters]\norg = "shop"\n')
-                cmd = [a.schemathesis, "--config-file", config, "run", server.base + "/api/v1/openapi.json",
+                cmd = [os.path.abspath(a.schemathesis), "--config-file", config, "run", server.base + "/api/v1/openapi.json",
                        "--url", server.base, "-H", f"Authorization: Bearer {token}",
                        "--checks", CHECKS, "--max-time", str(a.seconds), "--workers", "2",
                        "--request-timeout", "30", "--no-color", "--generation-database", "none",
                        "--report", "junit", "--report-dir", out]
                 print(f"fuzz-api: schemathesis for {a.seconds} s against {server.base}", flush=True)
-                rc = subprocess.run(cmd).returncode
+                # In target/fuzz-api: hypothesis keeps its cache (.schemathesis/) in the working folder.
+                rc = subprocess.run(cmd, cwd=out).returncode
                 alive = server.proc.poll() is None
             finally:
                 server.stop()

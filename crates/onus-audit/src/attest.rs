@@ -192,39 +192,121 @@ pub fn check_with(text: &str, known: &dyn Fn(&str) -> bool) -> (Vec<Attestation>
     (out, findings)
 }
 
+/// Where evidence files may be read from, and how much of each.
+///
+/// Attestations are written by other people (and will arrive through the portal): an
+/// evidence path is never read wherever it points. It is resolved under `root` (a relative
+/// path from it, an absolute one or a `file://` URL only if it lies inside it), after every
+/// `..` and symbolic link is resolved, so neither can lead out; only a regular file is read
+/// (never a device such as `/dev/zero`, a pipe or a folder), and at most `max_bytes` of it.
+#[derive(Debug, Clone)]
+pub struct EvidenceOptions {
+    /// The folder evidence must lie in; by default the attestations file's folder.
+    pub root: std::path::PathBuf,
+    /// Largest evidence file hashed (see [`onus_limits::Limits::evidence_bytes`]).
+    pub max_bytes: u64,
+}
+
+impl EvidenceOptions {
+    /// Evidence under `root`, of the default size limit.
+    pub fn under(root: impl Into<std::path::PathBuf>) -> EvidenceOptions {
+        EvidenceOptions {
+            root: root.into(),
+            max_bytes: onus_limits::Limits::DEFAULT.evidence_bytes,
+        }
+    }
+}
+
 /// Checks the evidence of each attestation that names a local file (a path, or a `file://`
-/// URL, relative to `base`, the attestations file's folder): the file must exist and its
-/// SHA-256 must be the one attested, or the attestation is refused with its line. Evidence
-/// elsewhere (`https://...`) cannot be fetched offline and is trusted as written.
+/// URL): it must be a regular file under the evidence root (see [`EvidenceOptions`]), and
+/// its SHA-256 must be the one attested, or the attestation is refused with its line.
+/// Evidence elsewhere (`https://...`) cannot be fetched offline and is trusted as written.
+/// Returns how many were verified.
 pub fn verify_evidence(
     file: &str,
     attestations: &[Attestation],
-    base: &std::path::Path,
+    opts: &EvidenceOptions,
 ) -> Result<usize, AttestationError> {
     use sha2::{Digest, Sha256};
+    use std::io::Read;
     let mut verified = 0;
+    let mut root: Option<std::path::PathBuf> = None;
     for a in attestations {
         let r = a.evidence.reference.as_str();
         let path = match r.strip_prefix("file://") {
             Some(p) => std::path::PathBuf::from(p),
             None if r.contains("://") => continue,
-            None => base.join(r),
+            None => std::path::PathBuf::from(r),
         };
         let err = |message: String| AttestationError {
             file: file.to_string(),
             line: a.line,
-            message,
-        };
-        let bytes = std::fs::read(&path).map_err(|e| {
-            err(format!(
-                "evidence `{}` of attestation for {} cannot be read: {e}",
-                path.display(),
+            message: format!(
+                "evidence `{r}` of attestation for {}: {message}",
                 a.activity
+            ),
+        };
+        let root = match &root {
+            Some(c) => c.clone(),
+            None => {
+                let c = std::fs::canonicalize(&opts.root).map_err(|e| {
+                    err(format!(
+                        "the evidence root `{}` cannot be read: {e}",
+                        opts.root.display()
+                    ))
+                })?;
+                root = Some(c.clone());
+                c
+            }
+        };
+        let resolved = std::fs::canonicalize(root.join(&path))
+            .map_err(|e| err(format!("cannot be read: {e}")))?;
+        if !resolved.starts_with(&root) {
+            return Err(err(format!(
+                "it is outside the evidence root `{}`; evidence is read only there (--evidence-root chooses it)",
+                opts.root.display()
+            )));
+        }
+        let too_large = || {
+            err(format!(
+                "it is larger than {} bytes, the limit for evidence",
+                opts.max_bytes
             ))
-        })?;
-        let actual = format!("{:x}", Sha256::digest(&bytes));
+        };
+        let meta = std::fs::metadata(&resolved).map_err(|e| err(format!("cannot be read: {e}")))?;
+        if !meta.is_file() {
+            return Err(err(
+                "it is not a regular file (a folder, device or pipe is never read)".into(),
+            ));
+        }
+        if meta.len() > opts.max_bytes {
+            return Err(too_large());
+        }
+        let f = std::fs::File::open(&resolved).map_err(|e| err(format!("cannot be read: {e}")))?;
+        // Streamed through the hash, never more than the limit (the file may grow).
+        let mut hasher = Sha256::new();
+        let mut reader = f.take(opts.max_bytes.saturating_add(1));
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut read = 0u64;
+        loop {
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| err(format!("cannot be read: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            read += n as u64;
+            hasher.update(&buf[..n]);
+        }
+        if read > opts.max_bytes {
+            return Err(too_large());
+        }
+        let actual = format!("{:x}", hasher.finalize());
         if !actual.eq_ignore_ascii_case(&a.evidence.sha256) {
-            return Err(err(format!("evidence `{}` of attestation for {} has changed: its sha256 is {actual}, the attestation says {}", path.display(), a.activity, a.evidence.sha256)));
+            return Err(err(format!(
+                "it has changed: its sha256 is {actual}, the attestation says {}",
+                a.evidence.sha256
+            )));
         }
         verified += 1;
     }
@@ -310,6 +392,86 @@ mod tests {
         assert!(
             !standing(a, None, parse_date("2025-01-01").unwrap()).attested,
             "not yet done"
+        );
+    }
+
+    /// An attestations text whose only evidence is `reference`, with the sha256 of `bytes`.
+    fn attesting(reference: &str, bytes: &[u8]) -> Vec<Attestation> {
+        use sha2::{Digest, Sha256};
+        let sha = format!("{:x}", Sha256::digest(bytes));
+        let text = OK.replace("restore.pdf", reference).replace(
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            &sha,
+        );
+        parse("a.yaml", &text).unwrap()
+    }
+
+    #[test]
+    fn evidence_is_read_only_under_its_root_and_only_regular_files() {
+        let top = tempfile::tempdir().unwrap();
+        let root = top.path().join("attested");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/report.pdf"), b"restored").unwrap();
+        std::fs::write(top.path().join("secret.txt"), b"secret").unwrap();
+        let opts = EvidenceOptions::under(&root);
+        // Inside: relative, `file://` with an absolute path inside, `..` that stays inside.
+        let inside = root.join("sub/report.pdf").display().to_string();
+        for r in [
+            "sub/report.pdf",
+            &format!("file://{inside}"),
+            "sub/../sub/report.pdf",
+        ] {
+            assert_eq!(
+                verify_evidence("a.yaml", &attesting(r, b"restored"), &opts).unwrap(),
+                1,
+                "{r}"
+            );
+        }
+        // Outside: `..`, absolute paths, a link out. Refused before reading: no hash printed.
+        let secret = top.path().join("secret.txt").display().to_string();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(top.path().join("secret.txt"), root.join("link.pdf")).unwrap();
+        for r in [
+            "../secret.txt",
+            "../../../../../../etc/passwd",
+            "/etc/passwd",
+            &secret,
+            "link.pdf",
+        ] {
+            if r == "link.pdf" && !cfg!(unix) {
+                continue;
+            }
+            let e = verify_evidence("a.yaml", &attesting(r, b"secret"), &opts).unwrap_err();
+            let m = e.to_string();
+            assert!(
+                m.contains("outside the evidence root") || m.contains("cannot be read"),
+                "{r}: {m}"
+            );
+            assert!(!m.contains("sha256 is"), "{m}");
+            assert_eq!(e.line, 3);
+        }
+        // Devices and folders are never read.
+        for r in ["/dev/zero", "sub"] {
+            let opts = EvidenceOptions::under(if r == "sub" {
+                root.clone()
+            } else {
+                "/dev".into()
+            });
+            let e = verify_evidence("a.yaml", &attesting(r, b""), &opts).unwrap_err();
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+        }
+        // A size limit.
+        let small = EvidenceOptions {
+            root: root.clone(),
+            max_bytes: 4,
+        };
+        let e = verify_evidence("a.yaml", &attesting("sub/report.pdf", b"restored"), &small)
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 4 bytes"), "{e}");
+        // https evidence is not fetched.
+        assert_eq!(
+            verify_evidence("a.yaml", &attesting("https://x/y.pdf", b""), &opts).unwrap(),
+            0
         );
     }
 

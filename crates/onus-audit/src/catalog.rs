@@ -285,17 +285,26 @@ pub fn builtin() -> Result<Vec<Check>, CatalogError> {
 /// The built-in checks followed by those under `dirs` (searched recursively for `.yaml`,
 /// `.yml`, `.json`). A user check with the id of a built-in one replaces it.
 pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
+    load_noting(dirs).map(|(checks, _)| checks)
+}
+
+/// [`load`], with what the folder walker passed over (links back into the tree, pipes,
+/// devices: see [`onus_yaml::walk`]), for the caller to say.
+pub fn load_noting(
+    dirs: &[PathBuf],
+) -> Result<(Vec<Check>, Vec<onus_yaml::Skipped>), CatalogError> {
     let mut checks = builtin()?;
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for d in dirs {
-        collect(d, &mut files)?;
+        let found = onus_yaml::walk(d, &onus_yaml::is_yaml_or_json)
+            .map_err(|(path, source)| CatalogError::Io { path, source })?;
+        files.extend(found.files);
+        skipped.extend(found.skipped);
     }
     let mut seen: Vec<(String, String)> = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|source| CatalogError::Io {
-            path: f.clone(),
-            source,
-        })?;
+        let text = read_check(&f)?;
         let c = parse_check(&f.display().to_string(), &text)?;
         if let Some((_, first)) = seen.iter().find(|(id, _)| *id == c.id) {
             return Err(CatalogError::Duplicate {
@@ -310,14 +319,32 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Check>, CatalogError> {
             None => checks.push(c),
         }
     }
-    Ok(checks)
+    Ok((checks, skipped))
 }
 
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), CatalogError> {
-    let found = onus_yaml::files(p, &onus_yaml::is_yaml_or_json)
-        .map_err(|(path, source)| CatalogError::Io { path, source })?;
-    out.extend(found);
-    Ok(())
+/// A check file, refused past [`onus_limits::Limits::check_bytes`] before it is read whole.
+fn read_check(f: &Path) -> Result<String, CatalogError> {
+    use std::io::Read;
+    let limit = onus_limits::Limits::DEFAULT.check_bytes;
+    let io = |source| CatalogError::Io {
+        path: f.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(f)
+        .map_err(io)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > limit {
+        return Err(CatalogError::Invalid {
+            file: f.display().to_string(),
+            line: 1,
+            message: format!("a check file is at most {limit} bytes"),
+        });
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
 /// The checks as `onus validate` needs to know them (ids and declared reasons), for a model's

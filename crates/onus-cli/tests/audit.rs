@@ -694,11 +694,36 @@ fn oscal_assessment_results_are_valid_by_schema_and_by_reference() {
         text.contains("checkout"),
         "the failing namespace is in the evidence"
     );
-    // onus's own referential checks pass on it.
+    // The failing objects are subjects (inventory items of the result), each with the
+    // parties that can fix it; findings point into the customer SSP the plan imports.
+    let result = &ar["results"][0];
+    let items = result["local-definitions"]["inventory-items"]
+        .as_array()
+        .unwrap();
+    assert!(items.iter().any(|i| i["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("checkout"))));
+    assert!(items.iter().all(|i| i["responsible-parties"].is_array()));
+    assert!(result["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["subjects"][0]["type"] == "inventory-item"));
+    assert!(result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["implementation-statement-uuid"].is_string()));
+    // onus's own referential checks pass on it, following the embedded plan to the SSP:
+    // nothing is left unchecked.
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("ar.json");
     std::fs::write(&f, &out.stdout).unwrap();
-    onus().arg("validate").arg(&f).assert().success();
+    let v = onus().arg("validate").arg(&f).output().unwrap();
+    assert!(v.status.success());
+    let stderr = String::from_utf8_lossy(&v.stderr);
+    assert!(!stderr.contains("note["), "{stderr}");
+    assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
 }
 
 #[test]

@@ -57,6 +57,7 @@ use serde_json::Value;
 
 use doc::{Doc, Need, Ref};
 
+pub use onus_limits::Limits;
 pub use split::CHUNK_BYTES;
 
 /// Where an object was read from.
@@ -209,6 +210,8 @@ pub struct ReadOptions {
     /// Target size of a chunk in bytes; 0 = [`CHUNK_BYTES`]. Tests make it small.
     #[doc(hidden)]
     pub chunk_bytes: usize,
+    /// Bounds on hostile input: the largest document held whole, decompression, nesting.
+    pub limits: Limits,
 }
 
 impl Default for ReadOptions {
@@ -218,6 +221,7 @@ impl Default for ReadOptions {
             threads: 0,
             keep: Arc::new(|_| None),
             chunk_bytes: 0,
+            limits: Limits::DEFAULT,
         }
     }
 }
@@ -269,6 +273,15 @@ pub enum InventoryError {
         line: usize,
         column: usize,
         message: String,
+    },
+    /// A document that cannot be cut into items is larger than [`Limits::document_bytes`]:
+    /// the reader refuses to hold it.
+    #[error("{file}:{line}: a document that cannot be cut into items is larger than {limit} bytes, the limit (it goes on past line {near}); split it, write a `List` in block or JSON form, or raise the limit")]
+    TooLarge {
+        file: String,
+        line: usize,
+        near: usize,
+        limit: usize,
     },
     /// A reader thread failed (a bug, or a visitor that panicked).
     #[error("internal error while reading: {0}")]
@@ -331,6 +344,8 @@ pub struct Inventory {
     /// Namespaces per kind, of every object read (kept or not).
     namespaces: HashMap<Arc<str>, BTreeSet<Arc<str>>>,
     problems: Vec<Problem>,
+    /// What the folder walker passed over (links back into the tree, pipes, devices).
+    skipped: Vec<onus_yaml::Skipped>,
     files: Vec<String>,
     /// `files`, shared by origins.
     file_names: Vec<Arc<str>>,
@@ -351,12 +366,16 @@ pub fn read<V: Visitor>(
     make: &(dyn Fn() -> V + Sync),
 ) -> Result<(Inventory, Vec<V>), InventoryError> {
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for p in paths {
-        collect(p, &mut files)?;
+        collect(p, &mut files, &mut skipped)?;
     }
     let sources: Vec<split::Source<'_>> = files.iter().map(|f| split::Source::Path(f)).collect();
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut inv = Inventory::default();
+    let mut inv = Inventory {
+        skipped,
+        ..Inventory::default()
+    };
     let out = split::run(&sources, &names, opts, make, 0)?;
     let visitors = inv.absorb(out, names);
     Ok((inv, visitors))
@@ -634,6 +653,12 @@ impl Inventory {
             .map(|ns| &**ns)
     }
 
+    /// What the folder walker passed over, with why (see [`onus_yaml::walk`]): links back
+    /// into the tree, files reached twice, pipes, sockets and devices.
+    pub fn skipped(&self) -> &[onus_yaml::Skipped] {
+        &self.skipped
+    }
+
     /// The kinds kept, sorted.
     pub fn kinds(&self) -> Vec<&str> {
         let mut k: Vec<&str> = (self.kind_ranges.iter().enumerate())
@@ -645,12 +670,17 @@ impl Inventory {
     }
 }
 
-fn collect(p: &std::path::Path, out: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
-    let found = onus_yaml::files(p, &|name| {
+fn collect(
+    p: &std::path::Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<onus_yaml::Skipped>,
+) -> Result<(), InventoryError> {
+    let found = onus_yaml::walk(p, &|name| {
         onus_yaml::is_yaml_or_json(name.strip_suffix(".gz").unwrap_or(name))
     })
     .map_err(|(path, source)| InventoryError::Io { path, source })?;
-    out.extend(found);
+    out.extend(found.files);
+    skipped.extend(found.skipped);
     Ok(())
 }
 

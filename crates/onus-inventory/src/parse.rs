@@ -15,10 +15,10 @@ use crate::{
 
 /// Deepest nesting of sequences and mappings, counted from a document's root (the items of
 /// a `List` are at depth 2).
-pub(crate) const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = onus_limits::Limits::DEFAULT.inventory_depth;
 /// Most nodes YAML aliases may add to one object (or one document that is not split): a
 /// "billion laughs" fails fast.
-pub(crate) const MAX_ALIAS_NODES: usize = 1_000_000;
+pub(crate) const MAX_ALIAS_NODES: usize = onus_limits::Limits::DEFAULT.inventory_alias_nodes;
 
 /// A piece of one file, cut where YAML or JSON can be cut.
 #[derive(Debug)]

@@ -14,12 +14,16 @@
 //! A `List`'s `kind` usually comes after its items (kubectl sorts keys): the reader then looks
 //! ahead through the rest of the document, without keeping it, to learn it.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
+
+use onus_limits::Limits;
 
 use crate::parse::{Chunk, Form, Sink, Worker};
 use crate::{InventoryError, ReadOptions, Visitor};
@@ -39,13 +43,26 @@ pub(crate) enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
-    fn open(&self) -> io::Result<(Box<dyn BufRead + 'a>, bool)> {
+    /// The text, decompressed (and bounded by `limits`) when it is gzip; and whether it is.
+    fn open(&self, limits: &Limits) -> io::Result<(Box<dyn BufRead + 'a>, bool)> {
         match self {
             Source::Text(t) => Ok((Box::new(*t), false)),
             Source::Path(p) => {
-                let mut r = BufReader::with_capacity(1 << 16, File::open(p)?);
+                let file = Counted {
+                    inner: File::open(p)?,
+                    count: Rc::new(Cell::new(0)),
+                };
+                let compressed = file.count.clone();
+                let mut r = BufReader::with_capacity(1 << 16, file);
                 if r.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
-                    let gz = flate2::bufread::MultiGzDecoder::new(r);
+                    let gz = Inflated {
+                        inner: flate2::bufread::MultiGzDecoder::new(r),
+                        compressed,
+                        out: 0,
+                        max: limits.decompressed_bytes,
+                        ratio: limits.decompression_ratio,
+                        floor: limits.ratio_floor,
+                    };
                     Ok((Box::new(BufReader::with_capacity(1 << 16, gz)), true))
                 } else {
                     Ok((Box::new(r), false))
@@ -55,7 +72,7 @@ impl<'a> Source<'a> {
     }
 
     /// The (decompressed) text from `offset` on.
-    fn open_at(&self, offset: u64) -> io::Result<Box<dyn BufRead + 'a>> {
+    fn open_at(&self, offset: u64, limits: &Limits) -> io::Result<Box<dyn BufRead + 'a>> {
         match self {
             Source::Text(t) => Ok(Box::new(
                 usize::try_from(offset)
@@ -64,7 +81,7 @@ impl<'a> Source<'a> {
                     .unwrap_or_default(),
             )),
             Source::Path(p) => {
-                let (mut r, gz) = self.open()?;
+                let (mut r, gz) = self.open(limits)?;
                 if gz {
                     io::copy(&mut (&mut r).take(offset), &mut io::sink())?;
                     Ok(r)
@@ -75,6 +92,53 @@ impl<'a> Source<'a> {
                 }
             }
         }
+    }
+}
+
+/// A reader that counts the bytes read through it (the compressed side of a gzip file).
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// A gzip decoder that fails, instead of going on, past [`Limits::decompressed_bytes`], or
+/// when the text grows more than [`Limits::decompression_ratio`] times the compressed bytes
+/// read (once past [`Limits::ratio_floor`]): a gzip bomb stops after a few megabytes.
+struct Inflated<R> {
+    inner: R,
+    compressed: Rc<Cell<u64>>,
+    out: u64,
+    max: u64,
+    ratio: u64,
+    floor: u64,
+}
+
+impl<R: Read> Read for Inflated<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        if self.out > self.max {
+            return Err(io::Error::other(format!(
+                "it decompresses to more than {} bytes, the limit (a gzip bomb?)",
+                self.max
+            )));
+        }
+        let compressed = self.compressed.get().max(1);
+        if self.out > self.floor && self.out / compressed > self.ratio {
+            return Err(io::Error::other(format!(
+                "it decompresses to more than {} times its compressed size, the limit (a gzip bomb?)",
+                self.ratio
+            )));
+        }
+        Ok(n)
     }
 }
 
@@ -121,6 +185,8 @@ pub(crate) fn run<'k, V: Visitor>(
     };
     let files: Vec<Arc<str>> = names.iter().map(|n| Arc::from(n.as_str())).collect();
     let stop = AtomicBool::new(false);
+    // The position of the earliest chunk a worker failed on; chunks from there on are skipped.
+    let failed_at = AtomicU64::new(u64::MAX);
     let (tx, rx) = sync_channel::<Chunk>(threads);
     // Each worker holds the receiver: when every worker is gone (even by a panic), sending
     // fails instead of blocking.
@@ -129,7 +195,7 @@ pub(crate) fn run<'k, V: Visitor>(
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = rx.clone();
-                let (stop, files) = (&stop, &files);
+                let (stop, failed_at, files) = (&stop, &failed_at, &files);
                 s.spawn(move || {
                     let _guard = StopOnPanic(stop);
                     let mut w = Worker::new(Sink::new(make(), &opts.keep));
@@ -137,12 +203,17 @@ pub(crate) fn run<'k, V: Visitor>(
                     loop {
                         let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(chunk) = next else { break };
-                        if stop.load(Ordering::SeqCst) {
+                        // A chunk before the failed one is still parsed: the error nearest
+                        // the start must win whichever worker found one first.
+                        let pos = chunk.pos;
+                        if pos >= failed_at.load(Ordering::SeqCst) {
                             continue;
                         }
-                        let pos = chunk.pos;
                         if let Err(e) = w.chunk(chunk, files) {
-                            failed = Some((pos, e));
+                            if failed.as_ref().is_none_or(|(p, _)| pos < *p) {
+                                failed = Some((pos, e));
+                            }
+                            failed_at.fetch_min(pos, Ordering::SeqCst);
                             stop.store(true, Ordering::SeqCst);
                         }
                     }
@@ -151,7 +222,7 @@ pub(crate) fn run<'k, V: Visitor>(
             })
             .collect();
         drop(rx);
-        let read = split_all(sources, &tx, &stop, target, base);
+        let read = split_all(sources, &tx, &stop, target, base, &opts.limits);
         drop(tx);
         let results: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
         (results, read)
@@ -211,6 +282,7 @@ pub(crate) fn split_all(
     stop: &AtomicBool,
     target: usize,
     base: u64,
+    limits: &Limits,
 ) -> Result<u64, Halt> {
     let mut pos = base;
     for (i, src) in sources.iter().enumerate() {
@@ -222,11 +294,12 @@ pub(crate) fn split_all(
             let path = path.clone();
             move |source: io::Error| Halt::Failed(pos, InventoryError::Io { path, source })
         };
-        let (mut r, gzip) = src.open().map_err(io_err(pos))?;
+        let (mut r, gzip) = src.open(limits).map_err(io_err(pos))?;
         let mut s = Splitter {
             tx,
             stop,
             target,
+            limits,
             src,
             gzip,
             file: i,
@@ -266,6 +339,7 @@ struct Splitter<'s, 'a> {
     tx: &'s SyncSender<Chunk>,
     stop: &'s AtomicBool,
     target: usize,
+    limits: &'s Limits,
     src: &'s Source<'a>,
     gzip: bool,
     file: usize,
@@ -744,10 +818,16 @@ impl Splitter<'_, '_> {
         let mut line = 0;
         loop {
             let at = self.buf.len();
-            if r.read_until(b'\n', &mut self.buf)? == 0 {
+            if self.read_line(r)? == 0 {
                 break;
             }
             st = self.yaml_line(st, at, line)?;
+            let unit = match &st {
+                Y::Docs(t) => t.line,
+                Y::Pending { frame, .. } | Y::Trailer { frame } => frame.line,
+                Y::Items { starts, .. } => self.buf_line + starts.last().map_or(0, |&s| s as usize),
+            };
+            self.check_size(unit, line)?;
             line += 1;
         }
         let len = self.buf.len();
@@ -916,6 +996,50 @@ impl Splitter<'_, '_> {
         }
     }
 
+    /// Appends a line (or what is left of the input) to `buf`, never growing it more than
+    /// one byte past what may be held (see [`Self::check_size`]). Returns the line's length.
+    fn read_line(&mut self, r: &mut dyn BufRead) -> Result<usize, Step> {
+        let room = self.room();
+        Ok(r.take(room).read_until(b'\n', &mut self.buf)?)
+    }
+
+    /// The most `buf` may hold: a chunk being filled (cut at the next place it can be once
+    /// past `target`) plus one document or item that cannot be cut.
+    fn most(&self) -> usize {
+        self.limits.document_bytes.saturating_add(self.target)
+    }
+
+    /// How many more bytes `buf` may take, plus one to tell "at the limit" from "past it".
+    fn room(&self) -> u64 {
+        (self.most().saturating_sub(self.buf.len()) as u64).saturating_add(1)
+    }
+
+    /// Fails when `buf` holds more than a chunk and the largest document that cannot be cut:
+    /// the reader never holds a whole document it cannot cut beyond [`Limits::document_bytes`].
+    /// `unit` is the (0-based) line where the document or item being held starts, `line`
+    /// the line being read.
+    fn check_size(&self, unit: usize, line: usize) -> Result<(), Step> {
+        if self.buf.len() <= self.most() {
+            return Ok(());
+        }
+        Err(Step::Halt(Halt::Failed(
+            self.base + self.buf_pos,
+            InventoryError::TooLarge {
+                file: self.src_name(),
+                line: unit + 1,
+                near: line + 1,
+                limit: self.limits.document_bytes,
+            },
+        )))
+    }
+
+    fn src_name(&self) -> String {
+        match self.src {
+            Source::Path(p) => p.display().to_string(),
+            Source::Text(_) => String::new(),
+        }
+    }
+
     /// The root `kind` of the YAML document that goes on at `offset`, read ahead without
     /// keeping anything.
     fn lookahead_yaml(&mut self, offset: u64, root: usize) -> Option<String> {
@@ -923,11 +1047,12 @@ impl Splitter<'_, '_> {
             return None;
         }
         self.lookaheads += 1;
-        let mut r = self.src.open_at(offset).ok()?;
+        let mut r = self.src.open_at(offset, self.limits).ok()?;
         let mut l = Vec::new();
+        let longest = self.limits.document_bytes as u64;
         loop {
             l.clear();
-            if r.read_until(b'\n', &mut l).ok()? == 0 {
+            if (&mut r).take(longest).read_until(b'\n', &mut l).ok()? == 0 {
                 return None;
             }
             match classify(&l) {
@@ -1003,7 +1128,9 @@ impl Splitter<'_, '_> {
                                 (line - nl.count(), self.col_at(from))
                             };
                             self.cut(from, fl, fc, Form::JsonDocs { spans })?;
-                            r.read_to_end(&mut self.buf)?;
+                            let room = self.room();
+                            r.take(room).read_to_end(&mut self.buf)?;
+                            self.check_size(fl, line)?;
                             let len = self.buf.len();
                             return self.cut(len, 0, 0, Form::YamlDocs);
                         }
@@ -1124,6 +1251,12 @@ impl Splitter<'_, '_> {
                 }
                 i = next;
             }
+            // What is still held after cutting: one document or item, and a chunk.
+            let unit = match &st {
+                J::Doc { line, .. } => *line,
+                _ => self.buf_line,
+            };
+            self.check_size(unit, line)?;
         }
         let len = self.buf.len();
         let col = self.col_at(len);
@@ -1155,7 +1288,7 @@ impl Splitter<'_, '_> {
             return None;
         }
         self.lookaheads += 1;
-        let mut r = self.src.open_at(offset).ok()?;
+        let mut r = self.src.open_at(offset, self.limits).ok()?;
         let mut lex = Lex {
             depth: 2,
             ..Lex::default()

@@ -37,6 +37,7 @@ fn read_texts(
         threads,
         keep,
         chunk_bytes,
+        limits: Limits::DEFAULT,
     };
     let out = split::run(&sources, &names, &opts, &Rec::default, 0)?;
     let mut inv = Inventory::default();
@@ -53,7 +54,7 @@ fn chunks(text: &str, chunk_bytes: usize) -> Vec<Chunk> {
     let (tx, rx) = std::sync::mpsc::sync_channel(100_000);
     let stop = std::sync::atomic::AtomicBool::new(false);
     let sources = [Source::Text(text.as_bytes())];
-    assert!(split::split_all(&sources, &tx, &stop, chunk_bytes, 0).is_ok());
+    assert!(split::split_all(&sources, &tx, &stop, chunk_bytes, 0, &Limits::DEFAULT).is_ok());
     drop(tx);
     rx.into_iter().collect()
 }
@@ -816,6 +817,7 @@ fn kept_objects_read_back_as_their_copies() {
                     threads,
                     keep: keep.clone(),
                     chunk_bytes: chunk,
+                    limits: Limits::DEFAULT,
                 };
                 let make = || Copies {
                     needs: needs(),
@@ -930,4 +932,106 @@ fn kept_objects_are_compact() {
         o.doc.to_json(),
         serde_json::json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "obj-9998", "namespace": "team-199"}})
     );
+}
+
+/// A file in a fresh temporary folder of its own.
+fn hostile_file(name: &str, bytes: &[u8]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("onus-inv-hostile-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join(name);
+    std::fs::write(&f, bytes).unwrap();
+    (dir, f)
+}
+
+#[test]
+fn a_gzip_bomb_stops_early() {
+    // 1 GiB of zeros on one line, about 1 MB compressed (1,024 gzip members of 1 MiB each,
+    // as `cat` of gzip files makes): never unpacked whole.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &vec![b'0'; 1 << 20]).unwrap();
+    let zeros = gz.finish().unwrap().repeat(1024);
+    let (dir, f) = hostile_file("zeros.yaml.gz", &zeros);
+    let e = read(std::slice::from_ref(&f), &ReadOptions::default(), &|| ()).unwrap_err();
+    assert!(e.to_string().contains("a gzip bomb?"), "{e}");
+    // With the ratio unbounded, the document limit stops it: one line held, never more.
+    let mut opts = ReadOptions::default();
+    opts.limits.decompression_ratio = u64::MAX;
+    opts.limits.document_bytes = 4 << 20;
+    let e = read(std::slice::from_ref(&f), &opts, &|| ()).unwrap_err();
+    assert!(
+        matches!(e, InventoryError::TooLarge { line: 1, limit, .. } if limit == 4 << 20),
+        "{e}"
+    );
+    // And with that unbounded too, the total limit.
+    opts.limits.document_bytes = usize::MAX;
+    opts.limits.decompressed_bytes = 8 << 20;
+    let e = read(&[f], &opts, &|| ()).unwrap_err();
+    assert!(e.to_string().contains("more than 8388608 bytes"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn documents_that_cannot_be_cut_are_bounded_and_lists_are_not() {
+    let mut opts = ReadOptions::keep_all();
+    opts.limits.document_bytes = 64 * 1024;
+    // A kubectl List of 2,000 items (about 100 KiB) is cut between items: read.
+    let mut list = String::from("apiVersion: v1\nitems:\n");
+    for i in 0..2000 {
+        list.push_str(&format!(
+            "- kind: ConfigMap\n  metadata: {{name: c{i}, namespace: n}}\n"
+        ));
+    }
+    list.push_str("kind: List\n");
+    let (dir, f) = hostile_file("list.yaml", list.as_bytes());
+    let (inv, _) = read(&[f], &opts, &|| ()).unwrap();
+    assert_eq!(inv.len(), 2000);
+    std::fs::remove_dir_all(&dir).unwrap();
+    // One object of 300 KiB cannot be cut: refused (past the limit and a chunk), located, in
+    // YAML and JSON.
+    let big = format!(
+        "---\nkind: ConfigMap\nmetadata: {{name: big}}\ndata: {{x: {}}}\n",
+        "y".repeat(300 * 1024)
+    );
+    let (dir, f) = hostile_file(
+        "big.yaml",
+        format!("kind: Node\nmetadata: {{name: n}}\n{big}").as_bytes(),
+    );
+    let e = read(&[f], &opts, &|| ()).unwrap_err();
+    assert!(matches!(e, InventoryError::TooLarge { line: 3, .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("big.yaml:3: a document that cannot be cut"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let json = format!(
+        "{{\"kind\": \"ConfigMap\", \"metadata\": {{\"name\": \"{}\"}}}}",
+        "z".repeat(300 * 1024)
+    );
+    let (dir, f) = hostile_file("big.json", json.as_bytes());
+    let e = read(&[f], &opts, &|| ()).unwrap_err();
+    assert!(matches!(e, InventoryError::TooLarge { .. }), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn export_folders_with_link_cycles_and_pipes_are_read_once() {
+    let (dir, _) = hostile_file("a.yaml", b"kind: Node\nmetadata: {name: n1}\n");
+    std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("again")).unwrap();
+    let ok = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.yaml"))
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let inv = Inventory::from_paths(std::slice::from_ref(&dir)).unwrap();
+    assert_eq!(inv.len(), 1);
+    let skipped: Vec<String> = inv.skipped().iter().map(|s| s.to_string()).collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(skipped
+        .iter()
+        .any(|s| s.contains("pipe.yaml") && s.contains("not a regular file")));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

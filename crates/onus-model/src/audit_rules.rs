@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use crate::diag::Diagnostic;
-use crate::types::{Duty, Model};
+use crate::types::{Duty, Model, PartyKind};
 use crate::validate::Options;
 
 /// A check of the audit catalog, as the validator needs to know it.
@@ -204,6 +204,7 @@ pub(crate) fn check(m: &Model, opts: &Options, langs: &[&str], out: &mut Vec<Dia
             );
         }
     }
+    reliances(m, langs, &duty_letters, out);
     let letters: HashSet<char> = m.roles.letters.iter().map(|l| l.letter).collect();
     for (i, c) in au.conditions.iter().enumerate() {
         let base = format!("/audit/conditions/{i}");
@@ -253,6 +254,79 @@ pub(crate) fn check(m: &Model, opts: &Options, langs: &[&str], out: &mut Vec<Dia
                         )
                         .at(ptr.clone()),
                     );
+                }
+            }
+        }
+    }
+}
+
+/// Which sides hold a duty (R or A, or a binding statement's party) in an activity or a
+/// statement: (a customer does, the provider side does); `None` when the id names neither.
+fn sides(m: &Model, id: &str, duty_letters: &[char]) -> Option<(bool, bool)> {
+    let kind = |p: &str| m.party(p).map(|p| p.kind);
+    if let Some(a) = m.activity(id) {
+        let holders = a
+            .roles
+            .iter()
+            .filter(|(_, cell)| cell.chars().any(|c| duty_letters.contains(&c)))
+            .filter_map(|(p, _)| kind(p));
+        let (mut customer, mut provider) = (false, false);
+        for k in holders {
+            if k == PartyKind::Customer {
+                customer = true;
+            } else {
+                provider = true;
+            }
+        }
+        return Some((customer, provider));
+    }
+    let s = m.statements.iter().find(|s| s.id == id)?;
+    let k = s.party.as_deref().filter(|_| s.kind.binds()).and_then(kind);
+    Some((
+        k == Some(PartyKind::Customer),
+        k.is_some_and(|k| k != PartyKind::Customer),
+    ))
+}
+
+/// `audit.relies_on`: both ends name duties of the model, the first a customer's, the second
+/// the provider side's.
+fn reliances(m: &Model, langs: &[&str], duty_letters: &[char], out: &mut Vec<Diagnostic>) {
+    for (i, r) in m.audit.relies_on.iter().enumerate() {
+        let base = format!("/audit/relies_on/{i}");
+        text_of(&r.why, &format!("{base}/why"), langs, out);
+        for (field, id, customer_end) in [
+            ("activity", &r.activity, true),
+            ("capability", &r.capability, false),
+        ] {
+            let ptr = format!("{base}/{field}");
+            match sides(m, id, duty_letters) {
+                None => out.push(
+                    Diagnostic::new(
+                        "unknown-activity",
+                        format!("a reliance names `{id}`, which is no activity or statement of the model"),
+                    )
+                    .at(ptr)
+                    .hint(match crate::validate::nearest(id, m.activities.iter().map(|a| a.id.as_str())) {
+                        Some(n) => format!("did you mean `{n}`?"),
+                        None => "`onus show MODEL` lists the activities' ids".to_string(),
+                    }),
+                ),
+                Some((customer, provider)) => {
+                    let ok = if customer_end { customer } else { provider };
+                    if !ok {
+                        out.push(
+                            Diagnostic::new(
+                                "reliance-sides",
+                                if customer_end {
+                                    format!("`{id}` relies on `{}`, but no customer holds R or A in `{id}`", r.capability)
+                                } else {
+                                    format!("`{}` relies on `{id}`, but no provider or third party holds R or A in `{id}`", r.activity)
+                                },
+                            )
+                            .at(ptr)
+                            .hint("`activity` is the customer's duty, `capability` the provider side's"),
+                        );
+                    }
                 }
             }
         }
@@ -329,6 +403,33 @@ mod tests {
             }),
             ..Options::default()
         }
+    }
+
+    #[test]
+    fn reliances_name_a_customer_duty_and_a_provider_capability() {
+        let mut m = model("h8lio");
+        let r = |activity: &str, capability: &str| crate::types::Reliance {
+            activity: activity.into(),
+            capability: capability.into(),
+            why: text("why"),
+        };
+        m.audit.relies_on = vec![
+            r("data.volumes.backup", "data.provider.snapshots"),
+            r("data.volumes.bakup", "data.provider.snapshots"),
+            r("data.volumes.backup", "nowhere"),
+            // Turned around: the provider's capability relies on the user's duty.
+            r("data.provider.snapshots", "data.volumes.backup"),
+        ];
+        let f = found(&m, &Options::default());
+        let at = |i: usize, field: &str| format!("/audit/relies_on/{i}/{field}");
+        assert!(
+            !f.iter().any(|(_, p)| p.starts_with("/audit/relies_on/0")),
+            "{f:?}"
+        );
+        assert!(has(&f, "unknown-activity", &at(1, "activity")), "{f:?}");
+        assert!(has(&f, "unknown-activity", &at(2, "capability")), "{f:?}");
+        assert!(has(&f, "reliance-sides", &at(3, "activity")), "{f:?}");
+        assert!(has(&f, "reliance-sides", &at(3, "capability")), "{f:?}");
     }
 
     #[test]

@@ -190,7 +190,14 @@ pub const RULES: &[Rule] = &[
         class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: false,
-        summary: "an `audit` link or condition names an activity the model does not have",
+        summary: "an `audit` link, condition or reliance names an activity the model does not have",
+    },
+    Rule {
+        name: "reliance-sides",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: true,
+        summary: "a reliance's `activity` is not a customer's duty, or its `capability` not the provider side's",
     },
     Rule {
         name: "invalid-condition",
@@ -226,6 +233,13 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Warning,
         silenceable: true,
         summary: "a managed scope names no namespace, kind, label or annotation",
+    },
+    Rule {
+        name: "unsafe-url",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: false,
+        summary: "a URL is not an absolute http, https or mailto address (other schemes, `javascript:` among them, are never written as links)",
     },
     Rule {
         name: "missing-responsible",
@@ -301,7 +315,7 @@ pub struct Diagnostic {
 }
 
 /// A span as written in JSON output.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SpanOut {
     pub line: usize,
     pub column: usize,
@@ -364,6 +378,181 @@ impl Diagnostic {
     }
 }
 
+/// The few lines of a text a diagnostic points at, each cut to a bounded width, for a
+/// renderer to show: terminal renderers (miette) panic on lines past 65,535 columns and slow
+/// down with the line's length, and a hostile one-line file of 8 MiB has such lines.
+///
+/// Built in time bounded by the width, whatever the text's size: the line's start is looked
+/// for at most a few widths back, and only the window shown is copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// The lines shown, `\n`-separated: the one pointed at and, when they are near enough, one
+    /// line of context before and after. A line cut on its left starts with `…`, one cut on
+    /// its right ends with `…`.
+    pub text: String,
+    /// 1-based number of `text`'s first line in the whole text.
+    pub first_line: usize,
+    /// Which line of `text` (0-based) is pointed at.
+    pub line_index: usize,
+    /// Byte offset and length in `text` of what is pointed at (cut to the line shown).
+    pub label: (usize, usize),
+    /// 1-based line and column (in characters) of what is pointed at, in the whole text.
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Snippet {
+    /// The snippet of `text` around `span`, lines cut to `width` characters (at least 16).
+    pub fn new(text: &str, span: SpanOut, width: usize) -> Snippet {
+        let width = width.max(16);
+        // Where to look for line starts: a few widths back, no further.
+        let reach = width * 4;
+        let offset = floor_boundary(text, span.offset.min(text.len()));
+        let back_limit = floor_boundary(text, offset.saturating_sub(reach));
+        let line_start = text[back_limit..offset]
+            .rfind('\n')
+            .map(|i| back_limit + i + 1)
+            .or((back_limit == 0).then_some(0));
+        // The window of the pointed line: from its start when near, else a third of the
+        // width before the place pointed at.
+        let lead = width / 3;
+        let (win_start, cut_left) = match line_start {
+            Some(ls) if text[ls..offset].chars().count() <= lead => (ls, false),
+            _ => (back_chars(text, offset, lead), true),
+        };
+        let (shown, line_end, cut_right) = take_line(text, win_start, width);
+        let mut out = String::new();
+        let mut line_index = 0;
+        let line = if span.line > 0 {
+            span.line
+        } else {
+            text[..offset].matches('\n').count() + 1
+        };
+        // One line of context before, when its start is near.
+        if let (false, Some(ls)) = (cut_left, line_start) {
+            if ls > 0 {
+                let prev_end = ls - 1;
+                let from = floor_boundary(text, prev_end.saturating_sub(reach));
+                if let Some(ps) = text[from..prev_end]
+                    .rfind('\n')
+                    .map(|i| from + i + 1)
+                    .or((from == 0).then_some(0))
+                {
+                    let (prev, _, prev_cut) = take_line(text, ps, width);
+                    out.push_str(prev);
+                    if prev_cut {
+                        out.push('…');
+                    }
+                    out.push('\n');
+                    line_index = 1;
+                }
+            }
+        }
+        if cut_left {
+            out.push('…');
+        }
+        let label_start = out.len() + (offset - win_start);
+        out.push_str(shown);
+        let shown_end = win_start + shown.len();
+        let label_len = span
+            .length
+            .min(shown_end.saturating_sub(offset))
+            .min(out.len() - label_start);
+        let label_len = floor_boundary(&out[label_start..], label_len);
+        if cut_right {
+            out.push('…');
+        } else if line_end < text.len() {
+            // One line of context after.
+            let (next, _, next_cut) = take_line(text, line_end + 1, width);
+            out.push('\n');
+            out.push_str(next);
+            if next_cut {
+                out.push('…');
+            }
+        }
+        let column = if span.column > 0 && !cut_left {
+            span.column
+        } else if let (Some(ls), false) = (line_start, cut_left) {
+            text[ls..offset].chars().count() + 1
+        } else {
+            span.column.max(1)
+        };
+        Snippet {
+            text: out,
+            first_line: line - line_index,
+            line_index,
+            label: (label_start, label_len),
+            line,
+            column,
+        }
+    }
+
+    /// How many characters the pointed line of the whole text has before what the snippet's
+    /// pointed line shows before its label: add it to a column in the snippet to get the
+    /// column in the whole text.
+    pub fn column_shift(&self) -> usize {
+        let line_start = self.text[..self.label.0].rfind('\n').map_or(0, |i| i + 1);
+        let shown = self.text[line_start..self.label.0].chars().count();
+        (self.column - 1).saturating_sub(shown)
+    }
+}
+
+/// The largest char boundary of `s` at or before `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The offset `n` characters (at most) before `at`, not crossing a line break.
+fn back_chars(s: &str, at: usize, n: usize) -> usize {
+    let mut start = at;
+    for (i, c) in s[..at].char_indices().rev().take(n) {
+        if c == '\n' {
+            break;
+        }
+        start = i;
+    }
+    start
+}
+
+/// The line going on at `from`, at most `width` characters of it: the text, the offset of
+/// the line's end (its `\n`, or the text's end) when reached, and whether it was cut.
+fn take_line(s: &str, from: usize, width: usize) -> (&str, usize, bool) {
+    let rest = &s[from..];
+    let mut end = rest.len();
+    let mut cut = false;
+    for (n, (i, c)) in rest.char_indices().enumerate() {
+        if c == '\n' || c == '\r' && rest[i..].starts_with("\r\n") {
+            end = i;
+            break;
+        }
+        if n == width {
+            end = i;
+            cut = true;
+            break;
+        }
+    }
+    let after = &rest[end..];
+    let line_end = if cut {
+        from + end
+    } else if after.starts_with("\r\n") {
+        from + end + 1
+    } else {
+        from + end // the `\n`, or the text's end
+    };
+    (&rest[..end], line_end.min(s.len()), cut)
+}
+
+impl Diagnostic {
+    /// The snippet this diagnostic points at in `text` (see [`Snippet`]), when it has a place.
+    pub fn snippet(&self, text: &str, width: usize) -> Option<Snippet> {
+        self.span.map(|s| Snippet::new(text, s, width))
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let loc = self.location();
@@ -375,5 +564,89 @@ impl fmt::Display for Diagnostic {
             write!(f, " (hint: {h})")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, needle: &str) -> SpanOut {
+        let offset = text.find(needle).unwrap();
+        let line = text[..offset].matches('\n').count() + 1;
+        let column = text[..offset].rsplit('\n').next().unwrap().chars().count() + 1;
+        SpanOut {
+            line,
+            column,
+            offset,
+            length: needle.len(),
+        }
+    }
+
+    #[test]
+    fn short_lines_are_shown_whole_with_context() {
+        let t = "a: 1\nb: bad\nc: 3\n";
+        let s = Snippet::new(t, at(t, "bad"), 120);
+        assert_eq!(s.text, "a: 1\nb: bad\nc: 3");
+        assert_eq!((s.first_line, s.line_index, s.line, s.column), (1, 1, 2, 4));
+        assert_eq!(&s.text[s.label.0..s.label.0 + s.label.1], "bad");
+        assert_eq!(s.column_shift(), 0);
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_place() {
+        // 70 KB on one line, pointed at its end: miette panicked past column 65,535.
+        let t = format!("{{\"id\": \"{}\", \"bogus\": 1}}\n", "é".repeat(70_000));
+        let s = Snippet::new(&t, at(&t, "\"bogus\""), 120);
+        assert!(
+            s.text.lines().all(|l| l.chars().count() <= 122),
+            "{}",
+            s.text
+        );
+        assert!(s.text.starts_with('…'));
+        assert_eq!(&s.text[s.label.0..s.label.0 + s.label.1], "\"bogus\"");
+        assert_eq!((s.line, s.column), (1, 70_012));
+        let shown = s.text[..s.label.0].chars().count();
+        assert_eq!(s.column_shift() + shown + 1, 70_012);
+        // A span as long as the line is cut to what is shown.
+        let s = Snippet::new(
+            &t,
+            SpanOut {
+                line: 1,
+                column: 1,
+                offset: 0,
+                length: t.len(),
+            },
+            120,
+        );
+        assert!(!s.text.starts_with('…') && s.text.ends_with('…'));
+        assert_eq!(s.label.1, s.text.len() - '…'.len_utf8());
+    }
+
+    #[test]
+    fn crlf_lines_keep_their_context() {
+        let t = "a: 1\r\nb: bad\r\nc: 3\r\n";
+        let s = Snippet::new(t, at(t, "bad"), 120);
+        assert_eq!(s.text, "a: 1\nb: bad\nc: 3");
+    }
+
+    #[test]
+    fn any_span_gives_a_snippet_on_char_boundaries() {
+        let t = "é\nàà\n\n".repeat(50) + &"ü".repeat(500);
+        for offset in 0..t.len() + 3 {
+            for length in [0, 1, 3, 1000] {
+                let span = SpanOut {
+                    line: 0,
+                    column: 0,
+                    offset,
+                    length,
+                };
+                let s = Snippet::new(&t, span, 16);
+                assert!(s.text.is_char_boundary(s.label.0));
+                assert!(s.text.is_char_boundary(s.label.0 + s.label.1));
+                assert!(s.text.lines().count() <= 3);
+                assert!(s.line >= 1 && s.first_line >= 1 && s.column >= 1);
+            }
+        }
     }
 }

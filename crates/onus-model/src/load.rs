@@ -20,9 +20,10 @@ use crate::types::Model;
 use crate::validate::{self, Options};
 use crate::vocabulary::Vocabulary;
 
-/// The largest model file onus reads. The largest published matrices are a few hundred rows;
-/// 8 MiB leaves room for thousands while bounding memory on hostile input.
-pub const MAX_MODEL_BYTES: usize = 8 * 1024 * 1024;
+/// The largest model file onus reads ([`onus_limits::Limits::model_bytes`]). The largest
+/// published matrices are a few hundred rows; 8 MiB leaves room for thousands while bounding
+/// memory on hostile input.
+pub const MAX_MODEL_BYTES: usize = onus_limits::Limits::DEFAULT.model_bytes;
 
 /// A model as read from one text, with what the loader and validator found.
 #[derive(Debug, Clone)]

@@ -80,7 +80,8 @@ pub struct Source {
     /// Title of the source document, as published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
-    /// Public address of the document.
+    /// Public address of the document: an absolute `http`, `https` or `mailto` URL (rule
+    /// `unsafe-url`; no other scheme is ever written as a link).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Repository and path of the document, when it is published as source (`ovh/docs:pages/...`).
@@ -432,8 +433,10 @@ pub enum Comparison {
     Exactly,
 }
 
-/// How `onus audit` reads a model (docs/audit.md). The model crate keeps this as plain data:
-/// what a check, a namespace or a condition means is the audit's business.
+/// How `onus audit` reads a model (docs/audit.md), and which customer duty relies on which
+/// provider capability (the OSCAL export's `provided-uuid`, docs/oscal.md). The model crate
+/// keeps this as plain data: what a check, a namespace or a condition means is the audit's
+/// business.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Audit {
@@ -452,6 +455,10 @@ pub struct Audit {
     /// the cluster's state holds. For each activity, the first that holds wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Which customer duty relies on which capability the provider side provides, each
+    /// reviewed by a person, with why: where the evidence links cannot say it (docs/oscal.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relies_on: Vec<Reliance>,
 }
 
 impl Audit {
@@ -460,7 +467,27 @@ impl Audit {
             && self.no_duty.is_empty()
             && self.managed.is_empty()
             && self.conditions.is_empty()
+            && self.relies_on.is_empty()
     }
+}
+
+/// A customer duty that relies on a capability the provider side provides: the customer's
+/// share of the work with respect to that capability (OSCAL's `responsibility` whose
+/// `provided-uuid` names the `provided` entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reliance {
+    /// The customer's duty: an activity (or binding statement) where a customer holds R or A.
+    #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
+    pub activity: String,
+    /// The provider side's duty it relies on: an activity (or binding statement) where a
+    /// provider or third party holds R or A. (Not `on`, which YAML 1.1 tools read as `true`.)
+    #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
+    pub capability: String,
+    /// Why the one relies on the other, one short line per language.
+    pub why: Text,
 }
 
 /// A check that gives evidence for a duty: which check, which of its reasons, and how.

@@ -52,6 +52,18 @@ pub fn normalize(model: &mut Model) {
     }
 }
 
+/// How many distinct unknown letters of one role cell a finding names.
+const NAMED_LETTERS: usize = 8;
+
+/// `` `X`, `Y` `` for a finding's message.
+fn list_letters(letters: &[char]) -> String {
+    letters
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Applies every rule to `model` and returns the findings that are not silenced.
 pub fn validate(model: &Model, vocab: &Vocabulary, opts: &Options) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -105,6 +117,21 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
                     format!("`published` is `{p}`, not a YYYY-MM-DD date"),
                 )
                 .at("/published"),
+            );
+        }
+    }
+    if let Some(url) = &m.source.url {
+        if crate::safe::safe_url(url).is_none() {
+            out.push(
+                Diagnostic::new(
+                    "unsafe-url",
+                    format!(
+                        "`source.url` `{}` is not an absolute http, https or mailto address",
+                        onus_limits::clip(url, onus_limits::Limits::DEFAULT.quote_chars)
+                    ),
+                )
+                .at("/source/url")
+                .hint("write the document's web address (https://...); onus never links other schemes"),
             );
         }
     }
@@ -301,29 +328,81 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
                     .at(ptr.clone())
                     .hint(format!(
                         "parties are: {}",
-                        m.parties
-                            .iter()
-                            .map(|p| p.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        onus_limits::clip(
+                            &m.parties
+                                .iter()
+                                .map(|p| p.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            4 * onus_limits::Limits::DEFAULT.quote_chars
+                        )
                     )),
                 );
             }
+            // One finding per cell, whatever its length: the letters it does not know and
+            // those it repeats, each named once, the cell quoted cut.
             let mut seen = HashSet::new();
+            let mut unknown: Vec<char> = Vec::new();
+            let mut twice: Vec<char> = Vec::new();
             for c in cell.chars().filter(|c| !c.is_whitespace()) {
                 match letters.get(&c) {
-                    None => out.push(Diagnostic::new("unknown-letter", format!("activity `{}`: `{c}` in `{cell}` is not a letter of the `{}` scheme", a.id, m.roles.id)).at(ptr.clone()).hint(format!("letters are: {}", m.roles.letters.iter().map(|l| l.letter.to_string()).collect::<Vec<_>>().join(", ")))),
+                    None => {
+                        if !unknown.contains(&c) && unknown.len() < NAMED_LETTERS {
+                            unknown.push(c);
+                        }
+                    }
                     Some(duty) => {
-                        if !seen.insert(c) {
-                            out.push(Diagnostic::new("unknown-letter", format!("activity `{}`: `{c}` appears twice in `{cell}`", a.id)).at(ptr.clone()));
+                        if !seen.insert(c) && !twice.contains(&c) {
+                            twice.push(c);
                         }
                         match duty {
-                            Duty::Accountable => accountable.push(party.as_str()),
+                            Duty::Accountable if accountable.last() != Some(&party.as_str()) => {
+                                accountable.push(party.as_str())
+                            }
                             Duty::Responsible => responsible = true,
                             _ => {}
                         }
                     }
                 }
+            }
+            let quoted = onus_limits::clip(cell, onus_limits::Limits::DEFAULT.quote_chars);
+            if !unknown.is_empty() {
+                let message = match unknown.as_slice() {
+                    [c] => format!(
+                        "activity `{}`: `{c}` in `{quoted}` is not a letter of the `{}` scheme",
+                        a.id, m.roles.id
+                    ),
+                    many => format!(
+                        "activity `{}`: {} in `{quoted}` are not letters of the `{}` scheme",
+                        a.id,
+                        list_letters(many),
+                        m.roles.id
+                    ),
+                };
+                out.push(
+                    Diagnostic::new("unknown-letter", message)
+                        .at(ptr.clone())
+                        .hint(format!(
+                            "letters are: {}",
+                            m.roles
+                                .letters
+                                .iter()
+                                .map(|l| l.letter.to_string())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                );
+            }
+            if !twice.is_empty() {
+                let message = match twice.as_slice() {
+                    [c] => format!("activity `{}`: `{c}` appears twice in `{quoted}`", a.id),
+                    many => format!(
+                        "activity `{}`: {} appear more than once in `{quoted}`",
+                        a.id,
+                        list_letters(many)
+                    ),
+                };
+                out.push(Diagnostic::new("unknown-letter", message).at(ptr.clone()));
             }
         }
         accountable.dedup();

@@ -11,7 +11,7 @@ use onus_model::{Model, Vocabulary};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::common::{controls_of, prune, push_prop, ControlId, Plan};
+use crate::common::{controls_of, prune, push_prop, ControlId, DocOptions, Plan};
 
 /// An audit of a system against a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,14 +96,26 @@ pub struct FailingItem {
 }
 
 /// The audit's results as an OSCAL assessment-results document.
+///
+/// OSCAL results follow a plan: onus has no separate one, so it writes the plan it followed
+/// (its checks against the model, the controls they concern, the customer's system as the
+/// subject) as an assessment plan embedded in the back-matter, which `import-ap` points to.
+/// That plan imports the customer's SSP (embedded in its own back-matter), whose
+/// implementation statements the findings point to (`implementation-statement-uuid`). Each
+/// failing item is an inventory item of the result (`local-definitions`), with the parties
+/// that can fix it as its `responsible-parties`; observations name them, and the parties, as
+/// `subjects`.
 pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> Value {
     let plan = Plan::new(model, vocab);
     let base = format!("ar/{}/{}", audit.target, audit.start);
     let u = |p: &str| plan.uuid(&format!("{base}/{p}"));
     let collected = audit.end.clone().unwrap_or_else(|| audit.start.clone());
+    let opts = DocOptions::at(collected.clone());
     let mut observations = Vec::new();
     let mut findings = Vec::new();
     let mut reviewed: Vec<ControlId> = Vec::new();
+    let mut inventory: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut activities = Vec::new();
     for c in &audit.checks {
         let obs_uuid = u(&format!("observation/{}", c.id));
         let mut props = Vec::new();
@@ -138,9 +150,10 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
                 .collect::<Vec<_>>()
                 .join("\n")
         });
-        // Each failing item and the parties that can fix it, tied by a prop group; the
-        // parties concerned are the observation's subjects.
+        // Each failing item and the parties that can fix it, tied by a prop group; the items
+        // (inventory items of the result) and the parties concerned are the subjects.
         let mut concerned: Vec<&str> = Vec::new();
+        let mut items: Vec<&str> = Vec::new();
         for (n, f) in c.failing.iter().enumerate() {
             let group = format!("item-{}", n + 1);
             if crate::common::prop_value_ok(&f.item) {
@@ -148,23 +161,45 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
                 p["group"] = group.clone().into();
                 props.push(p);
             }
-            for party in &f.parties {
-                if model.party(party).is_some() {
-                    let mut p = crate::common::prop("party-id", party);
-                    p["group"] = group.clone().into();
-                    props.push(p);
-                    if !concerned.contains(&party.as_str()) {
-                        concerned.push(party);
+            let parties: Vec<&str> = f
+                .parties
+                .iter()
+                .map(String::as_str)
+                .filter(|p| model.party(p).is_some())
+                .collect();
+            for party in &parties {
+                let mut p = crate::common::prop("party-id", party);
+                p["group"] = group.clone().into();
+                props.push(p);
+                if !concerned.contains(party) {
+                    concerned.push(party);
+                }
+            }
+            if !items.contains(&f.item.as_str()) {
+                items.push(&f.item);
+            }
+            match inventory.iter_mut().find(|(i, _)| *i == f.item) {
+                Some((_, known)) => {
+                    for p in parties {
+                        if !known.contains(&p) {
+                            known.push(p);
+                        }
                     }
                 }
+                None => inventory.push((f.item.clone(), parties)),
             }
         }
         concerned.sort_by_key(|p| model.parties.iter().position(|x| x.id == *p));
-        let subjects: Vec<Value> = concerned
+        let mut subjects: Vec<Value> = items
             .iter()
-            .filter_map(|p| model.party(p))
-            .map(|p| json!({"subject-uuid": plan.party_uuid(&p.id), "type": "party", "title": p.name.best(plan.lang())}))
+            .map(|i| json!({"subject-uuid": item_uuid(&plan, i), "type": "inventory-item", "title": i}))
             .collect();
+        subjects.extend(
+            concerned
+                .iter()
+                .filter_map(|p| model.party(p))
+                .map(|p| json!({"subject-uuid": plan.party_uuid(&p.id), "type": "party", "title": p.name.best(plan.lang())})),
+        );
         let description = if c.message.trim().is_empty() {
             c.title.clone()
         } else {
@@ -176,30 +211,41 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
             "description": description,
             "props": props,
             "methods": ["TEST"],
+            "types": if c.failing.is_empty() { json!(["control-objective"]) } else { json!(["finding"]) },
             "subjects": subjects,
             "collected": collected,
             "relevant-evidence": evidence,
             "remarks": remarks,
         }));
+        let verified: Vec<usize> = c
+            .activities
+            .iter()
+            .filter_map(|a| plan.items.iter().position(|it| it.id == a))
+            .collect();
+        // The controls of the check's topics and those its activities are placed under.
+        let mut controls = controls_of(vocab, &c.topics);
+        for (control, placed) in &plan.controls {
+            if placed.iter().any(|p| verified.contains(&p.item)) && !controls.contains(control) {
+                controls.push(control.clone());
+            }
+        }
+        controls.sort();
+        activities.push((c, controls.clone()));
         let state = match c.status {
             CheckStatus::Pass => "satisfied",
             CheckStatus::Fail | CheckStatus::Warn => "not-satisfied",
             CheckStatus::Skip | CheckStatus::Error => continue,
         };
-        let mut topics: Vec<String> = c.topics.clone();
-        for a in c.activities.iter().filter_map(|a| model.activity(a)) {
-            topics.extend(a.topics.iter().cloned());
-        }
-        for control in controls_of(vocab, &topics) {
-            let items = plan.controls.get(&control);
-            // The customer SSP's `satisfied` entry of the first activity the check verifies
-            // that is the customer's duty under this control.
-            let statement = items.and_then(|items| {
-                items.iter().copied().find(|&i| {
-                    plan.items[i].customer_duty()
-                        && c.activities.iter().any(|a| a == plan.items[i].id)
-                })
+        for control in controls {
+            // Where the customer SSP describes the duty the check verifies: the customer
+            // system's statement of the control (or of the statement the source names).
+            let placed = plan.controls.get(&control).into_iter().flatten().find(|p| {
+                !p.by_reliance && verified.contains(&p.item) && plan.items[p.item].customer_duty()
             });
+            let scope = placed.map(|p| crate::ssp::scope_id(&control, p.statement.as_deref()));
+            let target = placed
+                .and_then(|p| p.statement.clone())
+                .unwrap_or_else(|| format!("{}_smt", control.oscal()));
             let mut fprops = Vec::new();
             push_prop(&mut fprops, "check-id", &c.id);
             for a in &c.activities {
@@ -208,7 +254,8 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
             for p in &concerned {
                 push_prop(&mut fprops, "party-id", p);
             }
-            let mut target = json!({"type": "statement-id", "target-id": format!("{}_smt", control.oscal()), "status": {"state": state}});
+            let mut target =
+                json!({"type": "statement-id", "target-id": target, "status": {"state": state}});
             if c.status == CheckStatus::Warn {
                 target["status"]["reason"] = "warning".into();
             }
@@ -218,7 +265,7 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
                 "description": format!("{} ({})", description, c.status.as_str()),
                 "props": fprops,
                 "target": target,
-                "implementation-statement-uuid": statement.map(|i| crate::ssp::satisfied_uuid(&plan, &control, i)),
+                "implementation-statement-uuid": scope.map(|s| crate::ssp::customer_statement_uuid(&plan, &s)),
                 "related-observations": [{"observation-uuid": obs_uuid}],
             }));
             if !reviewed.contains(&control) {
@@ -227,28 +274,39 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
         }
     }
     reviewed.sort();
-    let selection = if reviewed.is_empty() {
-        json!({"include-all": {}})
-    } else {
-        json!({"include-controls": reviewed.iter().map(|c| json!({"control-id": c.oscal()})).collect::<Vec<_>>()})
-    };
-    let mut metadata = plan.metadata(audit.title.clone());
-    metadata["last-modified"] = collected.clone().into();
+    let selection = control_selection(&reviewed);
+    let inventory_items: Vec<Value> = inventory
+        .iter()
+        .map(|(item, parties)| {
+            let mut props = vec![json!({"name": "asset-id", "value": item})];
+            push_prop(&mut props, "object", item);
+            json!({
+                "uuid": item_uuid(&plan, item),
+                "description": format!("`{item}`, an object of {} that failed a check.", audit.target),
+                "props": props,
+                "responsible-parties": plan.responsible_roles(parties),
+            })
+        })
+        .collect();
+    let metadata = plan.metadata(audit.title.clone(), &opts);
     let mut result_props = Vec::new();
     push_prop(&mut result_props, "target", &audit.target);
+    let ap_resource = u("resource/assessment-plan");
     let mut back = plan.back_matter();
-    let plan_resource = u("resource/plan");
     if let Some(r) = back["resources"].as_array_mut() {
-        r.push(json!({
-            "uuid": plan_resource,
-            "title": format!("onus audit against the model `{}` version {}", model.id, model.version),
-            "description": "onus has no assessment plan document: the plan is the set of onus's checks and the model they verify.",
-        }));
+        r.push(crate::common::embedded(
+            &ap_resource,
+            &format!("Assessment plan: onus checks of {} against the model `{}`", audit.target, model.id),
+            "The plan this assessment followed: onus's checks, the controls they concern and the customer's system they assess, which it imports.",
+            "assessment-plan.json",
+            "application/oscal.ap+json",
+            &assessment_plan(&plan, vocab, audit, &activities, &selection, &opts),
+        ));
     }
     let doc = json!({"assessment-results": {
         "uuid": plan.uuid(&base),
         "metadata": metadata,
-        "import-ap": {"href": format!("#{plan_resource}")},
+        "import-ap": {"href": format!("#{ap_resource}"), "remarks": "onus writes no separate assessment plan: the plan it followed is embedded in the back-matter, and imports the customer's system security plan its findings point to."},
         "results": [{
             "uuid": u("result"),
             "title": audit.title,
@@ -256,22 +314,103 @@ pub fn assessment_results(model: &Model, vocab: &Vocabulary, audit: &Audit) -> V
             "start": audit.start,
             "end": audit.end,
             "props": result_props,
-            "reviewed-controls": {"control-selections": [selection]},
+            "local-definitions": {"inventory-items": inventory_items},
+            "reviewed-controls": {"control-selections": [selection.clone()]},
             "observations": observations,
             "findings": findings,
         }],
         "back-matter": back,
     }});
     // `include-all` is an empty object that must stay: prune around it.
-    keep_include_all(prune(doc), reviewed.is_empty())
+    keep_include_all(
+        prune(doc),
+        "/assessment-results/results/0",
+        reviewed.is_empty(),
+    )
 }
 
-fn keep_include_all(mut doc: Value, all: bool) -> Value {
+/// A failing item's inventory item, the same wherever the item fails.
+fn item_uuid(plan: &Plan, item: &str) -> String {
+    plan.uuid(&format!("ar/inventory-item/{item}"))
+}
+
+fn control_selection(controls: &[ControlId]) -> Value {
+    if controls.is_empty() {
+        json!({"include-all": {}})
+    } else {
+        json!({"include-controls": controls.iter().map(|c| json!({"control-id": c.oscal()})).collect::<Vec<_>>()})
+    }
+}
+
+/// The assessment plan an onus audit follows: one activity per check (method `TEST`, the
+/// controls it concerns), one task running them all on the customer's system, and the
+/// customer's SSP it imports, embedded.
+fn assessment_plan(
+    plan: &Plan,
+    vocab: &Vocabulary,
+    audit: &Audit,
+    checks: &[(&Check, Vec<ControlId>)],
+    selection: &Value,
+    opts: &DocOptions,
+) -> Value {
+    let model = plan.model;
+    let base = format!("ap/{}/{}", audit.target, audit.start);
+    let u = |p: &str| plan.uuid(&format!("{base}/{p}"));
+    let this_system = plan.uuid("customer-ssp/component/this-system");
+    let subjects = json!([{"type": "component", "include-subjects": [{"subject-uuid": this_system, "type": "component"}]}]);
+    let activities: Vec<Value> = checks
+        .iter()
+        .map(|(c, controls)| {
+            let mut props = vec![json!({"name": "method", "value": "TEST"})];
+            push_prop(&mut props, "check-id", &c.id);
+            json!({
+                "uuid": u(&format!("activity/{}", c.id)),
+                "title": c.title,
+                "description": format!("Run the onus check `{}` on the cluster's objects.", c.id),
+                "props": props,
+                "related-controls": (!controls.is_empty()).then(|| json!({"control-selections": [control_selection(controls)]})),
+            })
+        })
+        .collect();
+    let task = json!({
+        "uuid": u("task"),
+        "type": "action",
+        "title": format!("onus audit of {}", audit.target),
+        "description": format!("Read the state of {} and run every check against the model `{}`.", audit.target, model.id),
+        "associated-activities": activities.iter().map(|a| json!({"activity-uuid": a["uuid"], "subjects": subjects})).collect::<Vec<_>>(),
+        "subjects": subjects,
+    });
+    let ssp_resource = u("resource/customer-ssp");
+    let mut back = plan.back_matter();
+    if let Some(r) = back["resources"].as_array_mut() {
+        r.push(crate::common::embedded(
+            &ssp_resource,
+            &format!("Customer system on {}: system security plan", model.service),
+            "The customer's SSP as onus exports it (`onus export MODEL --to oscal-customer-ssp`): the system assessed, whose statements the findings point to.",
+            &format!("{}.customer-ssp.json", model.id),
+            "application/oscal.ssp+json",
+            &crate::ssp::customer_ssp(model, vocab, opts),
+        ));
+    }
+    let doc = json!({"assessment-plan": {
+        "uuid": u("plan"),
+        "metadata": plan.metadata(format!("Assessment plan: onus checks of {} against {}", audit.target, model.id), opts),
+        "import-ssp": {"href": format!("#{ssp_resource}")},
+        "local-definitions": {"activities": activities},
+        "reviewed-controls": {"control-selections": [selection]},
+        "assessment-subjects": subjects,
+        "tasks": [task],
+        "back-matter": back,
+    }});
+    let all = selection.get("include-all").is_some();
+    keep_include_all(prune(doc), "/assessment-plan", all)
+}
+
+/// Puts back the `include-all` (an empty object that must stay) that pruning removed from
+/// the `reviewed-controls` of the object at `at`.
+fn keep_include_all(mut doc: Value, at: &str, all: bool) -> Value {
     if all {
-        if let Some(result) = doc
-            .pointer_mut("/assessment-results/results/0")
-            .and_then(Value::as_object_mut)
-        {
+        if let Some(result) = doc.pointer_mut(at).and_then(Value::as_object_mut) {
             result.insert(
                 "reviewed-controls".into(),
                 json!({"control-selections": [{"include-all": {}}]}),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use onus_model::{Duty, Model, PartyKind, SourceRef, Text, Vocabulary};
+use onus_model::{Duty, LinkKind, Model, PartyKind, SourceRef, Text, Vocabulary};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -18,8 +18,56 @@ pub const NS: &str = "https://onus.dev/ns/oscal";
 /// fetches it.
 pub const CATALOG_URL: &str = "https://raw.githubusercontent.com/usnistgov/oscal-content/main/nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json";
 
-/// Fallback `last-modified` when a model has no valid `published` date.
-const EPOCH: &str = "1970-01-01T00:00:00Z";
+/// What a document's `metadata` says that the model does not: the document's own date.
+///
+/// onus never reads the clock here: the CLI gives `--last-modified`, `SOURCE_DATE_EPOCH` or
+/// the time of the export, and tests a fixed time, so the same model and options give the
+/// same bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocOptions {
+    /// `metadata.last-modified`: when the document was written, RFC 3339 with a time zone.
+    pub last_modified: String,
+}
+
+impl DocOptions {
+    /// Options for a document written at `last_modified` (RFC 3339, with a time zone).
+    pub fn at(last_modified: impl Into<String>) -> DocOptions {
+        DocOptions {
+            last_modified: last_modified.into(),
+        }
+    }
+}
+
+/// The functional role a kind of party holds in every document (`metadata.roles`).
+pub fn role_id(kind: PartyKind) -> &'static str {
+    match kind {
+        PartyKind::Provider => "provider",
+        PartyKind::Customer => "customer",
+        PartyKind::ThirdParty => "third-party",
+    }
+}
+
+fn role_title(kind: PartyKind) -> &'static str {
+    match kind {
+        PartyKind::Provider => "Service provider",
+        PartyKind::Customer => "Customer",
+        PartyKind::ThirdParty => "Third party",
+    }
+}
+
+fn role_description(kind: PartyKind) -> &'static str {
+    match kind {
+        PartyKind::Provider => {
+            "Operates the service and provides the capabilities its customers inherit."
+        }
+        PartyKind::Customer => {
+            "Uses the service (the leveraging system) and carries out the responsibilities left to it."
+        }
+        PartyKind::ThirdParty => {
+            "Another organization that carries out part of the service (a hosting provider, a reseller, an integrator)."
+        }
+    }
+}
 
 /// A stable UUID (v5) for an element of the document derived from `model_id`.
 ///
@@ -178,13 +226,65 @@ impl Item<'_> {
     }
 }
 
+/// Why a customer duty relies on a provided capability (`provided-uuid`).
+#[derive(Debug, Clone, Copy)]
+pub enum Basis<'a> {
+    /// The provider side carries out the same duty: the customer's share of a shared duty.
+    SameDuty,
+    /// The model says so (`audit.relies_on`), with why.
+    Reviewed(&'a Text),
+    /// The customer's duty uses (`kind: use`) what a check sees, and the provider's duty
+    /// provides it (`kind: provide`) by the same check (`audit.evidence`).
+    Evidence(&'a str),
+}
+
+/// A duty placed under a control: at control level, or under one of its statements
+/// (`ac-2_smt.a`) when the source names that statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub item: usize,
+    /// The statement id, when the duty is placed under a statement.
+    pub statement: Option<String>,
+    /// A provided capability listed here only because a customer duty here relies on it.
+    pub by_reliance: bool,
+}
+
 /// The duties of a model, and for each control of the vocabulary they concern, which of them.
 #[derive(Debug)]
 pub struct Plan<'a> {
     pub model: &'a Model,
     pub items: Vec<Item<'a>>,
-    /// Control to item indexes, in control order then model order.
-    pub controls: BTreeMap<ControlId, Vec<usize>>,
+    /// Control to the duties placed under it, in control order then model order (duties
+    /// placed by reliance last).
+    pub controls: BTreeMap<ControlId, Vec<Placed>>,
+    /// (control, statement, customer duty) to the provided duty it relies on, and why.
+    links: BTreeMap<(ControlId, Option<String>, usize), (usize, Basis<'a>)>,
+}
+
+/// The NIST SP 800-53 statement (`ac-2_smt.a`) or control (`ac-2`) ids a source ties a duty
+/// to (an activity's `controls` of catalog `sp800-53`): (control, statement if any).
+fn sp800_53_refs(a: &onus_model::Activity) -> Vec<(ControlId, Option<String>)> {
+    a.controls
+        .iter()
+        .filter(|c| c.catalog == "sp800-53")
+        .filter_map(|c| {
+            let id = c.id.trim().to_ascii_lowercase();
+            match id.split_once("_smt") {
+                Some((control, rest)) => {
+                    let control = ControlId::parse_oscal(control)?;
+                    // `ac-2_smt` is the whole statement: control level.
+                    let stmt = (!rest.is_empty() && statement_ok(&id)).then_some(id.clone());
+                    Some((control, stmt))
+                }
+                None => Some((ControlId::parse_oscal(&id)?, None)),
+            }
+        })
+        .collect()
+}
+
+/// Whether a statement id is one OSCAL can carry (a token: `ac-2_smt.a`, `ac-2.1_smt.b.2`).
+fn statement_ok(id: &str) -> bool {
+    token(id) == id
 }
 
 impl<'a> Plan<'a> {
@@ -194,6 +294,7 @@ impl<'a> Plan<'a> {
             .roles
             .letters_of(&[Duty::Responsible, Duty::Accountable]);
         let mut items = Vec::new();
+        let mut refs: Vec<Vec<(ControlId, Option<String>)>> = Vec::new();
         for a in &model.activities {
             let roles: Vec<(&str, String)> = a
                 .roles
@@ -232,6 +333,7 @@ impl<'a> Plan<'a> {
                     .filter(|p| kind_of(p) == Some(PartyKind::Customer))
                     .collect(),
             });
+            refs.push(sp800_53_refs(a));
         }
         for s in &model.statements {
             let Some(party) = s.party.as_deref() else {
@@ -253,52 +355,158 @@ impl<'a> Plan<'a> {
                 provided_by: if customer { vec![] } else { vec![party] },
                 left_to: if customer { vec![party] } else { vec![] },
             });
+            refs.push(vec![]);
         }
-        let mut controls: BTreeMap<ControlId, Vec<usize>> = BTreeMap::new();
+        let mut controls: BTreeMap<ControlId, Vec<Placed>> = BTreeMap::new();
         for (i, it) in items.iter().enumerate() {
             if !it.provided() && !it.customer_duty() {
                 continue;
             }
+            // The statements the source names; the topics' controls at control level unless
+            // the source already placed the duty under one of that control's statements.
+            let mut places: Vec<(ControlId, Option<String>)> = refs[i].clone();
             for c in controls_of(vocab, it.topics) {
-                controls.entry(c).or_default().push(i);
+                if !places.iter().any(|(x, _)| *x == c) {
+                    places.push((c, None));
+                }
+            }
+            for (c, statement) in places {
+                let list = controls.entry(c).or_default();
+                let p = Placed {
+                    item: i,
+                    statement,
+                    by_reliance: false,
+                };
+                if !list.contains(&p) {
+                    list.push(p);
+                }
             }
         }
-        Plan {
+        let mut plan = Plan {
             model,
             items,
             controls,
+            links: BTreeMap::new(),
+        };
+        plan.link();
+        plan
+    }
+
+    /// The index of the duty with this id.
+    fn index(&self, id: &str) -> Option<usize> {
+        self.items.iter().position(|it| it.id == id)
+    }
+
+    /// What each customer duty relies on, in order of preference: the model's reviewed
+    /// reliances (`audit.relies_on`), then evidence links (a customer duty that uses what a
+    /// check sees, a provider duty that provides it by the same check).
+    fn reliances(&self) -> Vec<(usize, usize, Basis<'a>)> {
+        let m = self.model;
+        let mut out: Vec<(usize, usize, Basis<'a>)> = Vec::new();
+        for r in &m.audit.relies_on {
+            if let (Some(c), Some(p)) = (self.index(&r.activity), self.index(&r.capability)) {
+                if self.items[c].customer_duty() && self.items[p].provided() {
+                    out.push((c, p, Basis::Reviewed(&r.why)));
+                }
+            }
+        }
+        for u in m.audit.evidence.iter().filter(|l| l.kind == LinkKind::Use) {
+            for v in m
+                .audit
+                .evidence
+                .iter()
+                .filter(|l| l.kind == LinkKind::Provide)
+            {
+                if u.check != v.check {
+                    continue;
+                }
+                if let (Some(c), Some(p)) = (self.index(&u.activity), self.index(&v.activity)) {
+                    let known = out.iter().any(|(x, y, _)| *x == c && *y == p);
+                    if c != p && !known && self.items[c].customer_duty() && self.items[p].provided()
+                    {
+                        out.push((c, p, Basis::Evidence(&u.check)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Ties each customer duty under each control (and statement) to the provided duty it
+    /// relies on: itself when the provider side shares it, else the first of its reliances
+    /// placed there, else its first reliance, placed there for it (`by_reliance`). A duty
+    /// that relies on nothing gets no link: onus never links by position.
+    fn link(&mut self) {
+        let reliances = self.reliances();
+        let mut added: Vec<(ControlId, Placed)> = Vec::new();
+        for (control, placed) in &self.controls {
+            for p in placed {
+                let it = &self.items[p.item];
+                if !it.customer_duty() {
+                    continue;
+                }
+                let key = (control.clone(), p.statement.clone(), p.item);
+                if it.provided() {
+                    self.links.insert(key, (p.item, Basis::SameDuty));
+                    continue;
+                }
+                let mine: Vec<&(usize, usize, Basis)> =
+                    reliances.iter().filter(|(c, _, _)| *c == p.item).collect();
+                let here = mine.iter().find(|(_, q, _)| {
+                    placed
+                        .iter()
+                        .any(|x| x.item == *q && x.statement == p.statement)
+                });
+                if let Some((_, q, basis)) = here.or(mine.first()) {
+                    self.links.insert(key, (*q, *basis));
+                    let extra = Placed {
+                        item: *q,
+                        statement: p.statement.clone(),
+                        by_reliance: true,
+                    };
+                    let listed = placed
+                        .iter()
+                        .any(|x| x.item == *q && x.statement == p.statement)
+                        || added.iter().any(|(c, x)| c == control && *x == extra);
+                    if !listed {
+                        added.push((control.clone(), extra));
+                    }
+                }
+            }
+        }
+        for (c, p) in added {
+            if let Some(list) = self.controls.get_mut(&c) {
+                list.push(p);
+            }
         }
     }
 
-    /// The provided item a customer duty of `control` depends on: the same item when the
-    /// provider side also carries it out, else the first provided item of the control that
-    /// shares a topic mapped to the control.
-    pub fn depends_on(
+    /// The provided duty a customer duty placed under `control` (and `statement`) relies on,
+    /// and why; `None` when it relies on nothing the provider side provides.
+    pub fn relies_on(
         &self,
         control: &ControlId,
+        statement: Option<&str>,
         item: usize,
-        vocab: &Vocabulary,
-    ) -> Option<usize> {
-        let it = &self.items[item];
-        if it.provided() {
-            return Some(item);
+    ) -> Option<(usize, Basis<'a>)> {
+        self.links
+            .get(&(control.clone(), statement.map(str::to_string), item))
+            .copied()
+    }
+
+    /// The scopes (control level, then each statement in order) of a control, each with the
+    /// duties placed there.
+    pub fn scopes(&self, control: &ControlId) -> Vec<(Option<&str>, Vec<&Placed>)> {
+        let mut out: Vec<(Option<&str>, Vec<&Placed>)> = Vec::new();
+        for p in self.controls.get(control).into_iter().flatten() {
+            let s = p.statement.as_deref();
+            match out.iter_mut().find(|(x, _)| *x == s) {
+                Some((_, list)) => list.push(p),
+                None => out.push((s, vec![p])),
+            }
         }
-        let in_control: Vec<usize> = self.controls.get(control)?.clone();
-        let maps = |t: &String| {
-            vocab.topic(t).is_some_and(|t| {
-                t.controls
-                    .iter()
-                    .any(|c| ControlId::parse(c).is_some_and(|c| &c == control))
-            })
-        };
-        in_control.into_iter().find(|&j| {
-            j != item
-                && self.items[j].provided()
-                && self.items[j]
-                    .topics
-                    .iter()
-                    .any(|t| maps(t) && it.topics.contains(t))
-        })
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// The model's source language.
@@ -371,12 +579,22 @@ impl<'a> Plan<'a> {
             .filter(|s| !s.is_empty())
     }
 
-    /// `responsible-roles` for the given parties (one role per party).
+    /// `responsible-roles` for the given parties: one functional role per kind of party
+    /// (`provider`, `customer`, `third-party`), each with the parties that hold it.
     pub fn responsible_roles(&self, parties: &[&str]) -> Value {
+        let mut roles: Vec<(PartyKind, Vec<String>)> = Vec::new();
+        for p in parties.iter().filter_map(|p| self.model.party(p)) {
+            let uuid = self.party_uuid(&p.id);
+            match roles.iter_mut().find(|(k, _)| *k == p.kind) {
+                Some((_, uuids)) if !uuids.contains(&uuid) => uuids.push(uuid),
+                Some(_) => {}
+                None => roles.push((p.kind, vec![uuid])),
+            }
+        }
         Value::Array(
-            parties
-                .iter()
-                .map(|p| json!({"role-id": token(p), "party-uuids": [self.party_uuid(p)]}))
+            roles
+                .into_iter()
+                .map(|(k, uuids)| json!({"role-id": role_id(k), "party-uuids": uuids}))
                 .collect(),
         )
     }
@@ -405,12 +623,18 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The document's `metadata`: title, dates, version, the parties and one role per party.
-    pub fn metadata(&self, title: String) -> Value {
+    /// The document's `metadata`: title, `last-modified` (the document's date, from
+    /// `opts`), version, the functional roles (one per kind of party the model has) and the
+    /// parties (organizations) that hold them. The model's own date is the prop
+    /// `model-published`.
+    pub fn metadata(&self, title: String, opts: &DocOptions) -> Value {
         let m = self.model;
         let mut props = Vec::new();
         push_prop(&mut props, "model-id", &m.id);
         push_prop(&mut props, "model-version", &m.version);
+        if let Some(p) = m.published.as_deref().filter(|p| is_date(p)) {
+            push_prop(&mut props, "model-published", p);
+        }
         push_prop(&mut props, "language", &m.language);
         for (lang, t) in &m.title.0 {
             push_prop(
@@ -434,7 +658,12 @@ impl<'a> Plan<'a> {
                 &format!("{:?}", l.duty).to_ascii_lowercase(),
             );
         }
-        let roles: Vec<Value> = m
+        let kinds = self.kinds();
+        let roles: Vec<Value> = kinds
+            .iter()
+            .map(|k| json!({"id": role_id(*k), "title": role_title(*k), "description": role_description(*k)}))
+            .collect();
+        let parties: Vec<Value> = m
             .parties
             .iter()
             .map(|p| {
@@ -444,14 +673,26 @@ impl<'a> Plan<'a> {
                 for (lang, n) in &p.name.0 {
                     push_prop(&mut props, &format!("name-{}", token(lang)), n.trim());
                 }
-                json!({"id": token(&p.id), "title": p.name.best(self.lang()), "props": props})
+                json!({
+                    "uuid": self.party_uuid(&p.id),
+                    "type": "organization",
+                    "name": p.name.best(self.lang()),
+                    "short-name": p.id,
+                    "props": props,
+                })
             })
             .collect();
-        let parties: Vec<Value> = m.parties.iter().map(|p| json!({"uuid": self.party_uuid(&p.id), "type": "organization", "name": p.name.best(self.lang())})).collect();
-        let responsible: Vec<Value> = m
-            .parties
+        let responsible: Vec<Value> = kinds
             .iter()
-            .map(|p| json!({"role-id": token(&p.id), "party-uuids": [self.party_uuid(&p.id)]}))
+            .map(|k| {
+                let uuids: Vec<String> = m
+                    .parties
+                    .iter()
+                    .filter(|p| p.kind == *k)
+                    .map(|p| self.party_uuid(&p.id))
+                    .collect();
+                json!({"role-id": role_id(*k), "party-uuids": uuids})
+            })
             .collect();
         let mut links = Vec::new();
         if let Some(url) = &m.source.url {
@@ -459,10 +700,7 @@ impl<'a> Plan<'a> {
         }
         let mut md = Map::new();
         md.insert("title".into(), title.into());
-        if let Some(p) = m.published.as_deref().filter(|p| is_date(p)) {
-            md.insert("published".into(), format!("{p}T00:00:00Z").into());
-        }
-        md.insert("last-modified".into(), self.last_modified().into());
+        md.insert("last-modified".into(), opts.last_modified.clone().into());
         md.insert("version".into(), m.version.clone().into());
         md.insert("oscal-version".into(), OSCAL_VERSION.into());
         md.insert("props".into(), props.into());
@@ -481,13 +719,26 @@ impl<'a> Plan<'a> {
         Value::Object(md)
     }
 
-    /// `last-modified`, derived from the model's publication date so that output is stable.
-    pub fn last_modified(&self) -> String {
-        match self.model.published.as_deref().filter(|p| is_date(p)) {
-            Some(p) => format!("{p}T00:00:00Z"),
-            None if is_date(&self.model.version) => format!("{}T00:00:00Z", self.model.version),
-            None => EPOCH.to_string(),
-        }
+    /// The kinds of party the model has, in the order provider, customer, third party.
+    pub fn kinds(&self) -> Vec<PartyKind> {
+        [
+            PartyKind::Provider,
+            PartyKind::Customer,
+            PartyKind::ThirdParty,
+        ]
+        .into_iter()
+        .filter(|k| self.model.parties.iter().any(|p| p.kind == *k))
+        .collect()
+    }
+
+    /// The parties whose kind `pick` accepts, by id, in model order.
+    pub fn parties_of(&self, pick: impl Fn(PartyKind) -> bool) -> Vec<&'a str> {
+        self.model
+            .parties
+            .iter()
+            .filter(|p| pick(p.kind))
+            .map(|p| p.id.as_str())
+            .collect()
     }
 
     /// `back-matter` with the SP 800-53 catalog and the model's source document.
@@ -515,19 +766,16 @@ impl<'a> Plan<'a> {
     /// layers, translations. The responsibilities (texts, letters, topics) are read from the
     /// document's statements, which stay authoritative: an edit to them is imported.
     fn model_resource(&self) -> Value {
-        use base64::Engine as _;
-        let json = serde_json::to_vec(self.model).unwrap_or_default();
-        json!({
-            "uuid": self.uuid("resource/onus-model"),
-            "title": format!("onus model {} {}", self.model.id, self.model.version),
-            "description": "The onus model this document was written from (JSON). onus import reads the structure from it and the responsibilities from the document.",
-            "props": [{"name": MODEL_RESOURCE, "ns": NS, "value": self.model.id.clone()}],
-            "base64": {
-                "filename": format!("{}.onus.json", self.model.id),
-                "media-type": "application/json",
-                "value": base64::engine::general_purpose::STANDARD.encode(json),
-            },
-        })
+        let mut r = embedded(
+            &self.uuid("resource/onus-model"),
+            &format!("onus model {} {}", self.model.id, self.model.version),
+            "The onus model this document was written from (JSON). onus import reads the structure from it and the responsibilities from the document.",
+            &format!("{}.onus.json", self.model.id),
+            "application/json",
+            self.model,
+        );
+        r["props"] = json!([{"name": MODEL_RESOURCE, "ns": NS, "value": self.model.id.clone()}]);
+        r
     }
 
     pub fn catalog_resource_uuid(&self) -> String {
@@ -536,6 +784,42 @@ impl<'a> Plan<'a> {
 }
 
 pub use onus_model::is_date;
+
+/// A back-matter resource holding a JSON document (base64 of its compact form), which an
+/// `#uuid` link then resolves to: an embedded SSP, assessment plan or model.
+pub fn embedded(
+    uuid: &str,
+    title: &str,
+    description: &str,
+    filename: &str,
+    media_type: &str,
+    doc: &impl serde::Serialize,
+) -> Value {
+    use base64::Engine as _;
+    let bytes = serde_json::to_vec(doc).unwrap_or_default();
+    json!({
+        "uuid": uuid,
+        "title": title,
+        "description": description,
+        "base64": {
+            "filename": filename,
+            "media-type": media_type,
+            "value": base64::engine::general_purpose::STANDARD.encode(bytes),
+        },
+    })
+}
+
+/// The JSON document a back-matter resource embeds (`base64`), if it holds one.
+pub fn embedded_json(resource: &Value) -> Option<Result<Value, String>> {
+    use base64::Engine as _;
+    let value = resource["base64"]["value"].as_str()?;
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())),
+    )
+}
 
 /// The onus prop naming the back-matter resource that holds the model (see `model_resource`).
 pub const MODEL_RESOURCE: &str = "onus-model";

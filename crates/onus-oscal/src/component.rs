@@ -4,31 +4,36 @@
 use onus_model::{Model, PartyKind, Vocabulary};
 use serde_json::{json, Value};
 
-use crate::common::{prune, Plan, CATALOG_URL};
+use crate::common::{prune, DocOptions, Plan, CATALOG_URL};
 
 /// A component-definition of the service with `responsible-roles` per statement.
 ///
 /// OSCAL allows a `statement-id` once per implemented requirement, so each (control, duty)
-/// pair is its own implemented requirement, with one statement (`<control>_smt`) carrying the
-/// duty's text, its RACI letters as props and the parties responsible (R or A) as
-/// `responsible-roles`.
-pub fn component_definition(model: &Model, vocab: &Vocabulary) -> Value {
+/// pair is its own implemented requirement, with one statement carrying the duty's text, its
+/// RACI letters as props and the parties responsible (R or A) as `responsible-roles`. The
+/// statement is the one the source names (`ac-2_smt.a`, from an activity's `controls`), else
+/// the control's whole statement (`ac-2_smt`): topics map to controls, not to their parts.
+pub fn component_definition(model: &Model, vocab: &Vocabulary, opts: &DocOptions) -> Value {
     let plan = Plan::new(model, vocab);
     let provider = plan.names(PartyKind::Provider);
     let title = model.title.best(&model.language);
     let mut reqs = Vec::new();
-    for (control, items) in &plan.controls {
-        for &i in items {
+    for (control, placed) in &plan.controls {
+        // Duties listed under a control only because a customer duty relies on them belong
+        // to the SSPs' `provided` entries, not to the component's own statements.
+        for p in placed.iter().filter(|p| !p.by_reliance) {
+            let i = p.item;
             let it = &plan.items[i];
             let mut responsible: Vec<&str> = it.provided_by.clone();
             responsible.extend(it.left_to.iter().copied());
-            let path = format!("component/{}/{}", control.oscal(), it.id);
+            let scope = crate::ssp::scope_id(control, p.statement.as_deref());
+            let path = format!("component/{scope}/{}", it.id);
             reqs.push(json!({
                 "uuid": plan.uuid(&format!("{path}/requirement")),
                 "control-id": control.oscal(),
                 "description": plan.text(i),
                 "statements": [{
-                    "statement-id": format!("{}_smt", control.oscal()),
+                    "statement-id": p.statement.clone().unwrap_or_else(|| format!("{}_smt", control.oscal())),
                     "uuid": plan.uuid(&format!("{path}/statement")),
                     "description": plan.text(i),
                     "props": plan.item_props(i),
@@ -38,15 +43,10 @@ pub fn component_definition(model: &Model, vocab: &Vocabulary) -> Value {
             }));
         }
     }
-    let provider_parties: Vec<&str> = model
-        .parties
-        .iter()
-        .filter(|p| p.kind != PartyKind::Customer)
-        .map(|p| p.id.as_str())
-        .collect();
+    let provider_parties = plan.parties_of(|k| k != PartyKind::Customer);
     let doc = json!({"component-definition": {
         "uuid": plan.uuid("component-definition"),
-        "metadata": plan.metadata(format!("{title}: component definition of {} ({provider})", model.service)),
+        "metadata": plan.metadata(format!("{title}: component definition of {} ({provider})", model.service), opts),
         "components": [{
             "uuid": plan.uuid("component/service"),
             "type": "service",

@@ -71,20 +71,34 @@ fn arr(v: &Value) -> &[Value] {
     v.as_array().map_or(&[], Vec::as_slice)
 }
 
-fn role_ids(v: &Value) -> Vec<String> {
-    arr(&v["responsible-roles"])
-        .iter()
-        .filter_map(|r| r["role-id"].as_str())
-        .map(str::to_string)
-        .collect()
+/// Who an entry names: the parties' UUIDs of its responsible roles where onus wrote the
+/// parties (`by_party`), else its role ids.
+fn role_ids(v: &Value, by_party: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in arr(&v["responsible-roles"]) {
+        let keys: Vec<&str> = if by_party {
+            arr(&r["party-uuids"])
+                .iter()
+                .filter_map(Value::as_str)
+                .collect()
+        } else {
+            r["role-id"].as_str().into_iter().collect()
+        };
+        for k in keys {
+            if !out.iter().any(|x| x == k) {
+                out.push(k.to_string());
+            }
+        }
+    }
+    out
 }
 
-fn entry<'a>(control: &str, v: &'a Value, side: Side) -> Entry<'a> {
+fn entry<'a>(control: &str, v: &'a Value, side: Side, by_party: bool) -> Entry<'a> {
     Entry {
         control: control.to_string(),
         text: v["description"].as_str().unwrap_or("").trim().to_string(),
         props: arr(&v["props"]),
-        roles: role_ids(v),
+        roles: role_ids(v, by_party),
         side,
         remarks: v["remarks"]
             .as_str()
@@ -94,7 +108,7 @@ fn entry<'a>(control: &str, v: &'a Value, side: Side) -> Entry<'a> {
 }
 
 /// Reads a component-definition or a system-security-plan into a model.
-pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> {
+pub fn import<'a>(doc: &'a Value, vocab: &Vocabulary) -> Result<Imported, ImportError> {
     let root = oscal_root(doc).ok_or(ImportError::NotOscal)?;
     if !matches!(root, "component-definition" | "system-security-plan") {
         return Err(ImportError::Unsupported(root));
@@ -102,6 +116,18 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
     let body = &doc[root];
     let md = &body["metadata"];
     let md_props = arr(&md["props"]);
+    // Parties onus wrote (with their `party-id` props): entries name them by UUID, under
+    // functional roles shared by every party of a kind.
+    let onus_parties: Vec<(&str, &[Value], &str)> = arr(&md["parties"])
+        .iter()
+        .filter_map(|p| {
+            let props = arr(&p["props"]);
+            onus_prop(props, "party-id")?;
+            Some((p["uuid"].as_str()?, props, p["name"].as_str().unwrap_or("")))
+        })
+        .collect();
+    let by_party = !onus_parties.is_empty();
+    let entry = |control: &str, v: &'a Value, side: Side| entry(control, v, side, by_party);
     let mut notes = Vec::new();
     let mut entries = Vec::new();
     let mut service = None;
@@ -155,7 +181,7 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
                     for s in stmts {
                         let mut e = entry(control, s, Side::Neutral);
                         if e.roles.is_empty() {
-                            e.roles = role_ids(ir);
+                            e.roles = role_ids(ir, by_party);
                         }
                         entries.push(e);
                     }
@@ -181,7 +207,26 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
     };
     let declared = arr(&md["roles"]);
     let mut role_party: IndexMap<String, Party> = IndexMap::new();
-    for r in declared {
+    for (uuid, props, name) in &onus_parties {
+        let kind = match onus_prop(props, "party-kind") {
+            Some("customer") => PartyKind::Customer,
+            Some("third-party") => PartyKind::ThirdParty,
+            _ => PartyKind::Provider,
+        };
+        let mut n = Text::new(&lang_of(md_props), *name);
+        for (l, v) in lang_props(props, "name-") {
+            n.set(l, v);
+        }
+        role_party.insert(
+            uuid.to_string(),
+            Party {
+                id: onus_prop(props, "party-id").unwrap_or(uuid).to_string(),
+                kind,
+                name: n,
+            },
+        );
+    }
+    for r in declared.iter().filter(|_| !by_party) {
         let Some(id) = r["id"].as_str() else { continue };
         if !used.is_empty() && !used.contains(&id) {
             continue;
@@ -410,8 +455,8 @@ pub fn import(doc: &Value, vocab: &Vocabulary) -> Result<Imported, ImportError> 
         service: service
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| title.clone()),
-        published: md["published"]
-            .as_str()
+        published: onus_prop(md_props, "model-published")
+            .or(md["published"].as_str())
             .or(md["last-modified"].as_str())
             .and_then(|d| d.get(..10))
             .filter(|d| is_date(d))

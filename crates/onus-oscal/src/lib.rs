@@ -12,14 +12,17 @@
 //! - [`import`]: a component-definition or SSP back into a model.
 //!
 //! Output is stable: UUIDs are v5 UUIDs derived from the model id and the element's path, and
-//! `last-modified` is the model's publication date, so the same model gives the same bytes.
-//! Controls come from the topic vocabulary (`controls:` of each topic). See `docs/oscal.md`.
+//! `last-modified` is the document's date given in [`DocOptions`] (the library never reads the
+//! clock), so the same model and options give the same bytes. Controls come from the topic
+//! vocabulary (`controls:` of each topic) and from the statements a source names. See
+//! `docs/oscal.md`.
 //!
 //! ```
 //! use onus_model::{load_str, Options, Vocabulary, BUILTIN};
 //! let (_, text) = BUILTIN.iter().find(|(id, _)| *id == "h8lio").unwrap();
 //! let model = load_str("h8lio.yaml", text, Vocabulary::builtin(), &Options::default()).model.unwrap();
-//! let ssp = onus_oscal::provider_ssp(&model, Vocabulary::builtin());
+//! let opts = onus_oscal::DocOptions::at("2025-01-31T10:00:00Z");
+//! let ssp = onus_oscal::provider_ssp(&model, Vocabulary::builtin(), &opts);
 //! assert!(onus_oscal::validate_document(&ssp).iter().all(|f| f.severity != onus_oscal::Severity::Error));
 //! ```
 
@@ -31,7 +34,7 @@ pub mod refcheck;
 pub mod ssp;
 
 pub use assessment::{assessment_results, Audit, Check, CheckStatus, Evidence, FailingItem};
-pub use common::{stable_uuid, ControlId, CATALOG_URL, NS, OSCAL_VERSION};
+pub use common::{stable_uuid, ControlId, DocOptions, CATALOG_URL, NS, OSCAL_VERSION};
 pub use component::component_definition;
 pub use import::{import, ImportError, Imported};
 pub use refcheck::{check, check_with, oscal_root, Finding, Severity, RULES};
@@ -66,11 +69,16 @@ impl Export {
     }
 
     /// Writes the document.
-    pub fn document(self, model: &onus_model::Model, vocab: &onus_model::Vocabulary) -> Value {
+    pub fn document(
+        self,
+        model: &onus_model::Model,
+        vocab: &onus_model::Vocabulary,
+        opts: &DocOptions,
+    ) -> Value {
         match self {
-            Export::Ssp => provider_ssp(model, vocab),
-            Export::CustomerSsp => customer_ssp(model, vocab),
-            Export::Component => component_definition(model, vocab),
+            Export::Ssp => provider_ssp(model, vocab, opts),
+            Export::CustomerSsp => customer_ssp(model, vocab, opts),
+            Export::Component => component_definition(model, vocab, opts),
         }
     }
 }

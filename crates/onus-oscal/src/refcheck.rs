@@ -77,6 +77,30 @@ pub const RULES: &[(&str, &str)] = &[
         "an `#uuid` link names no resource or element of the document",
     ),
     (
+        "unknown-leveraged-authorization",
+        "a component's `leveraged-authorization-uuid` names no entry of `leveraged-authorizations`",
+    ),
+    (
+        "unresolved-statement",
+        "a finding's `implementation-statement-uuid` names nothing in the SSP the assessment imports",
+    ),
+    (
+        "statement-unchecked",
+        "(note) findings point into an SSP the document does not embed, so they were not checked",
+    ),
+    (
+        "unknown-subject",
+        "a `subject-uuid` names no party, inventory item, component, user or resource the document or its SSP declares",
+    ),
+    (
+        "foreign-statement",
+        "a `statement-id` is not a statement of its implemented requirement's control",
+    ),
+    (
+        "embedded-unreadable",
+        "a back-matter resource an import or link points to holds base64 that is not an OSCAL JSON document",
+    ),
+    (
         "duplicate-role",
         "a list of responsible roles names a role twice",
     ),
@@ -118,8 +142,85 @@ pub fn check(doc: &Value) -> Vec<Finding> {
 }
 
 /// Runs every referential check, resolving `inherited.provided-uuid` and
-/// `satisfied.responsibility-uuid` against the given leveraged SSPs.
+/// `satisfied.responsibility-uuid` against the given leveraged SSPs and against the SSP a
+/// `leveraged-authorizations` link embeds in the back-matter. Documents embedded in the
+/// back-matter that an import or a link points to (an assessment plan, an SSP) are checked
+/// too, their findings' paths under the resource's `base64`; an assessment's findings are
+/// resolved against the SSP its plan imports.
 pub fn check_with(doc: &Value, leveraged: &[&Value]) -> Vec<Finding> {
+    check_depth(doc, leveraged, 0)
+}
+
+/// How deep embedded documents are followed (an AR embeds a plan that embeds an SSP that
+/// embeds the leveraged SSP).
+const MAX_DEPTH: usize = 4;
+
+/// The documents a back-matter embeds, by resource UUID, with the resource's index.
+fn embedded_docs(body: &Value) -> Vec<(String, usize, Result<Value, String>)> {
+    body["back-matter"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let uuid = r["uuid"].as_str()?.to_string();
+            let media = r["base64"]["media-type"].as_str().unwrap_or("");
+            if !media.starts_with("application/oscal") {
+                return None;
+            }
+            let doc = crate::common::embedded_json(r)?.and_then(|d| {
+                oscal_root(&d)
+                    .map(|_| d.clone())
+                    .ok_or_else(|| "no OSCAL root".to_string())
+            });
+            Some((uuid, i, doc))
+        })
+        .collect()
+}
+
+/// Every `uuid` declared anywhere in a document.
+fn all_uuids(v: &Value, out: &mut HashSet<String>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(u) = o.get("uuid").and_then(Value::as_str) {
+                out.insert(u.to_string());
+            }
+            o.values().for_each(|x| all_uuids(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| all_uuids(x, out)),
+        _ => {}
+    }
+}
+
+/// The items of the array `key` of an object, with their indexes (none when it is absent).
+fn items<'v>(
+    o: &'v serde_json::Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = (usize, &'v Value)> {
+    o.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
+/// The string values of `field` in the objects of an array.
+fn field_set(array: &Value, field: &str) -> HashSet<String> {
+    array
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x[field].as_str())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The `#uuid` an href names, if it is a fragment.
+fn fragment(v: &Value) -> Option<&str> {
+    v.as_str()?.strip_prefix('#')
+}
+
+fn check_depth(doc: &Value, leveraged: &[&Value], depth: usize) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(root) = oscal_root(doc) else {
         out.push(Finding {
@@ -133,31 +234,84 @@ pub fn check_with(doc: &Value, leveraged: &[&Value]) -> Vec<Finding> {
     let body = &doc[root];
     let mut ctx = Ctx::default();
     let md = &body["metadata"];
-    ctx.roles = md["roles"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["id"].as_str())
-        .map(str::to_string)
-        .collect();
-    ctx.parties = md["parties"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["uuid"].as_str())
-        .map(str::to_string)
-        .collect();
-    ctx.resources = body["back-matter"]["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["uuid"].as_str())
-        .map(str::to_string)
-        .collect();
+    ctx.roles = field_set(&md["roles"], "id");
+    ctx.parties = field_set(&md["parties"], "uuid");
+    ctx.resources = field_set(&body["back-matter"]["resources"], "uuid");
     collect(body, None, &mut ctx);
+    ctx.leveraged_authorizations = field_set(
+        &body["system-implementation"]["leveraged-authorizations"],
+        "uuid",
+    );
+    // Documents the back-matter embeds, and which of them links and imports point to.
+    let embedded = if depth < MAX_DEPTH {
+        embedded_docs(body)
+    } else {
+        vec![]
+    };
+    let linked_ssps: Vec<&str> = body["system-implementation"]["leveraged-authorizations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l["links"].as_array().into_iter().flatten())
+        .filter(|l| l["rel"].as_str() == Some("system-security-plan"))
+        .filter_map(|l| fragment(&l["href"]))
+        .collect();
+    let imported: Vec<&str> = ["import-ap", "import-ssp"]
+        .iter()
+        .filter_map(|k| fragment(&body[*k]["href"]))
+        .collect();
+    let mut own_leveraged: Vec<Value> = Vec::new();
+    let mut imported_ssp: Option<Value> = None;
+    for (uuid, i, d) in &embedded {
+        let used = linked_ssps.contains(&uuid.as_str()) || imported.contains(&uuid.as_str());
+        if !used {
+            continue;
+        }
+        let at = format!("/{root}/back-matter/resources/{i}/base64");
+        match d {
+            Err(e) => out.push(Finding {
+                rule: "embedded-unreadable",
+                severity: Severity::Error,
+                path: at,
+                message: format!("resource {uuid} does not hold an OSCAL JSON document: {e}"),
+            }),
+            Ok(d) => {
+                for mut f in check_depth(d, &[], depth + 1) {
+                    f.path = format!("{at}{}", f.path);
+                    out.push(f);
+                }
+                if linked_ssps.contains(&uuid.as_str()) {
+                    own_leveraged.push(d.clone());
+                }
+                if !imported.contains(&uuid.as_str()) {
+                    // A leveraged SSP: `inherited` and `satisfied` resolve against it.
+                } else if oscal_root(d) == Some("system-security-plan") {
+                    imported_ssp = Some(d.clone());
+                } else if let Some(r) = oscal_root(d) {
+                    // An assessment plan: the SSP it imports, embedded in it.
+                    let inner = &d[r];
+                    if let Some(h) = fragment(&inner["import-ssp"]["href"]) {
+                        imported_ssp = embedded_docs(inner)
+                            .into_iter()
+                            .find(|(u, _, _)| u == h)
+                            .and_then(|(_, _, d)| d.ok());
+                    }
+                }
+            }
+        }
+    }
+    if let Some(ssp) = &imported_ssp {
+        all_uuids(ssp, &mut ctx.ssp_uuids);
+        ctx.have_ssp = true;
+    }
     let mut lev_provided = HashSet::new();
     let mut lev_resp = HashSet::new();
-    for l in leveraged {
+    let leveraged: Vec<&Value> = leveraged
+        .iter()
+        .copied()
+        .chain(own_leveraged.iter())
+        .collect();
+    for l in &leveraged {
         collect_exports(l, &mut lev_provided, &mut lev_resp);
     }
     let mut w = Walk {
@@ -167,9 +321,19 @@ pub fn check_with(doc: &Value, leveraged: &[&Value]) -> Vec<Finding> {
         lev_provided,
         lev_resp,
         external: 0,
+        unchecked_statements: 0,
     };
     w.walk(body, &format!("/{root}"), "");
     let external = w.external;
+    let unchecked_statements = w.unchecked_statements;
+    if unchecked_statements > 0 {
+        out.push(Finding {
+            rule: "statement-unchecked",
+            severity: Severity::Note,
+            path: format!("/{root}"),
+            message: format!("{unchecked_statements} `implementation-statement-uuid` references point into an SSP this document does not embed: they were not checked"),
+        });
+    }
     for (uuid, n) in &ctx.uuid_count {
         if *n > 1 {
             out.push(Finding {
@@ -201,6 +365,10 @@ struct Ctx {
     observations: HashSet<String>,
     uuids: HashSet<String>,
     uuid_count: BTreeMap<String, usize>,
+    leveraged_authorizations: HashSet<String>,
+    /// Every UUID of the SSP an assessment imports (through its plan), when embedded.
+    ssp_uuids: HashSet<String>,
+    have_ssp: bool,
 }
 
 /// Collects declared UUIDs: every `uuid`, the components, the observations.
@@ -255,6 +423,7 @@ struct Walk<'a> {
     lev_provided: HashSet<String>,
     lev_resp: HashSet<String>,
     external: usize,
+    unchecked_statements: usize,
 }
 
 impl Walk<'_> {
@@ -368,18 +537,67 @@ impl Walk<'_> {
                 .flatten()
                 .filter_map(|p| p["uuid"].as_str())
                 .collect();
-            for (i, r) in e
-                .get("responsibilities")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (i, r) in items(e, "responsibilities") {
                 if let Some(p) = r["provided-uuid"]
                     .as_str()
                     .filter(|p| !provided.contains(*p))
                 {
                     self.err("unresolved-provided-uuid", format!("{path}/export/responsibilities/{i}/provided-uuid"), format!("{p} is not the UUID of an `export.provided` entry of this by-component"));
+                }
+            }
+        }
+        if key == "components" {
+            for (i, p) in items(o, "props") {
+                if p["name"].as_str() != Some("leveraged-authorization-uuid")
+                    || p.get("ns").is_some()
+                {
+                    continue;
+                }
+                if let Some(v) = p["value"].as_str() {
+                    if !self.ctx.leveraged_authorizations.contains(v) {
+                        self.err("unknown-leveraged-authorization", format!("{path}/props/{i}/value"), format!("{v} is not the UUID of an entry of `system-implementation.leveraged-authorizations`"));
+                    }
+                }
+            }
+        }
+        if let Some(u) = o
+            .get("implementation-statement-uuid")
+            .and_then(Value::as_str)
+        {
+            if !self.ctx.have_ssp {
+                self.unchecked_statements += 1;
+            } else if !self.ctx.ssp_uuids.contains(u) {
+                self.err(
+                    "unresolved-statement",
+                    format!("{path}/implementation-statement-uuid"),
+                    format!("{u} names nothing in the SSP the assessment imports"),
+                );
+            }
+        }
+        if key == "subjects" {
+            if let Some(u) = o.get("subject-uuid").and_then(Value::as_str) {
+                let known = self.ctx.uuids.contains(u)
+                    || self.ctx.parties.contains(u)
+                    || self.ctx.ssp_uuids.contains(u);
+                if !known
+                    && (self.ctx.have_ssp || o.get("type").and_then(Value::as_str) == Some("party"))
+                {
+                    self.err("unknown-subject", format!("{path}/subject-uuid"), format!("subject {u} is declared neither in this document nor in the SSP it imports"));
+                }
+            }
+        }
+        if key == "implemented-requirements" {
+            if let Some(control) = o.get("control-id").and_then(Value::as_str) {
+                for (i, st) in items(o, "statements") {
+                    if let Some(id) = st["statement-id"].as_str() {
+                        if !id.starts_with(&format!("{control}_")) {
+                            self.err(
+                                "foreign-statement",
+                                format!("{path}/statements/{i}/statement-id"),
+                                format!("`{id}` is not a statement of `{control}`"),
+                            );
+                        }
+                    }
                 }
             }
         }

@@ -10,7 +10,26 @@ use crate::{Row, Style};
 pub struct CsvError(#[from] csv::Error);
 
 /// A listing of rows: id, kind, section, text, one column per party, topics, cadence.
+/// Cells a spreadsheet would run as formulas get a leading `'` ([`onus_model::csv_cell`]).
 pub fn rows(m: &Model, rows: &[Row], style: &Style) -> Result<String, CsvError> {
+    write(m, rows, style, false)
+}
+
+/// [`rows`] with every cell as it is, formulas included (`--raw-csv`).
+pub fn rows_raw(m: &Model, rows: &[Row], style: &Style) -> Result<String, CsvError> {
+    write(m, rows, style, true)
+}
+
+fn write(m: &Model, rows: &[Row], style: &Style, raw: bool) -> Result<String, CsvError> {
+    let safe = |rec: Vec<String>| -> Vec<String> {
+        if raw {
+            rec
+        } else {
+            rec.iter()
+                .map(|c| onus_model::csv_cell(c).into_owned())
+                .collect()
+        }
+    };
     let lang = style.lang.as_str();
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec![
@@ -22,7 +41,7 @@ pub fn rows(m: &Model, rows: &[Row], style: &Style) -> Result<String, CsvError> 
     ];
     header.extend(m.parties.iter().map(|p| p.name.best(lang).to_string()));
     header.extend(["topics".to_string(), "cadence".into()]);
-    w.write_record(&header)?;
+    w.write_record(safe(header))?;
     for r in rows {
         let kind = r.statement_kind.unwrap_or("activity");
         let mut rec = vec![
@@ -35,7 +54,7 @@ pub fn rows(m: &Model, rows: &[Row], style: &Style) -> Result<String, CsvError> 
         rec.extend(r.roles.iter().map(|(_, l)| l.clone()));
         rec.push(r.topics.join(" "));
         rec.push(r.cadence.clone().unwrap_or_default());
-        w.write_record(&rec)?;
+        w.write_record(safe(rec))?;
     }
     let bytes = w
         .into_inner()

@@ -168,7 +168,7 @@ pub fn model_page(m: &Model, vocab: &Vocabulary, style: &Style) -> Result<String
     let (parties, letters, notes) = header_ctx(m, lang);
     render(context! {
         lang, title => m.title.best(lang), provider => m.provider, service => m.service, version => m.version,
-        published => m.published, source_document => m.source.document, source_url => m.source.url,
+        published => m.published, source_document => m.source.document, source_url => m.source.url.as_deref().and_then(onus_model::safe_url),
         license => m.source.license, attribution => m.source.attribution,
         subtitle => m.description.as_ref().map(|d| d.best(lang)), notes, parties, letters, sections,
         topics => topics_ctx(m, vocab, lang), labels => labels(lang), model_id => m.id,
@@ -256,7 +256,7 @@ pub fn rows_page(
     };
     render(context! {
         lang, title => m.title.best(lang), provider => m.provider, service => m.service, version => m.version,
-        published => m.published, source_document => m.source.document, source_url => m.source.url,
+        published => m.published, source_document => m.source.document, source_url => m.source.url.as_deref().and_then(onus_model::safe_url),
         license => m.source.license, attribution => m.source.attribution,
         notes, parties, letters, sections => vec![section], topics => Vec::<minijinja::Value>::new(), labels => labels(lang), model_id => m.id,
     })
@@ -285,5 +285,28 @@ mod tests {
         assert_eq!(role_class("CI"), "c");
         assert_eq!(role_class("I"), "i");
         assert_eq!(role_class(""), "");
+    }
+
+    #[test]
+    fn only_web_and_mail_sources_are_links() {
+        let (_, text) = onus_model::BUILTIN
+            .iter()
+            .find(|(id, _)| *id == "h8lio")
+            .unwrap();
+        let vocab = Vocabulary::builtin();
+        let mut m = onus_model::load_str("h8lio", text, vocab, &onus_model::Options::default())
+            .model
+            .unwrap();
+        for (url, linked) in [
+            ("javascript:alert(3)", false),
+            (" javascript:alert(3)", false),
+            ("data:text/html,x", false),
+            ("https://example.com/m.pdf", true),
+        ] {
+            m.source.url = Some(url.into());
+            let page = model_page(&m, vocab, &Style::default()).unwrap();
+            assert_eq!(page.contains("<a href="), linked, "{url}");
+            assert!(!page.contains("javascript:"), "{url}");
+        }
     }
 }

@@ -78,7 +78,8 @@ pub struct Document {
     pub span: Span,
 }
 
-/// Bounds on what a parse may consume.
+/// Bounds on what a parse may consume (the YAML part of [`onus_limits::Limits`]), and what
+/// it records.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest input accepted, in bytes.
@@ -97,11 +98,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// The bounds of [`onus_limits::Limits::DEFAULT`], every span recorded.
     fn default() -> Self {
+        let l = onus_limits::Limits::DEFAULT;
         Limits {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 64,
-            max_nodes: 1_000_000,
+            max_bytes: l.yaml_bytes,
+            max_depth: l.yaml_depth,
+            max_nodes: l.yaml_nodes,
             record_spans: true,
             span_depth: usize::MAX,
         }
@@ -214,7 +217,7 @@ pub fn parse_all(text: &str, limits: &Limits) -> Result<Vec<Document>, YamlError
             let m = e.marker();
             YamlError::Syntax {
                 message: e.info().to_string(),
-                span: b.span_at(m.line(), m.col(), 0),
+                span: b.span_from(*m, m.index()),
             }
         })?;
         if let Some(doc) = b.event(ev, span)? {
@@ -239,9 +242,8 @@ struct Frame {
 }
 
 struct Builder<'t> {
-    text: &'t str,
-    /// Byte offset of the start of each line, to turn saphyr's (line, char column) into bytes.
-    line_starts: Vec<usize>,
+    /// Character index to byte offset, walked from the last place asked (see [`Cursor`]).
+    cursor: Cursor<'t>,
     limits: Limits,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Value, usize)>,
@@ -250,13 +252,57 @@ struct Builder<'t> {
     root: Option<(Value, YSpan)>,
 }
 
+/// Turns saphyr's character indices into byte offsets in time linear in the input: spans are
+/// asked for nearly in order, so the cursor walks from the last index asked (forward, or back
+/// by at most a container's length), never from the start of the line. (Walking each line
+/// from its start made a long one-line document quadratic: 30 s for 400 KB of JSON.)
+struct Cursor<'t> {
+    text: &'t str,
+    /// An ASCII text's characters are its bytes.
+    ascii: bool,
+    /// A character index and its byte offset.
+    at: std::cell::Cell<(usize, usize)>,
+}
+
+impl<'t> Cursor<'t> {
+    fn new(text: &'t str) -> Self {
+        Cursor {
+            text,
+            ascii: text.is_ascii(),
+            at: std::cell::Cell::new((0, 0)),
+        }
+    }
+
+    /// The byte offset of character `index` (the text's length past its end).
+    fn byte(&self, index: usize) -> usize {
+        if self.ascii {
+            return index.min(self.text.len());
+        }
+        let (mut ci, mut bi) = self.at.get();
+        let bytes = self.text.as_bytes();
+        while ci < index && bi < bytes.len() {
+            bi += 1;
+            while bi < bytes.len() && !self.text.is_char_boundary(bi) {
+                bi += 1;
+            }
+            ci += 1;
+        }
+        while ci > index && bi > 0 {
+            bi -= 1;
+            while bi > 0 && !self.text.is_char_boundary(bi) {
+                bi -= 1;
+            }
+            ci -= 1;
+        }
+        self.at.set((ci, bi));
+        bi
+    }
+}
+
 impl<'t> Builder<'t> {
     fn new(text: &'t str, limits: Limits) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Builder {
-            text,
-            line_starts,
+            cursor: Cursor::new(text),
             limits,
             stack: Vec::new(),
             anchors: HashMap::new(),
@@ -266,34 +312,22 @@ impl<'t> Builder<'t> {
         }
     }
 
-    /// A span from saphyr's 1-based line and 0-based character column.
-    fn span_at(&self, line: usize, col: usize, chars: usize) -> Span {
-        let line = line.max(1);
-        let start = self
-            .line_starts
-            .get(line - 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        let rest = &self.text[start..];
-        let offset = start + rest.char_indices().nth(col).map_or(rest.len(), |(i, _)| i);
-        let after = &self.text[offset..];
-        let len = after
-            .char_indices()
-            .nth(chars)
-            .map_or(after.len(), |(i, _)| i);
+    /// A span from a saphyr marker to the character index `end`.
+    fn span_from(&self, m: saphyr_parser::Marker, end: usize) -> Span {
+        let offset = self.cursor.byte(m.index());
+        let stop = self.cursor.byte(end.max(m.index()));
         Span {
             offset,
-            len,
-            line,
-            column: col + 1,
+            len: stop - offset,
+            line: m.line().max(1),
+            column: m.col() + 1,
         }
     }
 
     /// Converts a saphyr span (character based) to a [`Span`]; done only for spans that are
-    /// kept or reported, since it walks the line.
+    /// kept or reported.
     fn span(&self, s: YSpan) -> Span {
-        let chars = s.end.index().saturating_sub(s.start.index());
-        self.span_at(s.start.line(), s.start.col(), chars)
+        self.span_from(s.start, s.end.index())
     }
 
     /// Whether the spans of the innermost container's children are recorded.
@@ -485,42 +519,180 @@ impl<'t> Builder<'t> {
     }
 }
 
+/// What [`walk`] found under a root: the files to read, in a stable (sorted) order, and what
+/// it passed over, each with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    pub files: Vec<std::path::PathBuf>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Something under a folder that [`walk`] did not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: std::path::PathBuf,
+    pub why: SkipReason,
+}
+
+/// Why [`walk`] passed over a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A folder already walked (a symbolic link to it, or to one of its ancestors: a cycle).
+    SeenFolder,
+    /// A file already listed through another path (a symbolic or hard link).
+    SeenFile,
+    /// A named pipe, a socket or a device: reading it could block forever or never end.
+    NotRegular,
+    /// A symbolic link to nothing.
+    Dangling,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match self.why {
+            SkipReason::SeenFolder => "a folder already read (a link back into the tree)",
+            SkipReason::SeenFile => "a file already read through another path",
+            SkipReason::NotRegular => "not a regular file (a pipe, socket or device)",
+            SkipReason::Dangling => "a symbolic link to nothing",
+        };
+        write!(f, "skipped `{}`: {why}", self.path.display())
+    }
+}
+
 /// The files to read under `root`: `root` itself when it is a file (whatever its name), else
-/// every file below it, recursively, whose name `accept`s, in a stable (sorted) order.
+/// every regular file below it, recursively, whose name `accept`s, in a stable (sorted) order.
+/// Models, check catalogs and cluster exports are all "a file or a folder of YAML/JSON files",
+/// and this is the one walker for them.
 ///
-/// Models, check catalogs and cluster exports are all "a file or a folder of YAML/JSON files".
-/// On an I/O failure, returns the path that failed with the error.
+/// Hostile trees are bounded: symbolic links are followed, but no folder is entered twice
+/// and no file is listed twice (by device and inode), so a link to `.` or to an ancestor is
+/// passed over instead of looping; named pipes, sockets and devices are never opened (one
+/// would block forever). What was passed over is in [`Walk::skipped`], for the caller to
+/// say. On an I/O failure, returns the path that failed with the error.
+pub fn walk(
+    root: &std::path::Path,
+    accept: &dyn Fn(&str) -> bool,
+) -> Result<Walk, (std::path::PathBuf, std::io::Error)> {
+    use std::collections::HashSet;
+    use std::path::{Path, PathBuf};
+
+    struct Walker<'a> {
+        accept: &'a dyn Fn(&str) -> bool,
+        dirs: HashSet<FileId>,
+        seen_files: HashSet<FileId>,
+        out: Walk,
+    }
+    impl Walker<'_> {
+        fn dir(
+            &mut self,
+            p: &Path,
+            meta: &std::fs::Metadata,
+        ) -> Result<(), (PathBuf, std::io::Error)> {
+            if !self.dirs.insert(FileId::of(p, meta)) {
+                self.out.skipped.push(Skipped {
+                    path: p.to_path_buf(),
+                    why: SkipReason::SeenFolder,
+                });
+                return Ok(());
+            }
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| (p.to_path_buf(), e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for e in entries {
+                // `metadata` follows links: a link is what it points to.
+                let meta = match std::fs::metadata(&e) {
+                    Ok(m) => m,
+                    Err(err) => {
+                        let dangling =
+                            std::fs::symlink_metadata(&e).is_ok_and(|m| m.file_type().is_symlink());
+                        if dangling {
+                            self.out.skipped.push(Skipped {
+                                path: e,
+                                why: SkipReason::Dangling,
+                            });
+                            continue;
+                        }
+                        return Err((e, err));
+                    }
+                };
+                if meta.is_dir() {
+                    self.dir(&e, &meta)?;
+                    continue;
+                }
+                let named = e
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(self.accept);
+                if !named {
+                    continue;
+                }
+                if !meta.is_file() {
+                    self.out.skipped.push(Skipped {
+                        path: e,
+                        why: SkipReason::NotRegular,
+                    });
+                } else if !self.seen_files.insert(FileId::of(&e, &meta)) {
+                    self.out.skipped.push(Skipped {
+                        path: e,
+                        why: SkipReason::SeenFile,
+                    });
+                } else {
+                    self.out.files.push(e);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let meta = std::fs::metadata(root).map_err(|e| (root.to_path_buf(), e))?;
+    if !meta.is_dir() {
+        // A file named on purpose is read whatever it is (`<(kubectl get ...)` is a pipe).
+        return Ok(Walk {
+            files: vec![root.to_path_buf()],
+            skipped: Vec::new(),
+        });
+    }
+    let mut w = Walker {
+        accept,
+        dirs: HashSet::new(),
+        seen_files: HashSet::new(),
+        out: Walk::default(),
+    };
+    w.dir(root, &meta)?;
+    Ok(w.out)
+}
+
+/// [`walk`]'s files alone, for callers with nowhere to report what was passed over.
 pub fn files(
     root: &std::path::Path,
     accept: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<std::path::PathBuf>, (std::path::PathBuf, std::io::Error)> {
-    fn walk(
-        p: &std::path::Path,
-        accept: &dyn Fn(&str) -> bool,
-        out: &mut Vec<std::path::PathBuf>,
-    ) -> Result<(), (std::path::PathBuf, std::io::Error)> {
-        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(p)
-            .map_err(|e| (p.to_path_buf(), e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            if e.is_dir() {
-                walk(&e, accept, out)?;
-            } else if e.file_name().and_then(|n| n.to_str()).is_some_and(accept) {
-                out.push(e);
-            }
-        }
-        Ok(())
+    walk(root, accept).map(|w| w.files)
+}
+
+/// What makes two paths the same file or folder: device and inode on Unix, the canonical
+/// path elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[allow(dead_code)]
+    Path(std::path::PathBuf),
+}
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(_: &std::path::Path, meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId::Inode(meta.dev(), meta.ino())
     }
-    let meta = std::fs::metadata(root).map_err(|e| (root.to_path_buf(), e))?;
-    let mut out = Vec::new();
-    if meta.is_file() {
-        out.push(root.to_path_buf());
-    } else {
-        walk(root, accept, &mut out)?;
+
+    #[cfg(not(unix))]
+    fn of(p: &std::path::Path, _: &std::fs::Metadata) -> FileId {
+        FileId::Path(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
     }
-    Ok(out)
 }
 
 /// Whether a file name ends in `.yaml`, `.yml` or `.json`.
@@ -747,6 +919,82 @@ mod tests {
         let missing = files(&d.join("nope"), &is_yaml_or_json).unwrap_err();
         assert!(missing.0.ends_with("nope"));
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn spans_stay_exact_when_the_cursor_walks_back() {
+        // Containers' spans are computed after their children's, from an earlier index.
+        let t = "clé: {é: [à, 'ü'], b: {c: ñ}}\nz: [ö, {y: é}]\n";
+        let d = one(t).unwrap();
+        for (p, want) in [
+            ("/clé", "{é: [à, 'ü'], b: {c: ñ}}"),
+            ("/clé/é", "[à, 'ü']"),
+            ("/clé/é/1", "'ü'"),
+            ("/clé/b/c", "ñ"),
+            ("/z", "[ö, {y: é}]"),
+            ("/z/1/y", "é"),
+        ] {
+            let s = d.map.get(p).unwrap();
+            assert_eq!(&t[s.offset..s.offset + s.len], want, "{p}");
+        }
+        assert_eq!(d.map.key("/z").map(|s| (s.line, s.column)), Some((2, 1)));
+    }
+
+    #[test]
+    fn a_long_one_line_document_is_parsed_in_linear_time() {
+        // 200,000 nodes on one line of 400 KB: each span used to walk its line from the start.
+        let t = format!("{{\"x\": [{}1], \"é\": 1}}", "1,".repeat(200_000));
+        let d = one(&t).unwrap();
+        let s = d.map.get("/x/200000").unwrap();
+        assert_eq!(
+            (s.line, s.column, &t[s.offset..s.offset + s.len]),
+            (1, 400_008, "1")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn walk_never_loops_through_links_and_never_opens_pipes() {
+        use std::os::unix::fs::symlink;
+        let d = tempdir("walk-links");
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a.yaml"), "x: 1").unwrap();
+        std::fs::write(d.join("sub/b.yaml"), "x: 2").unwrap();
+        symlink(".", d.join("self")).unwrap(); // a cycle
+        symlink("..", d.join("sub/up")).unwrap(); // another, from below
+        symlink("a.yaml", d.join("again.yaml")).unwrap(); // the same file twice
+        symlink("nowhere.yaml", d.join("dangling.yaml")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(d.join("pipe.yaml"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let w = walk(&d, &is_yaml_or_json).unwrap();
+        let rel = |p: &std::path::Path| p.strip_prefix(&d).unwrap().display().to_string();
+        let files: Vec<String> = w.files.iter().map(|p| rel(p)).collect();
+        assert_eq!(files, ["a.yaml", "sub/b.yaml"]);
+        let mut skipped: Vec<(String, SkipReason)> =
+            w.skipped.iter().map(|s| (rel(&s.path), s.why)).collect();
+        skipped.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            skipped,
+            [
+                ("again.yaml".to_string(), SkipReason::SeenFile),
+                ("dangling.yaml".to_string(), SkipReason::Dangling),
+                ("pipe.yaml".to_string(), SkipReason::NotRegular),
+                ("self".to_string(), SkipReason::SeenFolder),
+                ("sub/up".to_string(), SkipReason::SeenFolder),
+            ]
+        );
+        assert!(w.skipped[0].to_string().starts_with("skipped `"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    fn tempdir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("onus-yaml-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
     }
 
     #[test]

@@ -292,7 +292,43 @@ pub(crate) enum CompKind {
     },
 }
 
+/// Stack of the thread cel's parser runs on: what the deepest tree an expression of
+/// [`onus_limits::Limits::cel_bytes`] can make needs, with room to spare. Measured (the
+/// ignored test `measure_parser_stack` in `guard.rs`): 8,000 chained `+`, selections or
+/// indexes, the most 16 KiB holds, need under 4 MiB in a release build and under 16 MiB in
+/// a debug build. Only the pages used are ever touched.
+const PARSER_STACK: usize = 64 << 20;
+
 pub(crate) fn compile(src: &str) -> Result<Program, CompileError> {
+    let limits = onus_limits::Limits::DEFAULT;
+    super::guard::check(src, limits.cel_bytes, limits.cel_depth)?;
+    // The scan above bounds the depth of what cel builds from well-formed text; on text that
+    // cel's lexer might cut otherwise, the size bound and this stack keep cel's recursion
+    // safe. The deep tree never leaves the thread: only the compiled program does, its depth
+    // bounded by the compiler.
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("cel-parser".into())
+            .stack_size(PARSER_STACK)
+            .spawn_scoped(s, || parse_and_compile(src, limits.cel_depth))
+            .map_err(|e| CompileError {
+                message: format!("cannot start the parser's thread: {e}"),
+                line: 0,
+                column: 0,
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(CompileError {
+                    message: "the CEL parser failed on this expression".into(),
+                    line: 0,
+                    column: 0,
+                })
+            })
+    })
+}
+
+/// Parses with cel's parser and compiles, refusing trees deeper than `max_depth`.
+pub(crate) fn parse_and_compile(src: &str, max_depth: usize) -> Result<Program, CompileError> {
     let (ast, info) = ::cel::parser::Parser::new()
         .parse_with_source_info(src)
         .map_err(|e| {
@@ -313,6 +349,8 @@ pub(crate) fn compile(src: &str) -> Result<Program, CompileError> {
         scope: Vec::new(),
         max_slots: 0,
         memos: 0,
+        depth: 0,
+        max_depth,
     };
     let root = c.expr(&ast)?;
     Ok(Program {
@@ -330,6 +368,10 @@ pub(crate) struct Compiler<'s> {
     scope: Vec<String>,
     pub(crate) max_slots: usize,
     pub(crate) memos: usize,
+    /// How deep [`Compiler::expr`] is, and how deep it may go (walks of the compiled tree
+    /// recurse as deep, on the engine's worker threads).
+    depth: usize,
+    max_depth: usize,
 }
 
 #[cfg(test)]
@@ -343,11 +385,16 @@ impl Compiler<'static> {
             scope: Vec::new(),
             max_slots: 0,
             memos: 0,
+            depth: 0,
+            max_depth: onus_limits::Limits::DEFAULT.cel_depth,
         }
     }
 }
 
 type R<T> = Result<T, CompileError>;
+
+/// Levels the expansion of macros (`exists`, `map`...) may add to the text's depth bound.
+const MACRO_SLACK: usize = 16;
 
 impl Compiler<'_> {
     fn err(&self, at: &IdedExpr, message: impl Into<String>) -> CompileError {
@@ -381,6 +428,21 @@ impl Compiler<'_> {
     }
 
     pub(crate) fn expr(&mut self, e: &IdedExpr) -> R<Ex> {
+        // Macros expand into a few levels each: the compiled tree may be somewhat deeper
+        // than the text's bound, never much.
+        if self.depth >= self.max_depth + MACRO_SLACK {
+            return Err(self.err(
+                e,
+                format!("the expression nests deeper than {} levels", self.max_depth),
+            ));
+        }
+        self.depth += 1;
+        let x = self.expr_inner(e);
+        self.depth -= 1;
+        x
+    }
+
+    fn expr_inner(&mut self, e: &IdedExpr) -> R<Ex> {
         Ok(match &e.expr {
             Expr::Literal(l) => Ex::Const(literal(l)),
             Expr::Ident(name) => self.ident(e, name)?,
@@ -973,7 +1035,7 @@ fn literal(l: &LiteralValue) -> Val<'static> {
 }
 
 /// 1-based line and column (in characters) of a byte offset (cel's parser records bytes).
-fn position(src: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn position(src: &str, offset: usize) -> (usize, usize) {
     let (mut line, mut col) = (1, 1);
     for (i, c) in src.char_indices() {
         if i >= offset {

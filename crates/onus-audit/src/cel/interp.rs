@@ -52,6 +52,7 @@ fn run_with<'a>(
         slots,
         memos,
         cert: None,
+        budget: onus_limits::Limits::DEFAULT.cel_steps,
     };
     m.ev(&p.root)
 }
@@ -65,6 +66,11 @@ struct Machine<'r, 'e, 'a> {
     /// The last certificate parsed and its result: a rule often calls `cert()` several times
     /// on the same value, and parsing one costs microseconds.
     cert: Option<(Val<'a>, Val<'a>)>,
+    /// Steps left: every node evaluated costs one, every element or byte a concatenation
+    /// makes costs one. Comprehensions nested in comprehensions, or a list doubled in each
+    /// of them, end with an error instead of hanging or taking the memory (see
+    /// [`onus_limits::Limits::cel_steps`]).
+    budget: u64,
 }
 
 fn internal() -> EvalError {
@@ -108,7 +114,36 @@ impl<'a> Machine<'_, '_, 'a> {
         }
     }
 
+    fn spend(&mut self, steps: u64) -> Result<(), EvalError> {
+        match self.budget.checked_sub(steps) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => {
+                self.budget = 0;
+                Err(EvalError::new(format!(
+                    "the evaluation was stopped after {} steps: an expression that loops or grows this much is an error",
+                    onus_limits::Limits::DEFAULT.cel_steps
+                )))
+            }
+        }
+    }
+
+    /// Charges what a value just made holds (a concatenation's elements or bytes).
+    fn made(&mut self, v: R<'a>) -> R<'a> {
+        let v = v?;
+        let size = match &v {
+            Val::Str(s) => s.len(),
+            Val::List(l) => l.len(),
+            _ => 0,
+        };
+        self.spend(size as u64)?;
+        Ok(v)
+    }
+
     fn ev(&mut self, ex: &Ex) -> R<'a> {
+        self.spend(1)?;
         match ex {
             Ex::Const(v) => Ok(v.clone()),
             Ex::Object => Ok(self.object.clone()),
@@ -217,7 +252,12 @@ impl<'a> Machine<'_, '_, 'a> {
             Ex::Bin(op, ab) => {
                 let a = self.operand(&ab[0])?;
                 let b = self.operand(&ab[1])?;
-                binary(*op, &a, &b)
+                let v = binary(*op, &a, &b);
+                if *op == Op::Add {
+                    self.made(v)
+                } else {
+                    v
+                }
             }
             Ex::Call(f, args) => self.call(*f, args),
             Ex::Dig(d) => self.dig(d),
@@ -271,16 +311,17 @@ impl<'a> Machine<'_, '_, 'a> {
             }
         }
         if uniform {
-            return concat(&parts).ok_or_else(internal);
+            let v = concat(&parts).ok_or_else(internal);
+            return self.made(v);
         }
         let mut it = parts.into_iter();
         let mut acc = it.next().ok_or_else(internal)?;
         for v in it {
-            acc = binary(Op::Add, &acc, &v)?;
+            acc = self.made(binary(Op::Add, &acc, &v))?;
         }
         for x in rest {
             let v = self.operand(x)?;
-            acc = binary(Op::Add, &acc, &v)?;
+            acc = self.made(binary(Op::Add, &acc, &v))?;
         }
         Ok(acc)
     }

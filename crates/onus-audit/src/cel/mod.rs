@@ -36,6 +36,7 @@
 
 mod compile;
 mod funcs;
+mod guard;
 mod interp;
 mod reads;
 #[cfg(test)]

@@ -1000,3 +1000,20 @@ pub(super) fn check(id: &str) -> crate::catalog::Check {
         .find(|c| c.id == id)
         .unwrap()
 }
+
+#[test]
+fn runaway_evaluations_stop_with_an_error() {
+    // A list doubled in each of 40 nested maps would hold 2^40 elements.
+    let doubling = format!("[[1]]{}.size() > 0", ".map(l, l + l)".repeat(40));
+    assert!(
+        err(&doubling).contains("stopped after 20000000 steps"),
+        "{}",
+        err(&doubling)
+    );
+    // Nested comprehensions over a literal list: 100^5 iterations.
+    let list = format!("[{}]", vec!["1"; 100].join(","));
+    let nested = format!(
+        "{list}.exists(a, {list}.exists(b, {list}.exists(c, {list}.exists(d, {list}.exists(e, a + b + c + d + e < 0)))))"
+    );
+    assert!(err(&nested).contains("stopped after"), "{}", err(&nested));
+}

@@ -81,6 +81,10 @@ pub struct Args {
     /// Dated attestations for duties no machine can see (see docs/audit.md).
     #[arg(long, value_name = "FILE")]
     attestations: Option<PathBuf>,
+    /// The folder local evidence files of the attestations must lie in (default: the
+    /// attestations file's folder); nothing outside it is read.
+    #[arg(long, value_name = "DIR", requires = "attestations")]
+    evidence_root: Option<PathBuf>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = AuditFormat::Table)]
     output: AuditFormat,
@@ -122,7 +126,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
-    let checks = catalog::load(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    let (checks, skipped) =
+        catalog::load_noting(&a.checks).map_err(|e| CliError::usage(e.to_string(), None))?;
+    for s in &skipped {
+        eprintln!("note: {s}");
+    }
     // The model's `audit` section is checked against this run's catalog, and what is wrong
     // with it is shown with its place: a link to a check that does not exist attributes
     // nothing.
@@ -173,19 +181,26 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let attestations = match &a.attestations {
         None => Vec::new(),
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                CliError::usage(format!("cannot read `{}`: {e}", p.display()), None)
-            })?;
+            let text = read_bounded(p, onus_limits::Limits::DEFAULT.attestations_bytes)?;
             let name = p.display().to_string();
             let hint = || Some("docs/audit.md describes the attestations format".into());
             let list = onus_audit::attest::parse(&name, &text)
                 .map_err(|e| CliError::usage(e.to_string(), hint()))?;
-            let base = p.parent().unwrap_or(std::path::Path::new("."));
-            onus_audit::attest::verify_evidence(&name, &list, base).map_err(|e| {
-                CliError::usage(
-                    e.to_string(),
-                    Some("re-attest with the new evidence's sha256 (`sha256sum FILE`)".into()),
-                )
+            let root = match &a.evidence_root {
+                Some(r) => r.clone(),
+                None => match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                },
+            };
+            let opts = onus_audit::attest::EvidenceOptions::under(root);
+            onus_audit::attest::verify_evidence(&name, &list, &opts).map_err(|e| {
+                let hint = if e.message.contains("has changed") {
+                    "re-attest with the new evidence's sha256 (`sha256sum FILE`)"
+                } else {
+                    "evidence is read only as regular files under --evidence-root (default: the attestations file's folder)"
+                };
+                CliError::usage(e.to_string(), Some(hint.into()))
             })?;
             list
         }
@@ -226,6 +241,9 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         onus_audit::audit_paths(&a.inputs, &all, &opts)
             .map_err(|e| CliError::usage(e.to_string(), None))?
     };
+    for s in inv.skipped() {
+        eprintln!("note: {s}");
+    }
     let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     if !inv.problems().is_empty() {
         for p in inv.problems() {
@@ -291,6 +309,21 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         },
     }
     Ok(exit_code(&report, a.fail_on, party.as_deref()))
+}
+
+/// A text file of at most `limit` bytes (checked before reading it).
+fn read_bounded(p: &std::path::Path, limit: usize) -> Result<String, CliError> {
+    use std::io::Read;
+    let fail = |e: String| CliError::usage(format!("cannot read `{}`: {e}", p.display()), None);
+    let f = std::fs::File::open(p).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(e.to_string()))?;
+    if bytes.len() > limit {
+        return Err(fail(format!("it is larger than {limit} bytes, the limit")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))
 }
 
 /// Sends the report to a portal with an API token: to `URL` when it is an audits endpoint,

@@ -45,20 +45,37 @@ pub struct Args {
     /// Write to this file instead of stdout (needed for xlsx on a terminal).
     #[arg(short = 'O', long = "out", value_name = "FILE")]
     out: Option<PathBuf>,
+    /// CSV: write cells that start with `=`, `+`, `-`, `@`, tab or CR as they are, instead
+    /// of with a leading `'` that keeps spreadsheets from running them as formulas (see
+    /// docs/robustness.md). Only for tools that are not spreadsheets.
+    #[arg(long)]
+    raw_csv: bool,
+    /// OSCAL exports: the document's `metadata.last-modified` (RFC 3339 with a time zone,
+    /// `2025-01-31T10:00:00Z`). Default: `SOURCE_DATE_EPOCH` (seconds since 1970) when set,
+    /// else the time of the export. Give it to get the same bytes from every run.
+    #[arg(long, value_name = "TIME")]
+    last_modified: Option<String>,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
     let m = g.model(&a.model)?;
     let bytes: Vec<u8> = match a.to {
+        To::Csv if a.raw_csv => export::to_csv_raw(&m, &g.lang).into_bytes(),
         To::Csv => export::to_csv(&m, &g.lang).into_bytes(),
         To::Md => export::to_markdown(&m, &g.lang).into_bytes(),
         To::Xlsx => export::to_xlsx(&m, &g.lang).map_err(|e| CliError::Render(e.to_string()))?,
         To::Html => onus_render::html::model_page(&m, g.vocab, &g.style())
             .map_err(|e| CliError::Render(e.to_string()))?
             .into_bytes(),
-        To::OscalSsp => super::oscal::export(&m, "oscal-ssp", g)?.into_bytes(),
-        To::OscalCustomerSsp => super::oscal::export(&m, "oscal-customer-ssp", g)?.into_bytes(),
-        To::OscalComponent => super::oscal::export(&m, "oscal-component", g)?.into_bytes(),
+        To::OscalSsp | To::OscalCustomerSsp | To::OscalComponent => {
+            let name = match a.to {
+                To::OscalSsp => "oscal-ssp",
+                To::OscalCustomerSsp => "oscal-customer-ssp",
+                _ => "oscal-component",
+            };
+            let opts = super::oscal::doc_options(a.last_modified.as_deref())?;
+            super::oscal::export(&m, name, &opts, g)?.into_bytes()
+        }
         To::Fedramp => {
             export::to_fedramp(&m, g.vocab, &g.lang).map_err(|e| CliError::Render(e.to_string()))?
         }

@@ -48,15 +48,49 @@ pub fn is_oscal_file(target: &str) -> bool {
         && read_json(p).is_ok_and(|v| onus_oscal::is_oscal(&v))
 }
 
+/// The document's date: `--last-modified`, else `SOURCE_DATE_EPOCH` (the reproducible-builds
+/// convention: seconds since 1970), else now. Each is checked and written as RFC 3339 UTC.
+pub fn doc_options(last_modified: Option<&str>) -> Result<onus_oscal::DocOptions, CliError> {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    let at: DateTime<Utc> = match last_modified {
+        Some(t) => DateTime::parse_from_rfc3339(t.trim())
+            .map_err(|e| {
+                CliError::usage(
+                    format!("--last-modified `{t}` is not an RFC 3339 time: {e}"),
+                    Some("give a date, a time and a time zone: 2025-01-31T10:00:00Z".into()),
+                )
+            })?
+            .with_timezone(&Utc),
+        None => match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(s) => s
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| DateTime::from_timestamp(n, 0))
+                .ok_or_else(|| {
+                    CliError::usage(
+                        format!("SOURCE_DATE_EPOCH `{s}` is not a number of seconds since 1970"),
+                        Some("unset it, or give --last-modified".into()),
+                    )
+                })?,
+            Err(_) => Utc::now(),
+        },
+    };
+    Ok(onus_oscal::DocOptions::at(
+        at.to_rfc3339_opts(SecondsFormat::Secs, true),
+    ))
+}
+
 /// `onus export MODEL --to oscal-*`: the document as JSON.
 pub fn export(
     model: &onus_model::Model,
     to: &str,
+    opts: &onus_oscal::DocOptions,
     g: &crate::global::Global,
 ) -> Result<String, CliError> {
     let e = onus_oscal::Export::from_name(to)
         .ok_or_else(|| CliError::usage(format!("no OSCAL export `{to}`"), None))?;
-    Ok(onus_oscal::to_json(&e.document(model, g.vocab)))
+    Ok(onus_oscal::to_json(&e.document(model, g.vocab, opts)))
 }
 
 /// `onus import FILE --format oscal-*`: the model as YAML; what was guessed goes to stderr.

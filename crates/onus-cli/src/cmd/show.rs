@@ -13,6 +13,10 @@ pub struct Args {
     /// Output format. `json` is the canonical machine form; `yaml` is the model file format.
     #[arg(short, long, value_enum, default_value_t = Format::Table)]
     output: Format,
+    /// With `-o csv`: write cells that start with `=`, `+`, `-`, `@`, tab or CR as they are,
+    /// instead of with a leading `'` that keeps spreadsheets from running them as formulas.
+    #[arg(long)]
+    raw_csv: bool,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
@@ -38,7 +42,12 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
                         .map(|s| Row::statement(&m, s, &style.lang)),
                 )
                 .collect();
-            csv_out::rows(&m, &rows, &style).map_err(|e| CliError::Render(e.to_string()))?
+            let write = if a.raw_csv {
+                csv_out::rows_raw
+            } else {
+                csv_out::rows
+            };
+            write(&m, &rows, &style).map_err(|e| CliError::Render(e.to_string()))?
         }
     };
     output::print(&text)?;

@@ -13,7 +13,7 @@ pub mod fedramp;
 pub mod md;
 pub mod xlsx;
 
-pub use csv::to_csv;
+pub use csv::{to_csv, to_csv_raw};
 pub use fedramp::to_fedramp;
 pub use md::to_markdown;
 pub use xlsx::{to_xlsx, ExportError};

@@ -28,7 +28,12 @@ pub(crate) fn read(file: &str, text: &str) -> Result<Doc, ImportError> {
             message: e.to_string(),
         })?;
         let line = rec.position().map(|p| p.line() as usize);
-        let cells: Vec<String> = rec.iter().map(str::to_string).collect();
+        // The `'` onus's exporter puts before formula cells comes off (as a spreadsheet
+        // shows the cell).
+        let cells: Vec<String> = rec
+            .iter()
+            .map(|c| onus_model::csv_cell_read(c).to_string())
+            .collect();
         if cells.first().map(|c| c.trim()) == Some(METADATA_KEY) {
             let json: String = cells.iter().skip(1).map(String::as_str).collect();
             let value: serde_json::Value =

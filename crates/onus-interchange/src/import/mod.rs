@@ -48,9 +48,10 @@ pub(crate) use columns::probe_header;
 pub use form::METADATA_KEY;
 pub use topics::suggest_topics;
 
-/// The largest file the importers read: 8 MiB of Markdown or CSV, 32 MiB of XLSX.
-pub const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
-pub const MAX_XLSX_BYTES: usize = 32 * 1024 * 1024;
+/// The largest file the importers read: 8 MiB of Markdown or CSV, 32 MiB of XLSX (see
+/// [`onus_limits::Limits`]).
+pub const MAX_TEXT_BYTES: usize = onus_limits::Limits::DEFAULT.import_text_bytes;
+pub const MAX_XLSX_BYTES: usize = onus_limits::Limits::DEFAULT.import_xlsx_bytes;
 
 /// The formats the importers read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -224,10 +225,21 @@ pub fn import_path(path: &Path, format: Option<Format>) -> Result<Imported, Impo
 /// Imports a file's bytes in the given format. `name` is used in warnings and to name the
 /// model when the file does not.
 pub fn import_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Imported, ImportError> {
+    import_bytes_with_limits(name, bytes, format, &onus_limits::Limits::DEFAULT)
+}
+
+/// [`import_bytes`] within `limits` (sizes, the XLSX sheet area, front matter nesting)
+/// instead of the defaults.
+pub fn import_bytes_with_limits(
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+    limits: &onus_limits::Limits,
+) -> Result<Imported, ImportError> {
     let limit = if format.is_workbook() {
-        MAX_XLSX_BYTES
+        limits.import_xlsx_bytes
     } else {
-        MAX_TEXT_BYTES
+        limits.import_text_bytes
     };
     if bytes.len() > limit {
         return Err(ImportError::TooLarge {
@@ -243,17 +255,27 @@ pub fn import_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Imported
         Format::Csv => csv::read(name, text(name, bytes)?)?,
         Format::Xlsx => {
             // A CAIQ or a FedRAMP workbook has headers no other matrix has: read it as such.
-            let grid = xlsx::grid(name, bytes)?;
-            if caiq::recognise(&grid) {
+            let (grid, notes) = xlsx::grid(name, bytes, limits)?;
+            let mut doc = if caiq::recognise(&grid) {
                 caiq::read(name, &grid)?
             } else if fedramp::recognise(&grid) {
                 fedramp::read(name, &grid)?
             } else {
                 xlsx::read(name, grid)?
-            }
+            };
+            doc.warnings.extend(notes);
+            doc
         }
-        Format::Caiq => caiq::read(name, &xlsx::grid(name, bytes)?)?,
-        Format::Fedramp => fedramp::read(name, &xlsx::grid(name, bytes)?)?,
+        Format::Caiq | Format::Fedramp => {
+            let (grid, notes) = xlsx::grid(name, bytes, limits)?;
+            let mut doc = if format == Format::Caiq {
+                caiq::read(name, &grid)?
+            } else {
+                fedramp::read(name, &grid)?
+            };
+            doc.warnings.extend(notes);
+            doc
+        }
     };
     build::build(doc)
 }
