@@ -347,16 +347,7 @@ fn kill_9(db: &str) {
         missing.len()
     );
     drop(server);
-    let out = Command::cargo_bin("onus")
-        .unwrap()
-        .args(["log", "verify", "--database", &db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_log_intact(&db);
 }
 
 /// Two `onus serve` processes on one SQLite file (one machine, a local file system): writes
@@ -398,9 +389,15 @@ fn two_processes_share_one_sqlite_file() {
         assert_eq!(n, 80, "{} sees every write", server.base);
     }
     drop((a, b));
+    assert_log_intact(&db);
+}
+
+/// `onus log verify` finds the database's log chain whole.
+#[track_caller]
+fn assert_log_intact(db: &str) {
     let out = Command::cargo_bin("onus")
         .unwrap()
-        .args(["log", "verify", "--database", &db])
+        .args(["log", "verify", "--database", db])
         .output()
         .unwrap();
     assert!(
