@@ -1693,7 +1693,10 @@ async fn shared(
 
 /// Downloads a stored file: always as an attachment, never rendered by the browser.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/files/{id}", tag = "evidence", params(("org" = String, Path), ("id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The file as uploaded, as an attachment: with its own type when it is one of these, else as octet-stream",
+            content((Vec<u8> = "application/octet-stream"), (Vec<u8> = "application/pdf"), (Vec<u8> = "application/json"),
+                (Vec<u8> = "text/plain"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "application/zip"))),
+        (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 async fn download_file(
     State(app): State<App>,
