@@ -65,6 +65,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// The portal's hash-chained log: `onus log verify --database ...`.
     Log(cmd::log::Args),
+    /// Events in a portal, for scripts: open an incident from a CI job, list the open ones.
+    Event(cmd::event::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::Args),
     /// Print the man page (or write one page per command into a folder).
@@ -114,6 +116,7 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, &g),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Event(a) => cmd::event::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::completions::man(a),
     };

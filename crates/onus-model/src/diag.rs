@@ -190,7 +190,7 @@ pub const RULES: &[Rule] = &[
         class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: false,
-        summary: "an `audit` link, condition or reliance names an activity the model does not have",
+        summary: "an `audit` link, condition or reliance, or an `events` binding, names an activity the model does not have",
     },
     Rule {
         name: "reliance-sides",
@@ -268,6 +268,20 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Warning,
         silenceable: true,
         summary: "a section holds no activity, statement or sub-section",
+    },
+    Rule {
+        name: "unknown-event-type",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: false,
+        summary: "an `events` binding names a type that is not in onus's event vocabulary",
+    },
+    Rule {
+        name: "event-without-responsible",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: false,
+        summary: "an `events` binding names an activity where nobody holds R: nobody could open or act on its events",
     },
     Rule {
         name: "unknown-rule",

@@ -20,6 +20,7 @@ pub mod audit_rules;
 pub mod cadence;
 pub mod catalog;
 pub mod diag;
+pub mod events;
 pub mod load;
 pub mod query;
 pub mod safe;

@@ -68,6 +68,10 @@ pub struct Model {
     /// publisher's text.
     #[serde(default, skip_serializing_if = "Audit::is_empty")]
     pub audit: Audit,
+    /// Types of events (incidents, change requests, announcements) bound to the activity whose
+    /// roles route them in the portal: who opens, acts, approves, is consulted and is informed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventBinding>,
     /// Model-level settings of `onus validate`.
     #[serde(default, skip_serializing_if = "Lint::is_empty")]
     pub lint: Lint,
@@ -581,6 +585,39 @@ pub struct Condition {
     /// The roles that hold then: party id to letters, as an activity's `roles`.
     pub roles: Roles,
     /// What the document says, or why these roles, per language.
+    pub why: Text,
+}
+
+/// A type of event bound to an activity of the model: the activity's roles route every event
+/// of that type (docs/portal.md, "Events": R acts, A approves, C is consulted, I is informed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventBinding {
+    /// The event type, from onus's event vocabulary (`vocabulary/events.yaml`: `incident`,
+    /// `provider-incident`, `change-request`, `forced-upgrade`...).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The activity whose roles route the event: its R acts on it (acknowledges, resolves,
+    /// rejects), its A approve the resolution, its C are consulted before a decision, its I are
+    /// informed after each change.
+    #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
+    pub activity: String,
+    /// The activity through which the event is opened, when another row says who reports or
+    /// requests it (`3.2.2-r3`, "request the modification"): its R open the event and its I are
+    /// informed of the opening. Absent: the R of `activity` open it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "de::opt_string"
+    )]
+    #[schemars(with = "Option<de::Lenient>")]
+    pub opened_through: Option<String>,
+    /// For announcements: how long before the announced date those who have not acknowledged
+    /// it are reminded (ISO 8601 duration, `P7D`); absent: the event type's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remind_before: Option<String>,
+    /// Why these rows route this event, per language (onus's reading of the document).
     pub why: Text,
 }
 

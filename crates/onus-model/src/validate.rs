@@ -70,6 +70,7 @@ pub fn validate(model: &Model, vocab: &Vocabulary, opts: &Options) -> Vec<Diagno
     check(model, vocab, &mut out);
     let langs: Vec<&str> = model.languages.iter().map(String::as_str).collect();
     crate::audit_rules::check(model, opts, &langs, &mut out);
+    crate::events::check(model, &langs, &mut out);
     for (i, name) in model.lint.allow.iter().enumerate() {
         if diag::rule(name).is_none() {
             let known: Vec<&str> = diag::RULES

@@ -41,7 +41,7 @@ use crate::App;
         license(name = "Apache-2.0")
     ),
     modifiers(&Security),
-    tags((name = "auth"), (name = "orgs"), (name = "models"), (name = "obligations"), (name = "evidence"), (name = "log"))
+    tags((name = "auth"), (name = "orgs"), (name = "models"), (name = "obligations"), (name = "evidence"), (name = "log"), (name = "events"), (name = "notifications"))
 )]
 struct ApiDoc;
 
@@ -101,6 +101,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(download_file))
         .routes(routes!(log))
         .routes(routes!(history))
+        .merge(crate::events_api::routes(OpenApiRouter::new()))
 }
 
 /// The OpenAPI document, as served.
@@ -184,7 +185,7 @@ pub struct Paged<T> {
 }
 
 impl<T> Paged<T> {
-    fn of(items: Vec<T>, page: Page) -> Self {
+    pub(crate) fn of(items: Vec<T>, page: Page) -> Self {
         let full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= page.limit;
         Paged {
             items,
@@ -1611,12 +1612,23 @@ pub(crate) fn attestations_file(
 /// A multipart form's text fields, and its `file` as `__file_name`, `__file_type`, bytes.
 pub(crate) struct Form {
     fields: std::collections::HashMap<String, String>,
+    /// Every text field in order, repeated names included (checkboxes).
+    pairs: Vec<(String, String)>,
     pub file: Option<(String, String, Vec<u8>)>,
 }
 
 impl Form {
     pub fn get(&self, k: &str) -> Option<&String> {
         self.fields.get(k).filter(|v| !v.trim().is_empty())
+    }
+
+    /// Every value of a repeated field.
+    pub fn all(&self, k: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn set(&mut self, k: &str, v: String) {
@@ -1626,6 +1638,7 @@ impl Form {
 
 pub(crate) async fn read_multipart(mut mp: Multipart) -> ApiResult<Form> {
     let mut fields = std::collections::HashMap::new();
+    let mut pairs = Vec::new();
     let mut file = None;
     while let Some(field) = mp
         .next_field()
@@ -1651,10 +1664,15 @@ pub(crate) async fn read_multipart(mut mp: Multipart) -> ApiResult<Form> {
                 .text()
                 .await
                 .map_err(|e| ApiError::bad_request(e.body_text()).field(name.clone()))?;
+            pairs.push((name.clone(), text.clone()));
             fields.insert(name, text);
         }
     }
-    Ok(Form { fields, file })
+    Ok(Form {
+        fields,
+        pairs,
+        file,
+    })
 }
 
 pub(crate) fn attest_input_of_form(p: &Principal, form: &Form) -> ApiResult<AttestInput> {

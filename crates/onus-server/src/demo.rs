@@ -16,6 +16,8 @@ use crate::{domain, App};
 pub struct DemoInput {
     pub audits: Vec<(String, Vec<u8>)>,
     pub attestations: Option<(String, String)>,
+    /// Where Shop SAS's webhook points (the demo server's own receiver, `/demo/webhook`).
+    pub webhook_url: Option<String>,
 }
 
 /// A user the demo created.
@@ -189,7 +191,140 @@ pub async fn seed(
                 .await?;
         }
     }
+    seed_events(
+        app,
+        &ovh_p,
+        &ovh,
+        &alice_p,
+        &shop,
+        input.webhook_url.as_deref(),
+    )
+    .await?;
     Ok(users)
+}
+
+/// Events a newcomer can click through: an incident from opening to approval, a change
+/// request waiting for OVHcloud, a forced upgrade waiting for Shop SAS's acknowledgement, a
+/// misconfiguration incident where OVHcloud is consulted; Shop SAS's webhook pointing at the
+/// demo's receiver.
+async fn seed_events(
+    app: &App,
+    ovh_p: &Principal,
+    ovh: &OrgRef,
+    alice_p: &Principal,
+    shop: &OrgRef,
+    webhook_url: Option<&str>,
+) -> Result<(), ApiError> {
+    use crate::events_api::{open, OpenEvent};
+    use onus_store::events::Action;
+    if let Some(url) = webhook_url {
+        let (_, secret) = crate::events_api::add_webhook(app, alice_p, shop, url, &[]).await?;
+        if let Ok(mut s) = app.demo.secret.lock() {
+            *s = Some(secret);
+        }
+    }
+    let event = |t: &str, title: &str, description: &str| OpenEvent {
+        event_type: t.into(),
+        model: "ovhcloud-mks".into(),
+        provider: Some("ovhcloud".into()),
+        title: title.into(),
+        description: description.into(),
+        ..OpenEvent::default()
+    };
+    // 3.2.1: the customer notifies, OVHcloud intervenes and approves its resolution.
+    let i = open(
+        app,
+        alice_p,
+        shop,
+        OpenEvent {
+            severity: Some("high".into()),
+            service: Some("shop-prod cluster".into()),
+            ..event(
+                "incident",
+                "API server unreachable from the checkout pods",
+                "Since 09:12 UTC, pods in the checkout namespace time out when they call the Kubernetes API (kubectl works from outside).",
+            )
+        },
+        Some((
+            "kubectl-events.txt".into(),
+            "text/plain".into(),
+            b"09:12:03 checkout-7d9 Warning FailedSync: dial tcp 10.3.0.1:443: i/o timeout\n".to_vec(),
+        )),
+    )
+    .await?;
+    let id = &i.event.id;
+    app.store
+        .transition(ovh_p, &ovh.id, id, Action::Acknowledge, None)
+        .await?;
+    app.store
+        .comment(ovh_p, &ovh.id, id, "A konnectivity agent on your node pool lost its tunnel after a control-plane update; we are restarting it.", None)
+        .await?;
+    app.store
+        .transition(
+            ovh_p,
+            &ovh.id,
+            id,
+            Action::Resolve,
+            Some("konnectivity agents redeployed; API calls from pods succeed again."),
+        )
+        .await?;
+    app.store.approve(ovh_p, &ovh.id, id, true, None).await?;
+    // 3.2.2: Shop SAS requests, OVHcloud performs (acknowledged, not yet done).
+    let c = open(
+        app,
+        alice_p,
+        shop,
+        event(
+            "change-request",
+            "Add a node pool of 3 b3-16 nodes",
+            "Black Friday is coming: please add a node pool of three b3-16 nodes to shop-prod, autoscaling up to 6.",
+        ),
+        None,
+    )
+    .await?;
+    app.store
+        .transition(ovh_p, &ovh.id, &c.event.id, Action::Acknowledge, None)
+        .await?;
+    // 3.1.6: OVHcloud forces an upgrade, Shop SAS is informed and acknowledges.
+    let due = (chrono::Utc::now() + chrono::Duration::days(21))
+        .date_naive()
+        .to_string();
+    open(
+        app,
+        ovh_p,
+        ovh,
+        OpenEvent {
+            due: Some(due),
+            ..event(
+                "forced-upgrade",
+                "Kubernetes 1.29 reaches end of support: clusters upgraded to 1.30",
+                "Kubernetes 1.29 is no longer maintained. Clusters still on 1.29 on the date will be upgraded to 1.30 by OVHcloud. Upgrade before then to choose your time.",
+            )
+        },
+        None,
+    )
+    .await?;
+    // 3.2.1, row 4: the customer's own misconfiguration; OVHcloud is consulted.
+    let m = open(
+        app,
+        alice_p,
+        shop,
+        OpenEvent {
+            severity: Some("medium".into()),
+            service: Some("batch jobs".into()),
+            ..event(
+                "misconfiguration-incident",
+                "Batch jobs starve the control plane",
+                "Our nightly batch creates 4,000 pods at once; the API server throttles everyone.",
+            )
+        },
+        None,
+    )
+    .await?;
+    app.store
+        .consult(alice_p, &shop.id, &m.event.id, "Is a burst of 4,000 pod creations within the control plane's limits, or should we spread them?")
+        .await?;
+    Ok(())
 }
 
 /// [`seed`] as the instance administrator of that e-mail.

@@ -19,11 +19,15 @@ mod api_errors;
 pub mod auth;
 pub mod cache;
 pub mod demo;
+pub mod demo_receiver;
 pub mod domain;
 pub mod error;
+pub mod events_api;
+pub mod events_ui;
 mod i18n;
 pub mod ui;
 pub mod views;
+pub mod worker;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -57,6 +61,10 @@ pub struct Config {
     pub session_hours: i64,
     /// Sign-in attempts allowed per e-mail address, and per client address, in 15 minutes.
     pub login_attempts: i64,
+    /// The delivery worker (notifications by e-mail and webhook).
+    pub worker: worker::WorkerConfig,
+    /// `onus serve --demo`: serve the demo's webhook receiver (`/demo/webhook`).
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -69,6 +77,8 @@ impl Default for Config {
             max_file_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             login_attempts: 10,
+            worker: worker::WorkerConfig::default(),
+            demo: false,
         }
     }
 }
@@ -85,6 +95,8 @@ pub enum ServerError {
     Tls(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("notifications: {0}")]
+    Worker(#[from] worker::WorkerError),
 }
 
 /// The application's shared state. Cheap to clone.
@@ -100,7 +112,12 @@ pub struct Inner {
     /// (see [`cache`]: immutable inputs, so never stale; nothing another instance needs).
     pub(crate) runs: cache::Cache<String, Arc<domain::StoredRun>>,
     pub(crate) joined: cache::Cache<String, Arc<cache::Joined>>,
-    templates: minijinja::Environment<'static>,
+    templates: Arc<minijinja::Environment<'static>>,
+    /// Wakes this instance's delivery worker when a change queued messages (other instances
+    /// find them by polling).
+    pub wake: Arc<tokio::sync::Notify>,
+    /// The demo's webhook receiver (used with `Config::demo` only).
+    pub demo: Arc<demo_receiver::DemoReceiver>,
 }
 
 impl std::ops::Deref for App {
@@ -127,7 +144,9 @@ impl App {
             // small joins (an organisation's duties under one version: tens of KB).
             runs: cache::Cache::new(4),
             joined: cache::Cache::new(256),
-            templates: ui::templates(),
+            templates: Arc::new(ui::templates()),
+            wake: Arc::new(tokio::sync::Notify::new()),
+            demo: Arc::new(demo_receiver::DemoReceiver::default()),
         })))
     }
 
@@ -137,6 +156,8 @@ impl App {
         Router::new()
             .merge(api::with_document(api, doc))
             .merge(ui::router())
+            .merge(events_ui::router())
+            .merge(demo_receiver::router())
             .layer(axum::extract::DefaultBodyLimit::max(
                 self.config.max_body_bytes,
             ))
@@ -191,6 +212,38 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Serves `app` on `listener` until the process is asked to stop (Ctrl-C, SIGTERM).
 pub async fn serve(listener: std::net::TcpListener, app: App) -> Result<(), ServerError> {
     listener.set_nonblocking(true)?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = app.start_worker(stopped)?;
+    let result = serve_http(listener, app.clone()).await;
+    let _ = stop.send(true);
+    if let Some(w) = worker {
+        let _ = w.await;
+    }
+    app.store.close().await;
+    result
+}
+
+impl App {
+    /// Starts this instance's delivery worker (unless the configuration turns it off); it
+    /// stops when `stop` turns true.
+    pub fn start_worker(
+        &self,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Option<tokio::task::JoinHandle<()>>, ServerError> {
+        if !self.config.worker.enabled {
+            return Ok(None);
+        }
+        let w = worker::Worker::new(
+            self.store.clone(),
+            self.config.worker.clone(),
+            self.templates.clone(),
+            self.wake.clone(),
+        )?;
+        Ok(Some(tokio::spawn(w.run(stop))))
+    }
+}
+
+async fn serve_http(listener: std::net::TcpListener, app: App) -> Result<(), ServerError> {
     let service = app
         .router()
         .into_make_service_with_connect_info::<SocketAddr>();
@@ -224,7 +277,6 @@ pub async fn serve(listener: std::net::TcpListener, app: App) -> Result<(), Serv
                 .await?;
         }
     }
-    app.store.close().await;
     Ok(())
 }
 

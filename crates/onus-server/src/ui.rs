@@ -61,8 +61,15 @@ const CSS: &str = include_str!("../static/app.css");
 /// The template environment: auto-escaping HTML, `t(key)` in the page's language.
 pub fn templates() -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    for (name, text) in TEMPLATES {
+    // E-mails' text parts are not HTML: no escaping there.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".txt") {
+            minijinja::AutoEscape::None
+        } else {
+            minijinja::AutoEscape::Html
+        }
+    });
+    for (name, text) in TEMPLATES.iter().chain(crate::events_ui::TEMPLATES) {
         // The templates are part of the binary and tested: a syntax error is a build bug.
         if let Err(e) = env.add_template(name, text) {
             tracing::error!("template {name}: {e}");
@@ -75,6 +82,7 @@ pub fn templates() -> Environment<'static> {
             .unwrap_or_default();
         i18n::t(&lang, &key)
     });
+    crate::events_ui::filters(&mut env);
     env.add_filter("truncate", |s: String, n: usize| -> String {
         if s.chars().count() <= n {
             s
@@ -122,10 +130,10 @@ pub fn router() -> Router<App> {
 
 /// What every page handler gets: the app, the caller (if signed in), the language, the path.
 pub struct Ui {
-    app: App,
-    auth: Option<Auth>,
-    lang: &'static str,
-    path: String,
+    pub(crate) app: App,
+    pub(crate) auth: Option<Auth>,
+    pub(crate) lang: &'static str,
+    pub(crate) path: String,
     flash: Option<String>,
 }
 
@@ -163,6 +171,10 @@ const DONE: &[&str] = &[
     "revoked",
     "shared",
     "created",
+    "opened",
+    "updated",
+    "replayed",
+    "read",
 ];
 
 fn lang_of(auth: Option<&Auth>, headers: &HeaderMap) -> &'static str {
@@ -187,22 +199,22 @@ fn lang_of(auth: Option<&Auth>, headers: &HeaderMap) -> &'static str {
         })
 }
 
-type PageResult = Result<Response, Response>;
+pub(crate) type PageResult = Result<Response, Response>;
 
 impl Ui {
-    fn t(&self, key: &str) -> String {
+    pub(crate) fn t(&self, key: &str) -> String {
         i18n::t(self.lang, key)
     }
 
     /// The signed-in caller, or a redirect to sign-in.
-    fn auth(&self) -> Result<&Auth, Response> {
+    pub(crate) fn auth(&self) -> Result<&Auth, Response> {
         self.auth
             .as_ref()
             .ok_or_else(|| Redirect::to("/login").into_response())
     }
 
     /// The signed-in caller's organisation.
-    fn org(&self) -> Result<(&Auth, OrgRef), Response> {
+    pub(crate) fn org(&self) -> Result<(&Auth, OrgRef), Response> {
         let a = self.auth()?;
         match &a.p.org {
             Some(o) => Ok((a, o.clone())),
@@ -211,7 +223,13 @@ impl Ui {
     }
 
     /// Renders a page with the common context (caller, language, CSRF, pending notices).
-    async fn render(&self, name: &str, page: &str, title: &str, extra: Value) -> Response {
+    pub(crate) async fn render(
+        &self,
+        name: &str,
+        page: &str,
+        title: &str,
+        extra: Value,
+    ) -> Response {
         let me = self.auth.as_ref().map(|a| Me::from(&a.p));
         let pending = match &self.auth {
             Some(a) => match &a.p.org {
@@ -225,6 +243,10 @@ impl Ui {
             },
             None => 0,
         };
+        let unread = match &self.auth {
+            Some(a) if a.p.org.is_some() => self.app.store.unread(&a.p).await.unwrap_or(0),
+            _ => 0,
+        };
         let can_write = self
             .auth
             .as_ref()
@@ -237,6 +259,7 @@ impl Ui {
             page => page,
             title => title,
             pending => pending,
+            unread => unread,
             flash => self.flash,
             can_write => can_write,
             statuses => Status::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
@@ -254,7 +277,7 @@ impl Ui {
     }
 
     /// An error as a page, with the API's status code.
-    async fn fail(&self, e: ApiError) -> Response {
+    pub(crate) async fn fail(&self, e: ApiError) -> Response {
         let (heading, message) = if e.status == StatusCode::NOT_FOUND {
             (self.t("not_found"), self.t("not_found_text"))
         } else {
@@ -299,14 +322,14 @@ impl Ui {
         res
     }
 
-    async fn check<T>(&self, r: Result<T, ApiError>) -> Result<T, Response> {
+    pub(crate) async fn check<T>(&self, r: Result<T, ApiError>) -> Result<T, Response> {
         match r {
             Ok(v) => Ok(v),
             Err(e) => Err(self.fail(e).await),
         }
     }
 
-    async fn csrf(&self, token: &str) -> Result<&Auth, Response> {
+    pub(crate) async fn csrf(&self, token: &str) -> Result<&Auth, Response> {
         let a = self.auth()?;
         match a.check_csrf(token) {
             Ok(()) => Ok(a),
@@ -315,13 +338,13 @@ impl Ui {
     }
 }
 
-fn done(to: &str, what: &str) -> Response {
+pub(crate) fn done(to: &str, what: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{to}{sep}done={what}")).into_response()
 }
 
 /// A local path to go back to (never another site).
-fn local(back: Option<&String>, default: &str) -> String {
+pub(crate) fn local(back: Option<&String>, default: &str) -> String {
     back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
         .cloned()
         .unwrap_or_else(|| default.to_string())
@@ -419,8 +442,8 @@ async fn login(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
 }
 
 async fn logout(ui: Ui, Form(f): Form<CsrfForm>) -> PageResult {

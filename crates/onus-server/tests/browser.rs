@@ -417,3 +417,143 @@ async fn click_through() {
     shot(&c, "11-provider-shared").await;
     c.close().await.unwrap();
 }
+
+/// Clicks the element with that id.
+async fn click(c: &Client, id: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Signs out, then in as `email`.
+async fn switch_user(c: &Client, email: &str) {
+    click(c, "sign-out").await;
+    assert!(on(c, "/login").await);
+    sign_in(c, email).await;
+    assert!(on(c, "/dashboard").await);
+}
+
+/// The id of the event whose page the browser is on.
+async fn event_id(c: &Client) -> String {
+    let url = c.current_url().await.unwrap();
+    url.path().rsplit('/').next().unwrap().to_string()
+}
+
+/// An incident clicked through as OVHcloud's RACI routes it (3.2.1, rows 1 and 3): the customer
+/// opens it, OVHcloud (R) is told, acknowledges, comments and resolves it, and approves it as
+/// the A; the customer, holding nothing in row 3, is offered no approval and is refused one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_click_through() {
+    let Some(driver) = chromedriver() else { return };
+    let t = TestApp::spawn(false, "browser_events").await.unwrap();
+    let w = common::world(&t).await;
+    let c = browser(&driver).await;
+    let base = &t.base;
+    c.goto(&format!("{base}/")).await.unwrap();
+    sign_in(&c, "alice@shop.test").await;
+    assert!(on(&c, "/dashboard").await);
+    // The customer opens an incident from the Events page.
+    c.goto(&format!("{base}/events")).await.unwrap();
+    click(&c, "new-incident-ovhcloud-mks").await;
+    let form = text(&c).await;
+    assert!(
+        form.contains("3.2.1-r3"),
+        "who does what, before opening: {form}"
+    );
+    shot(&c, "12-event-new").await;
+    for (id, value) in [
+        ("e-title", "API server unreachable from the checkout pods"),
+        ("e-service", "shop-prod"),
+        (
+            "e-description",
+            "Since 09:12 UTC, calls to the API time out from pods.",
+        ),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("#e-severity option[value=high]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "open-event").await;
+    let page = text(&c).await;
+    assert!(page.contains("API server unreachable"), "{page}");
+    let id = event_id(&c).await;
+    assert_eq!(id.len(), 36, "on the event's page: {id}");
+    assert!(c.find(Locator::Id("approve")).await.is_err());
+    // OVHcloud hears of it and acts.
+    switch_user(&c, "p@ovh.test").await;
+    let mut told = false;
+    for _ in 0..60 {
+        c.goto(&format!("{base}/notifications")).await.unwrap();
+        if text(&c).await.contains("API server unreachable") {
+            told = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(told, "OVHcloud is notified of the opening");
+    shot(&c, "13-provider-notifications").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    click(&c, "acknowledge").await;
+    text(&c).await;
+    c.find(Locator::Id("c-body"))
+        .await
+        .unwrap()
+        .send_keys("A konnectivity agent lost its tunnel; restarting it.")
+        .await
+        .unwrap();
+    click(&c, "comment").await;
+    text(&c).await;
+    c.find(Locator::Id("res"))
+        .await
+        .unwrap()
+        .send_keys("konnectivity agents redeployed")
+        .await
+        .unwrap();
+    click(&c, "resolve").await;
+    let resolved = text(&c).await;
+    assert!(
+        resolved.contains("konnectivity agents redeployed"),
+        "{resolved}"
+    );
+    // The customer is offered no approval, and is refused one.
+    let (s, e) = w
+        .shop
+        .post(&format!("/api/v1/orgs/shop/events/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, reqwest::StatusCode::FORBIDDEN, "{e}");
+    switch_user(&c, "alice@shop.test").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    text(&c).await;
+    assert!(c.find(Locator::Id("approve")).await.is_err());
+    assert!(c.find(Locator::Id("not-approver")).await.is_ok());
+    shot(&c, "14-event-customer-waits-approval").await;
+    // OVHcloud, the A of 3.2.1-r3, approves: closed.
+    switch_user(&c, "p@ovh.test").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    click(&c, "approve").await;
+    text(&c).await;
+    let state = c
+        .find(Locator::Id("state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(state.to_lowercase(), "closed");
+    shot(&c, "15-event-closed").await;
+    c.goto(&format!("{base}/events")).await.unwrap();
+    shot(&c, "16-events-list").await;
+    c.close().await.unwrap();
+}

@@ -938,7 +938,10 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound("file"))?;
         let info = file_from(&r)?;
-        if !p.is_member_of(&info.org_id) && !self.file_shared_with(p, id).await? {
+        if !p.is_member_of(&info.org_id)
+            && !self.file_shared_with(p, id).await?
+            && !self.file_in_event(p, id).await?
+        {
             return Err(StoreError::NotFound("file"));
         }
         Ok((info, r.try_get("content")?))

@@ -20,10 +20,12 @@
 
 pub mod access;
 mod db;
+pub mod events;
 pub mod evidence;
 pub mod identity;
 pub mod log;
 pub mod models;
+pub mod notify;
 pub mod scratch;
 
 pub use access::{OrgKind, OrgRef, Principal, Role};

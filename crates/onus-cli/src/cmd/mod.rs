@@ -4,6 +4,7 @@ pub mod audit;
 pub mod compare;
 pub mod completions;
 pub mod diff;
+pub mod event;
 pub mod export;
 pub mod import;
 pub mod live;

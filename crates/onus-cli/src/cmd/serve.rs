@@ -43,6 +43,34 @@ pub struct Args {
         env = "ONUS_ADMIN_EMAIL"
     )]
     admin_email: String,
+    /// SMTP server for e-mail notifications: `smtp://host:25`, `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:password@host` (TLS). Without it, e-mail is off.
+    #[arg(long, value_name = "URL", env = "ONUS_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of e-mail notifications.
+    #[arg(
+        long,
+        value_name = "MAILBOX",
+        default_value = "onus <onus@localhost>",
+        env = "ONUS_MAIL_FROM"
+    )]
+    mail_from: String,
+    /// The portal's address as users reach it, for links in e-mails. Default: the listening
+    /// address.
+    #[arg(long, value_name = "URL", env = "ONUS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Let webhooks reach loopback and private addresses (a receiver on this machine or the
+    /// internal network). Off: an organisation cannot make the server call into its network.
+    #[arg(long)]
+    allow_private_webhooks: bool,
+    /// The first retry of a failed delivery, in seconds (each next one waits twice as long,
+    /// up to 6 hours; 12 attempts in all).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    retry_base_secs: u64,
+    /// Do not run the delivery worker in this instance (another instance on the same
+    /// PostgreSQL delivers).
+    #[arg(long)]
+    no_worker: bool,
 }
 
 /// `$XDG_DATA_HOME/onus`, `~/.local/share/onus`, or the current folder.
@@ -95,6 +123,21 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
     } else {
         "http"
     };
+    let mut config = config;
+    config.worker = onus_server::worker::WorkerConfig {
+        enabled: !a.no_worker,
+        smtp: a.smtp_url.clone().filter(|u| !u.is_empty()),
+        mail_from: a.mail_from.clone(),
+        public_url: a
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://{addr}")),
+        // The demo's webhook receiver is this server itself.
+        allow_private: a.allow_private_webhooks || a.demo,
+        retry_base: std::time::Duration::from_secs(a.retry_base_secs.max(1)),
+        ..config.worker
+    };
+    config.demo = a.demo;
     // Server-side failures are logged on stderr (ONUS_LOG=info for more).
     let filter = tracing_subscriber::EnvFilter::try_from_env("ONUS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -109,6 +152,9 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         let app = onus_server::App::open(config).await.map_err(|e| CliError::usage(e.to_string(), None))?;
         let url = format!("{scheme}://{addr}");
         eprintln!("onus portal: {url}  (database: {database})");
+        if a.smtp_url.is_none() && !a.no_worker {
+            eprintln!("e-mail notifications are off (--smtp-url to turn them on); the portal's and webhooks are on");
+        }
         let password = std::env::var("ONUS_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
         let boot = app
             .bootstrap(&a.admin_email, password.as_deref())
@@ -227,6 +273,7 @@ async fn demo(app: &onus_server::App, admin_email: &str, url: &str) -> Result<()
             "examples/shop-attestations.yaml".into(),
             ATTESTATIONS.into(),
         )),
+        webhook_url: Some(format!("{url}/demo/webhook")),
     };
     let users = onus_server::demo::seed_as(app, admin_email, input)
         .await
@@ -244,5 +291,7 @@ async fn demo(app: &onus_server::App, admin_email: &str, url: &str) -> Result<()
             u.password
         );
     }
+    eprintln!("Events: an incident, a change request, a forced upgrade and a misconfiguration incident at");
+    eprintln!("{url}/events; Shop SAS's webhook deliveries arrive at {url}/demo/webhook.");
     Ok(())
 }

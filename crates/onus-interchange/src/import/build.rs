@@ -208,6 +208,7 @@ fn skeleton(doc: &Doc, lang: &str) -> Model {
         activities: Vec::new(),
         statements: Vec::new(),
         audit: Default::default(),
+        events: Vec::new(),
         lint: Default::default(),
     }
 }

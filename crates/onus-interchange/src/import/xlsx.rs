@@ -116,11 +116,7 @@ fn check_unpacked(file: &str, bytes: &[u8], limit: u64) -> Result<(), ImportErro
             let mut xml = Vec::new();
             total += part.take(room).read_to_end(&mut xml).unwrap_or(0) as u64;
             if total <= limit {
-                check_references(&xml).map_err(|r| {
-                    err(format!(
-                        "cell reference `{r}` in {name} is beyond any spreadsheet's (16,384 columns, 1,048,576 rows)"
-                    ))
-                })?;
+                check_references(&xml).map_err(|what| err(format!("{what} in {name}")))?;
             }
         } else {
             total += std::io::copy(&mut part.take(room), &mut std::io::sink()).unwrap_or(0);
@@ -134,10 +130,11 @@ fn check_unpacked(file: &str, bytes: &[u8], limit: u64) -> Result<(), ImportErro
     Ok(())
 }
 
-/// Refuses a worksheet whose cell references (`r="..."`, `ref="..."`) have more than 3
-/// letters or 7 digits in a run: no spreadsheet has such cells, and calamine computes them in
-/// `u32` arithmetic that overflows (a panic in a build with overflow checks, a wrong cell
-/// without). Returns the first such reference.
+/// Refuses a worksheet whose cell references (`r="..."`, `ref="..."`) calamine would compute
+/// in `u32` arithmetic that overflows (a panic in a build with overflow checks, a wrong cell
+/// without): more than 3 letters or 7 digits in a run (no spreadsheet has such cells), or a
+/// range (`ref="B5:A1"`, a dimension or merged cells) that ends before it starts. Says what
+/// the first such reference is.
 fn check_references(xml: &[u8]) -> Result<(), String> {
     for attr in [&b" r=\""[..], &b" ref=\""[..]] {
         let mut from = 0;
@@ -160,13 +157,42 @@ fn check_references(xml: &[u8]) -> Result<(), String> {
                     (letters, digits) = (0, 0);
                 }
                 if letters > 3 || digits > 7 {
-                    return Err(String::from_utf8_lossy(&value[..value.len().min(40)]).into_owned());
+                    return Err(format!(
+                        "cell reference `{}` is beyond any spreadsheet's (16,384 columns, 1,048,576 rows)",
+                        String::from_utf8_lossy(&value[..value.len().min(40)])
+                    ));
+                }
+            }
+            if let [Some(a), Some(b)] = {
+                let mut ends = value.splitn(3, |&c| c == b':').map(cell_position);
+                [ends.next().flatten(), ends.next().flatten()]
+            } {
+                if b.0 < a.0 || b.1 < a.1 {
+                    return Err(format!(
+                        "range `{}` ends before it starts",
+                        String::from_utf8_lossy(value)
+                    ));
                 }
             }
             from = end;
         }
     }
     Ok(())
+}
+
+/// The (column, row) of a cell reference such as `B5` (letters then digits, as calamine reads
+/// them), `None` for anything else. Called only on references of at most 3 letters and 7 digits.
+fn cell_position(r: &[u8]) -> Option<(u32, u32)> {
+    let letters = r.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let (col, row) = r.split_at(letters);
+    if letters == 0 || row.is_empty() || !row.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let col = col.iter().fold(0u32, |n, c| {
+        n * 26 + u32::from(c.to_ascii_uppercase() - b'A') + 1
+    });
+    let row = row.iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0'));
+    Some((col, row))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod sinks;
+
 use onus_server::{App, Config};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -48,13 +50,18 @@ pub fn repo() -> PathBuf {
 impl TestApp {
     /// A server on a fresh database: SQLite, or PostgreSQL (`None` when skipped).
     pub async fn spawn(pg: bool, test: &str) -> Option<TestApp> {
+        Self::spawn_with(pg, test, Config::default()).await
+    }
+
+    /// [`TestApp::spawn`] with a configuration of the test's own (the delivery worker's).
+    pub async fn spawn_with(pg: bool, test: &str, config: Config) -> Option<TestApp> {
         let dir = tempfile::tempdir().unwrap();
         let database = if pg {
             onus_store::scratch::postgres_database(test).await?
         } else {
             onus_store::scratch::sqlite_path(dir.path())
         };
-        let t = TestApp::spawn_on(database, Config::default()).await;
+        let t = TestApp::spawn_on(database, config).await;
         t.app
             .bootstrap(ADMIN_EMAIL, Some(ADMIN_PASSWORD))
             .await
