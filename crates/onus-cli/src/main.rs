@@ -65,6 +65,14 @@ enum Command {
     Serve(cmd::serve::Args),
     /// The portal's hash-chained log: `onus log verify --database ...`.
     Log(cmd::log::Args),
+    /// A portal organisation in and out of a database: `onus org export|import|delete`.
+    Org(cmd::org::Args),
+    /// Check an onus.export/v1 archive offline: its manifest, its log proof, its signature.
+    VerifyExport(cmd::verify::ExportArgs),
+    /// Check a deletion certificate offline against the instance's public key.
+    VerifyCertificate(cmd::verify::CertArgs),
+    /// Print the portal's Ed25519 public key (it signs certificates and exports).
+    InstanceKey(cmd::instance_key::Args),
     /// Events in a portal, for scripts: open an incident from a CI job, list the open ones.
     Event(cmd::event::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -116,6 +124,10 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(a, &g),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Log(a) => cmd::log::run(a),
+        Command::Org(a) => cmd::org::run(a),
+        Command::VerifyExport(a) => cmd::verify::run_export(a),
+        Command::VerifyCertificate(a) => cmd::verify::run_certificate(a),
+        Command::InstanceKey(a) => cmd::instance_key::run(a),
         Command::Event(a) => cmd::event::run(a),
         Command::Completions(a) => cmd::completions::run(a),
         Command::Man(a) => cmd::completions::man(a),

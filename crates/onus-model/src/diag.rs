@@ -190,7 +190,7 @@ pub const RULES: &[Rule] = &[
         class: RuleClass::Encoding,
         severity: Severity::Warning,
         silenceable: false,
-        summary: "an `audit` link, condition or reliance, or an `events` binding, names an activity the model does not have",
+        summary: "an `audit` link, condition or reliance, an `events` binding, or an `end_of_service` step, names an activity the model does not have",
     },
     Rule {
         name: "reliance-sides",
@@ -198,6 +198,13 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Warning,
         silenceable: true,
         summary: "a reliance's `activity` is not a customer's duty, or its `capability` not the provider side's",
+    },
+    Rule {
+        name: "invalid-due",
+        class: RuleClass::Encoding,
+        severity: Severity::Warning,
+        silenceable: false,
+        summary: "an `end_of_service` step's `due` is not an ISO 8601 duration (`P30D`, `-P7D`, `P0D`)",
     },
     Rule {
         name: "invalid-condition",

@@ -68,6 +68,10 @@ pub struct Model {
     /// publisher's text.
     #[serde(default, skip_serializing_if = "Audit::is_empty")]
     pub audit: Audit,
+    /// What happens when a subscription ends: the activities that become the end-of-service
+    /// checklist, each with its deadline relative to the end date (the portal, issue 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_service: Option<EndOfService>,
     /// Types of events (incidents, change requests, announcements) bound to the activity whose
     /// roles route them in the portal: who opens, acts, approves, is consulted and is informed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -75,6 +79,43 @@ pub struct Model {
     /// Model-level settings of `onus validate`.
     #[serde(default, skip_serializing_if = "Lint::is_empty")]
     pub lint: Lint,
+}
+
+/// The end of the service: when a customer cancels or the provider terminates a subscription,
+/// these activities become a checklist, each line with the party that does it (the one
+/// holding R, else A) and its deadline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndOfService {
+    /// The checklist's lines, in order.
+    pub steps: Vec<EndStep>,
+    /// Where the deadlines come from: the publisher's terms, or the model's authors' reading
+    /// when the document states none (say so), per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<Text>,
+}
+
+/// A line of the end-of-service checklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndStep {
+    /// The activity to carry out.
+    #[serde(deserialize_with = "de::string")]
+    #[schemars(with = "de::Lenient")]
+    pub activity: String,
+    /// When it is due, from the service's end date: an ISO 8601 duration after it (`P30D`),
+    /// before it with a minus sign (`-P7D`), `P0D` on the end date itself.
+    pub due: String,
+}
+
+impl EndStep {
+    /// `due` read: whether the deadline comes before the end date, and how far from it.
+    pub fn offset(&self) -> Result<(bool, crate::Cadence), crate::cadence::CadenceError> {
+        match self.due.strip_prefix('-') {
+            Some(rest) => Ok((true, crate::Cadence::parse(rest)?)),
+            None => Ok((false, crate::Cadence::parse(&self.due)?)),
+        }
+    }
 }
 
 /// The document a model encodes.

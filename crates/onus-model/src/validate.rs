@@ -510,6 +510,33 @@ fn check(m: &Model, vocab: &Vocabulary, out: &mut Vec<Diagnostic>) {
             layer(vocab, l, &format!("{base}/layer"), out);
         }
     }
+    if let Some(end) = &m.end_of_service {
+        for (i, step) in end.steps.iter().enumerate() {
+            let base = format!("/end_of_service/steps/{i}");
+            if m.activity(&step.activity).is_none() {
+                out.push(
+                    Diagnostic::new(
+                        "unknown-activity",
+                        format!(
+                            "end-of-service step `{}` names no activity of the model",
+                            step.activity
+                        ),
+                    )
+                    .at(format!("{base}/activity")),
+                );
+            }
+            if let Err(e) = step.offset() {
+                out.push(
+                    Diagnostic::new("invalid-due", e.to_string())
+                        .at(format!("{base}/due"))
+                        .hint("write P30D (30 days after the end), -P7D (a week before) or P0D (on the end date)"),
+                );
+            }
+        }
+        if let Some(why) = &end.why {
+            text_langs(why, "/end_of_service/why", &langs, out);
+        }
+    }
 }
 
 fn dupes<'a>(

@@ -488,6 +488,7 @@ pub fn import<'a>(doc: &'a Value, vocab: &Vocabulary) -> Result<Imported, Import
         activities,
         statements,
         audit: Default::default(),
+        end_of_service: None,
         events: Vec::new(),
         lint: Default::default(),
     };

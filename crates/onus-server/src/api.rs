@@ -41,7 +41,7 @@ use crate::App;
         license(name = "Apache-2.0")
     ),
     modifiers(&Security),
-    tags((name = "auth"), (name = "orgs"), (name = "models"), (name = "obligations"), (name = "evidence"), (name = "log"), (name = "events"), (name = "notifications"))
+    tags((name = "auth"), (name = "orgs"), (name = "models"), (name = "obligations"), (name = "evidence"), (name = "log"), (name = "events"), (name = "notifications"), (name = "reversibility"))
 )]
 struct ApiDoc;
 
@@ -101,6 +101,7 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(download_file))
         .routes(routes!(log))
         .routes(routes!(history))
+        .merge(crate::leaving::routes(OpenApiRouter::new()))
         .merge(crate::events_api::routes(OpenApiRouter::new()))
 }
 

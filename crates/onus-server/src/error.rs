@@ -140,6 +140,8 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message).field(field)
             }
             StoreError::Invalid { field, message } => ApiError::invalid(field, message),
+            // An archive to import that does not read or check is the input's fault.
+            StoreError::Archive(e) => ApiError::invalid("archive", e.to_string()),
             other => ApiError::internal(other),
         }
     }

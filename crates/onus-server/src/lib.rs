@@ -25,6 +25,8 @@ pub mod error;
 pub mod events_api;
 pub mod events_ui;
 mod i18n;
+pub mod leaving;
+pub mod leaving_ui;
 pub mod ui;
 pub mod views;
 pub mod worker;
@@ -61,6 +63,8 @@ pub struct Config {
     pub session_hours: i64,
     /// Sign-in attempts allowed per e-mail address, and per client address, in 15 minutes.
     pub login_attempts: i64,
+    /// What a deleted organisation leaves behind, by law or contract (`--retain-log-content`).
+    pub retention: onus_store::deletion::Retention,
     /// The delivery worker (notifications by e-mail and webhook).
     pub worker: worker::WorkerConfig,
     /// `onus serve --demo`: serve the demo's webhook receiver (`/demo/webhook`).
@@ -77,6 +81,7 @@ impl Default for Config {
             max_file_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             login_attempts: 10,
+            retention: onus_store::deletion::Retention::default(),
             worker: worker::WorkerConfig::default(),
             demo: false,
         }
@@ -156,6 +161,10 @@ impl App {
         Router::new()
             .merge(api::with_document(api, doc))
             .merge(ui::router())
+            .route(
+                "/.well-known/onus/instance-key",
+                axum::routing::get(leaving::well_known_key),
+            )
             .merge(events_ui::router())
             .merge(demo_receiver::router())
             .layer(axum::extract::DefaultBodyLimit::max(
@@ -212,6 +221,18 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Serves `app` on `listener` until the process is asked to stop (Ctrl-C, SIGTERM).
 pub async fn serve(listener: std::net::TcpListener, app: App) -> Result<(), ServerError> {
     listener.set_nonblocking(true)?;
+    // Log content kept by a retention setting is removed when its date passes: checked at
+    // start, then every hour (a deletion's own content removal needs no job).
+    let purge = app.store.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = purge.redact_expired(chrono::Utc::now()).await {
+                tracing::error!("retention purge: {e}");
+            }
+        }
+    });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = app.start_worker(stopped)?;
     let result = serve_http(listener, app.clone()).await;

@@ -54,6 +54,9 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("log.html", include_str!("../templates/log.html")),
     ("shared.html", include_str!("../templates/shared.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("leave.html", include_str!("../templates/leave.html")),
+    ("deleted.html", include_str!("../templates/deleted.html")),
+    ("imported.html", include_str!("../templates/imported.html")),
 ];
 
 const CSS: &str = include_str!("../static/app.css");
@@ -122,6 +125,7 @@ pub fn router() -> Router<App> {
         .route("/admin/tokens", post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
         .route("/log", get(log))
+        .merge(crate::leaving_ui::router())
         .fallback(not_found)
 }
 
@@ -134,7 +138,7 @@ pub struct Ui {
     pub(crate) auth: Option<Auth>,
     pub(crate) lang: &'static str,
     pub(crate) path: String,
-    flash: Option<String>,
+    pub(crate) flash: Option<String>,
 }
 
 impl FromRequestParts<App> for Ui {
@@ -171,6 +175,8 @@ const DONE: &[&str] = &[
     "revoked",
     "shared",
     "created",
+    "ended",
+    "ticked",
     "opened",
     "updated",
     "replayed",
@@ -718,12 +724,16 @@ async fn dashboard(ui: Ui) -> PageResult {
         ),
     };
     let notices_move = notices.iter().any(|n| n.moves_duty);
+    // The end-of-service lines this organisation must still do (issue 14).
+    let end_items = ui
+        .check(crate::leaving_ui::dashboard_items(&ui.app, p, &org, ui.lang).await)
+        .await?;
     Ok(ui
         .render(
             "dashboard.html",
             "dashboard",
             &ui.t("dashboard"),
-            context! { summaries => summaries, urgent => urgent, due_soon => due_soon, notices => notices, notices_move => notices_move, subscribers => subscribers },
+            context! { summaries => summaries, urgent => urgent, due_soon => due_soon, notices => notices, notices_move => notices_move, subscribers => subscribers, end_items => end_items },
         )
         .await)
 }

@@ -186,6 +186,8 @@ impl App {
         joined: &Joined,
         lang: &str,
     ) -> Result<Vec<ObligationView>, ApiError> {
+        // The party of this model's obligations: an organisation subscribed to several
+        // models may be a different party id in each (`customer` in one, `client` in another).
         let party = obligations
             .iter()
             .find(|o| o.model_pk == ctx.model_pk)

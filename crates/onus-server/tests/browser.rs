@@ -557,3 +557,130 @@ async fn incident_click_through() {
     shot(&c, "16-events-list").await;
     c.close().await.unwrap();
 }
+
+/// Leaving, clicked through (issue 14): the customer's admin opens the Leaving page, cancels
+/// its subscription, sees the end-of-service checklist with each line on its party, ticks its
+/// own line off, exports (the API gives the same archive as the button), deletes the
+/// organisation and lands on its certificate. Screenshots `20-leave*` and `22-deleted`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_click_through() {
+    let Some(driver) = chromedriver() else { return };
+    let t = TestApp::spawn(false, "browser_leaving").await.unwrap();
+    let w = common::world(&t).await;
+    let (s, b) = w
+        .shop
+        .post_raw(
+            "/api/v1/orgs/shop/audits",
+            "application/json",
+            common::example_audit("ovhcloud-mks", "2025-06-01T12:00:00Z"),
+        )
+        .await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{b}");
+
+    let c = browser(&driver).await;
+    let base = &t.base;
+    c.goto(&format!("{base}/")).await.unwrap();
+    sign_in(&c, "alice@shop.test").await;
+    assert!(on(&c, "/dashboard").await);
+    c.find(Locator::Css("nav a[href='/leave']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(on(&c, "/leave").await);
+    let page = text(&c).await;
+    assert!(
+        page.contains("Leaving and end of service") && page.contains("onus verify-export"),
+        "{page}"
+    );
+    assert!(c.find(Locator::Id("export-archive")).await.is_ok());
+    shot(&c, "20-leave").await;
+
+    // Cancel the subscription today, with a reason.
+    c.find(Locator::Id("why-1"))
+        .await
+        .unwrap()
+        .send_keys("moving to another provider")
+        .await
+        .unwrap();
+    c.find(Locator::Id("end-ovhcloud-mks"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = text(&c).await;
+    assert!(page.contains("moving to another provider"), "{page}");
+    // The checklist: the customer deletes its cluster, OVHcloud destroys the data.
+    let mine = c
+        .find(Locator::Css("tr[id='item-5.1-r1-customer']"))
+        .await
+        .unwrap();
+    assert!(mine
+        .text()
+        .await
+        .unwrap()
+        .contains("Delete the Kubernetes cluster"));
+    let theirs = c
+        .find(Locator::Css("tr[id='item-5.2-r1-provider']"))
+        .await
+        .unwrap();
+    let theirs_text = theirs.text().await.unwrap();
+    assert!(theirs_text.contains("OVHcloud"), "{theirs_text}");
+    // Only the customer's own lines can be ticked off here.
+    assert!(theirs.find(Locator::Css("button")).await.is_err());
+    mine.find(Locator::Css("input[name=note]"))
+        .await
+        .unwrap()
+        .send_keys("cluster deleted in the Public Cloud console")
+        .await
+        .unwrap();
+    mine.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = text(&c).await;
+    assert!(
+        page.contains("cluster deleted in the Public Cloud console"),
+        "{page}"
+    );
+    let status = c
+        .find(Locator::Css("tr[id='item-5.1-r1-customer'] .badge"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "done");
+    shot(&c, "21-leave-checklist").await;
+
+    // An export before leaving, then the deletion.
+    let (s, _) = w.shop.get("/api/v1/orgs/shop/export").await;
+    assert_eq!(s, reqwest::StatusCode::OK);
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .send_keys("shop")
+        .await
+        .unwrap();
+    c.find(Locator::Id("delete-org"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = text(&c).await;
+    assert!(
+        page.contains("Organisation deleted") && page.contains("onus verify-certificate"),
+        "{page}"
+    );
+    assert!(c.find(Locator::Id("certificate")).await.is_ok());
+    shot(&c, "22-deleted").await;
+    // Signed out for good: the account is gone.
+    c.goto(&format!("{base}/dashboard")).await.unwrap();
+    assert!(on(&c, "/login").await);
+    c.close().await.unwrap();
+}

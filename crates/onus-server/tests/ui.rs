@@ -278,3 +278,101 @@ async fn page_confidentiality(t: TestApp) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 both!(page_confidentiality);
+
+/// The leaving pages as forms: the export by an admin only, ending a subscription as the wrong
+/// organisation, and the instance administrator's import page on a second instance, whose
+/// one-time password signs the customer's admin in there.
+async fn leaving_pages(t: TestApp) {
+    let w = world(&t).await;
+    let (s, b) = w.admin.post("/api/v1/orgs/shop/users", json!({"email": "bob@shop.test", "name": "Bob", "role": "member", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (_, subs) = w.shop.get("/api/v1/orgs/shop/subscriptions").await;
+    let sub = subs["items"][0]["id"].as_str().unwrap().to_string();
+
+    let alice = Browser::sign_in(&t, "alice@shop.test").await;
+    let (s, page) = alice.get("/leave").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("action=\"/leave/export\"") && page.contains("action=\"/leave/end\""));
+    // Deleting waits for the end of the service: no form yet.
+    assert!(!page.contains("action=\"/leave/delete\""), "{page}");
+
+    // A member sees the page but neither the export nor the end, and cannot post them.
+    let bob = Browser::sign_in(&t, "bob@shop.test").await;
+    let (s, page) = bob.get("/leave").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!page.contains("action=\"/leave/export\"") && !page.contains("action=\"/leave/end\""));
+    assert_eq!(
+        bob.post("/leave/export", &[]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let today = chrono::Utc::now().date_naive().to_string();
+    let end = [("subscription", sub.as_str()), ("end_date", today.as_str())];
+    assert_eq!(bob.post("/leave/end", &end).await.0, StatusCode::FORBIDDEN);
+    // Another customer cannot end the shop's subscription: it does not see it.
+    let eve = Browser::sign_in(&t, "eve@rival.test").await;
+    assert_eq!(eve.post("/leave/end", &end).await.0, StatusCode::NOT_FOUND);
+    let (_, subs) = w.shop.get("/api/v1/orgs/shop/subscriptions").await;
+    assert!(subs["items"][0]["end"].is_null(), "{subs}");
+
+    // The admin's export, from the form: a whole archive.
+    let r = alice
+        .http
+        .post(format!("{}/leave/export", alice.base))
+        .form(&[("csrf", alice.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/x-tar");
+    let archive = r.bytes().await.unwrap().to_vec();
+    let checked = onus_archive::archive::read(archive.as_slice(), |_, _| Ok(())).unwrap();
+    assert_eq!(checked.manifest_sha256.len(), 64);
+
+    // The second instance's administrator imports it from its page.
+    let other = TestApp::spawn(t.database.starts_with("postgres"), "leaving_pages_target")
+        .await
+        .unwrap();
+    let root = Browser::sign_in(&other, common::ADMIN_EMAIL).await;
+    assert!(root
+        .get("/dashboard")
+        .await
+        .1
+        .contains("action=\"/admin/import\""));
+    let upload = |csrf: String| {
+        reqwest::multipart::Form::new().text("csrf", csrf).part(
+            "file",
+            reqwest::multipart::Part::bytes(archive.clone()).file_name("shop.tar"),
+        )
+    };
+    // Not without the form's CSRF token.
+    let r = root
+        .http
+        .post(format!("{}/admin/import", root.base))
+        .multipart(upload("0".repeat(64)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = root
+        .http
+        .post(format!("{}/admin/import", root.base))
+        .multipart(upload(root.csrf.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("alice@shop.test") && html.contains("bob@shop.test"),
+        "{html}"
+    );
+    let row = &html[html.find("alice@shop.test").unwrap()..];
+    let key = "<code class=\"secret\">";
+    let i = row.find(key).unwrap() + key.len();
+    let password = &row[i..i + row[i..].find('<').unwrap()];
+    let there = other.login("alice@shop.test", password).await;
+    let (s, me) = there.get("/api/v1/me").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me["org"]["slug"], "shop", "{me}");
+}
+both!(leaving_pages);

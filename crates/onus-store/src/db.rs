@@ -8,7 +8,6 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
 use crate::access::Principal;
-use crate::log::{entry_hash, EntryFields};
 use crate::{now, Result};
 
 static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -69,9 +68,12 @@ impl Store {
                         // WAL: readers never wait for the writer. synchronous=FULL: a commit
                         // is on disk when it returns (a kill -9 or a power cut loses no
                         // acknowledged write). busy_timeout: writers queue instead of failing.
+                        // secure_delete: deleted content is overwritten with zeros, not left
+                        // in free pages (a tenant's deletion must leave nothing, issue 14).
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; \
+                             PRAGMA secure_delete = ON;",
                         )
                         .await?;
                     }
@@ -84,7 +86,10 @@ impl Store {
             Backend::Sqlite => SQLITE.run(&pool).await?,
             Backend::Postgres => POSTGRES.run(&pool).await?,
         }
-        Ok(Store { pool, backend })
+        let store = Store { pool, backend };
+        store.upgrade_log().await?;
+        store.ensure_instance_key().await?;
+        Ok(store)
     }
 
     pub fn backend(&self) -> Backend {
@@ -167,30 +172,30 @@ impl Write {
         detail: serde_json::Value,
     ) -> Result<()> {
         let seq = self.seq + 1;
-        let detail = detail.to_string();
-        let fields = EntryFields {
-            seq,
-            at: &self.at,
-            actor: &self.actor,
-            actor_name: &self.actor_name,
-            org_id,
-            action,
-            subject,
-            detail: &detail,
+        let content = onus_archive::chain::Content {
+            at: self.at.clone(),
+            actor: self.actor.clone(),
+            actor_name: self.actor_name.clone(),
+            org_id: org_id.map(str::to_string),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            detail: detail.to_string(),
         };
-        let hash = entry_hash(&self.hash, &fields);
+        let content_hash = onus_archive::chain::content_hash(seq, &content);
+        let hash = onus_archive::chain::link_hash(&self.hash, &content_hash);
         sqlx::query(
-            "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, content_hash, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(seq)
-        .bind(&self.at)
-        .bind(&self.actor)
-        .bind(&self.actor_name)
+        .bind(&content.at)
+        .bind(&content.actor)
+        .bind(&content.actor_name)
         .bind(org_id)
         .bind(action)
         .bind(subject)
-        .bind(&detail)
+        .bind(&content.detail)
+        .bind(&content_hash)
         .bind(&self.hash)
         .bind(&hash)
         .execute(&mut *self.tx)
@@ -201,48 +206,64 @@ impl Write {
         Ok(())
     }
 
+    /// Writes the next entries as the system: a deletion's own entry, when the deleting user
+    /// is one of the deleted accounts (its id must not outlive it).
+    pub(crate) fn as_system(&mut self) {
+        self.actor = "system".into();
+        self.actor_name = "system".into();
+    }
+
+    /// The seq the next entry will have.
+    pub(crate) fn next_seq(&self) -> i64 {
+        self.seq + 1
+    }
+
+    /// Moves the head after the chain was recomputed inside this write (the upgrade).
+    pub(crate) fn rechain(&mut self, seq: i64, hash: String) {
+        self.seq = seq;
+        self.hash = hash;
+    }
+
     /// Appends several log entries at once (one per organisation concerned by a step that
     /// reaches many): the same chain as one [`Write::log`] each, written in multi-row inserts
     /// so that a fan-out to a thousand customers stays one short transaction.
     pub(crate) async fn log_many(&mut self, entries: &[LogItem]) -> Result<()> {
-        const COLS: usize = 10;
+        const COLS: usize = 11;
         for chunk in entries.chunks(100) {
             let mut rows = Vec::with_capacity(chunk.len());
             for e in chunk {
                 let seq = self.seq + 1;
-                let detail = e.detail.to_string();
-                let hash = entry_hash(
-                    &self.hash,
-                    &EntryFields {
-                        seq,
-                        at: &self.at,
-                        actor: &self.actor,
-                        actor_name: &self.actor_name,
-                        org_id: e.org_id.as_deref(),
-                        action: &e.action,
-                        subject: &e.subject,
-                        detail: &detail,
-                    },
-                );
-                rows.push((seq, detail, self.hash.clone(), hash.clone()));
+                let content = onus_archive::chain::Content {
+                    at: self.at.clone(),
+                    actor: self.actor.clone(),
+                    actor_name: self.actor_name.clone(),
+                    org_id: e.org_id.clone(),
+                    action: e.action.clone(),
+                    subject: e.subject.clone(),
+                    detail: e.detail.to_string(),
+                };
+                let content_hash = onus_archive::chain::content_hash(seq, &content);
+                let hash = onus_archive::chain::link_hash(&self.hash, &content_hash);
+                rows.push((seq, content, content_hash, self.hash.clone(), hash.clone()));
                 self.seq = seq;
                 self.hash = hash;
             }
             let sql = format!(
-                "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, prev_hash, hash) VALUES {}",
+                "INSERT INTO log (seq, at, actor, actor_name, org_id, action, subject, detail, content_hash, prev_hash, hash) VALUES {}",
                 placeholders(chunk.len(), COLS)
             );
             let mut q = sqlx::query(&sql);
-            for (e, (seq, detail, prev, hash)) in chunk.iter().zip(rows) {
+            for (seq, c, content_hash, prev, hash) in rows {
                 q = q
                     .bind(seq)
-                    .bind(self.at.clone())
-                    .bind(self.actor.clone())
-                    .bind(self.actor_name.clone())
-                    .bind(e.org_id.clone())
-                    .bind(e.action.clone())
-                    .bind(e.subject.clone())
-                    .bind(detail)
+                    .bind(c.at)
+                    .bind(c.actor)
+                    .bind(c.actor_name)
+                    .bind(c.org_id)
+                    .bind(c.action)
+                    .bind(c.subject)
+                    .bind(c.detail)
+                    .bind(content_hash)
                     .bind(prev)
                     .bind(hash);
             }

@@ -150,9 +150,10 @@ pub struct SharedItem {
 const AUDIT_COLS: &str = "id, org_id, model_pk, file_id, problems, inputs, objects, k8s_latest, ran_at, uploaded_at, uploaded_by, shared";
 const ATT_COLS: &str = "id, org_id, model_pk, activity_id, date, by_name, valid, note, evidence_ref, evidence_sha256, file_id, created_at, created_by, shared";
 
-fn json_col(r: &AnyRow, c: &str) -> Result<serde_json::Value> {
+/// A JSON text column, parsed (the column named in the error).
+pub(crate) fn json_col(r: &AnyRow, c: &str) -> Result<serde_json::Value> {
     let s: String = r.try_get(c)?;
-    serde_json::from_str(&s).map_err(|e| StoreError::Data(e.to_string()))
+    serde_json::from_str(&s).map_err(|e| StoreError::Data(format!("{c}: {e}")))
 }
 
 fn audit_from(r: &AnyRow, with_results: bool) -> Result<Audit> {

@@ -20,9 +20,14 @@
 
 pub mod access;
 mod db;
+pub mod deletion;
+pub mod ending;
 pub mod events;
 pub mod evidence;
+pub mod export;
 pub mod identity;
+pub mod import;
+pub mod keys;
 pub mod log;
 pub mod models;
 pub mod notify;
@@ -62,6 +67,10 @@ pub enum StoreError {
     /// Stored data that does not read back (JSON columns).
     #[error("stored data: {0}")]
     Data(String),
+    /// An export archive that cannot be written, or an archive to import that does not read
+    /// or check (the input's fault).
+    #[error("archive: {0}")]
+    Archive(#[from] onus_archive::archive::ArchiveError),
 }
 
 impl From<sqlx::Error> for StoreError {

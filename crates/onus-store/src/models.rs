@@ -102,6 +102,8 @@ pub struct Subscription {
     pub pending: i64,
     /// Whether one of them moves R or A onto the customer.
     pub pending_moves_duty: bool,
+    /// The end of the service, once a party asked for it.
+    pub end: Option<crate::ending::SubscriptionEnd>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,7 +175,7 @@ fn obligation_from(r: &AnyRow) -> Result<Obligation> {
     })
 }
 
-async fn version_body(c: &mut AnyConnection, id: &str) -> Result<VersionBody> {
+pub(crate) async fn version_body(c: &mut AnyConnection, id: &str) -> Result<VersionBody> {
     let r = sqlx::query(&format!(
         "SELECT {VERSION_COLS}, v.body, v.findings FROM model_versions v WHERE v.id = $1"
     ))
@@ -548,6 +550,7 @@ impl Store {
             .fetch_all(
                 sqlx::query(&format!(
                     "SELECT s.id AS sid, s.model_pk, s.created_at AS screated, s.version_id, \
+                     s.end_date, s.ended_by_party, s.end_requested_at, s.end_requested_by, s.end_reason, \
                      c.id AS cid, c.slug AS cslug, c.name AS cname, c.kind AS ckind, \
                      m.model_id, m.title, o.id, o.slug, o.name, o.kind, \
                      v.id AS vid, v.model_pk AS vmodel_pk, v.seq AS vseq, v.version AS vversion, v.sha256 AS vsha256, \
@@ -590,6 +593,7 @@ impl Store {
                 created_at: r.try_get("screated")?,
                 pending: r.try_get("pending")?,
                 pending_moves_duty: r.try_get::<i64, _>("moving")? > 0,
+                end: crate::ending::end_from(r)?,
             });
         }
         Ok(out)

@@ -65,3 +65,110 @@ pub async fn execute_raw(spec: &str, sql: &str) -> Result<u64, sqlx::Error> {
         Ok(n)
     }
 }
+
+/// Where any of `needles` occurs in a database, as "what, where" lines (empty: nowhere).
+/// Test support for the proof that a deletion leaves nothing:
+/// - SQLite: the raw bytes of the database file and of its write-ahead log and shared-memory
+///   files, whatever table, index, free page or old page version holds them;
+/// - PostgreSQL: every column of every table of the database (as text; `bytea` as bytes),
+///   but the tables in `skip`.
+pub async fn occurrences(spec: &str, needles: &[String], skip: &[&str]) -> Vec<String> {
+    use sqlx::Row;
+    let url = crate::db::database_url(spec);
+    let mut found = Vec::new();
+    if url.starts_with("sqlite:") {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let path = format!("{spec}{suffix}");
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            for n in needles {
+                let pat = n.as_bytes();
+                if let Some(at) = bytes.windows(pat.len()).position(|w| w == pat) {
+                    found.push(format!("`{n}` in {path} at byte {at}"));
+                }
+            }
+        }
+        return found;
+    }
+    let mut c = sqlx::postgres::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    let cols = sqlx::query(
+        "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS d FROM information_schema.columns \
+         WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut c)
+    .await
+    .unwrap_or_else(|e| panic!("listing columns: {e}"));
+    for col in &cols {
+        let (t, name, ty): (String, String, String) = (col.get("t"), col.get("c"), col.get("d"));
+        if skip.contains(&t.as_str()) {
+            continue;
+        }
+        for n in needles {
+            let sql = if ty == "bytea" {
+                format!("SELECT COUNT(*) AS n FROM \"{t}\" WHERE position(convert_to($1, 'UTF8') in \"{name}\") > 0")
+            } else {
+                format!("SELECT COUNT(*) AS n FROM \"{t}\" WHERE strpos(\"{name}\"::text, $1) > 0")
+            };
+            let hits: i64 = sqlx::query(&sql)
+                .bind(n)
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .get("n");
+            if hits > 0 {
+                found.push(format!("`{n}` in {t}.{name} ({hits} rows)"));
+            }
+        }
+    }
+    let _ = c.close().await;
+    found
+}
+
+/// The tables of a database and, for each, whether it has an `org_id` column. Test support
+/// for the check that every table is covered by export and deletion.
+pub async fn tables(spec: &str) -> Vec<(String, bool)> {
+    use sqlx::Row;
+    let url = crate::db::database_url(spec);
+    if url.starts_with("sqlite:") {
+        let mut c = sqlx::sqlite::SqliteConnection::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+        let names: Vec<String> = sqlx::query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap_or_else(|e| panic!("listing tables: {e}"))
+        .iter()
+        .map(|r| r.get("name"))
+        .collect();
+        let mut out = Vec::new();
+        for n in names {
+            let cols = sqlx::query(&format!("SELECT name FROM pragma_table_info('{n}')"))
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("columns of {n}: {e}"));
+            let org = cols.iter().any(|r| r.get::<String, _>("name") == "org_id");
+            out.push((n, org));
+        }
+        let _ = c.close().await;
+        out
+    } else {
+        let mut c = sqlx::postgres::PgConnection::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+        let rows = sqlx::query(
+            "SELECT t.table_name::text AS n, EXISTS (SELECT 1 FROM information_schema.columns c WHERE c.table_schema = t.table_schema \
+             AND c.table_name = t.table_name AND c.column_name = 'org_id') AS org FROM information_schema.tables t \
+             WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap_or_else(|e| panic!("listing tables: {e}"));
+        let _ = c.close().await;
+        rows.iter().map(|r| (r.get("n"), r.get("org"))).collect()
+    }
+}

@@ -1,6 +1,7 @@
 //! `onus import FILE`: a provider's published matrix (Markdown, AsciiDoc, HTML, CSV, XLSX,
 //! a CSA CAIQ v4, a FedRAMP CIS/CRM workbook) or an OSCAL document (component-definition,
-//! system-security-plan) into an onus model.
+//! system-security-plan) into an onus model. Given a portal's `onus.export/v1` archive and
+//! `--database`, it imports the organisation into that portal instead, as `onus org import`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,9 +44,38 @@ pub struct Args {
     /// The service the model governs (default: the document's title).
     #[arg(long)]
     service: Option<String>,
+    /// With an onus.export/v1 archive: the portal's database to import the organisation into
+    /// (a SQLite file, created if missing, or a `postgres://` URL), as `onus org import`.
+    /// (Not read from ONUS_DATABASE: a matrix import must never turn into a portal import.)
+    #[arg(long, value_name = "PATH|URL")]
+    database: Option<String>,
 }
 
 pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
+    if is_export_archive(&a.file) {
+        return match &a.database {
+            Some(database) => super::org::import(&a.file, database),
+            None => Err(CliError::usage(
+                format!(
+                    "`{}` is an onus.export/v1 archive (a portal organisation), not a published matrix",
+                    a.file.display()
+                ),
+                Some(format!(
+                    "import it into a portal: `onus import {} --database PATH|URL`",
+                    a.file.display()
+                )),
+            )),
+        };
+    }
+    if a.database.is_some() {
+        return Err(CliError::usage(
+            format!(
+                "--database is for a portal's onus.export/v1 archive, and `{}` is not one",
+                a.file.display()
+            ),
+            Some("without --database, `onus import` makes a model of a published matrix".into()),
+        ));
+    }
     if let Some(l) = &a.license {
         onus_model::check_license(l).map_err(|e| {
             CliError::usage(
@@ -154,4 +184,16 @@ pub fn run(a: Args, g: &Global) -> Result<ExitCode, CliError> {
         None => output::print(&text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a file is a tar whose first file is an export's `export.json` (the `ustar` magic
+/// at 257, the name at 0).
+fn is_export_archive(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && head.starts_with(b"export.json\0")
+        && &head[257..262] == b"ustar"
 }

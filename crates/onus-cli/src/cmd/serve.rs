@@ -43,6 +43,11 @@ pub struct Args {
         env = "ONUS_ADMIN_EMAIL"
     )]
     admin_email: String,
+    /// Keep the content of a deleted organisation's log entries this long (an ISO 8601
+    /// duration, `P5Y`) when a law or a contract requires it; by default it is removed at
+    /// the deletion and only the entries' hashes stay (docs/portal.md, "Retention").
+    #[arg(long, value_name = "DURATION", env = "ONUS_RETAIN_LOG_CONTENT")]
+    retain_log_content: Option<String>,
     /// SMTP server for e-mail notifications: `smtp://host:25`, `smtp://host:587?tls=required`
     /// (STARTTLS), `smtps://user:password@host` (TLS). Without it, e-mail is off.
     #[arg(long, value_name = "URL", env = "ONUS_SMTP_URL")]
@@ -116,6 +121,13 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         secure_cookies: a.secure_cookies,
         max_body_bytes: a.max_body_mib.saturating_mul(1024 * 1024),
         max_file_bytes: a.max_file_mib.saturating_mul(1024 * 1024),
+        retention: match &a.retain_log_content {
+            None => onus_store::deletion::Retention::default(),
+            Some(text) => onus_store::deletion::Retention {
+                log_content: Some(super::org::retention_of(text)?),
+                log_content_setting: Some(text.clone()),
+            },
+        },
         ..onus_server::Config::default()
     };
     let scheme = if config.tls.is_some() {

@@ -208,6 +208,7 @@ fn skeleton(doc: &Doc, lang: &str) -> Model {
         activities: Vec::new(),
         statements: Vec::new(),
         audit: Default::default(),
+        end_of_service: None,
         events: Vec::new(),
         lint: Default::default(),
     }
