@@ -352,13 +352,21 @@ pub fn standing(a: &Attestation, cadence: Option<&str>, now: DateTime<FixedOffse
             due: None,
         },
         Some(c) => {
-            let due = date
-                + chrono::Duration::seconds(
-                    i64::try_from(c.approx_seconds()).unwrap_or(i64::MAX / 2),
-                );
-            Standing {
-                attested: date <= now && now < due,
-                due: Some(due.to_rfc3339()),
+            // Checked: a validity past the last representable time (`P4000000000Y`, from a
+            // file or over the portal's API) holds forever instead of overflowing.
+            let due = i64::try_from(c.approx_seconds())
+                .ok()
+                .and_then(chrono::Duration::try_seconds)
+                .and_then(|d| date.checked_add_signed(d));
+            match due {
+                Some(due) => Standing {
+                    attested: date <= now && now < due,
+                    due: Some(due.to_rfc3339()),
+                },
+                None => Standing {
+                    attested: date <= now,
+                    due: None,
+                },
             }
         }
     }
@@ -375,6 +383,9 @@ mod tests {
         let a = &parse("a.yaml", OK).unwrap()[0];
         assert_eq!(a.line, 3);
         let now = parse_date("2025-09-01").unwrap();
+        // A validity too long for any date holds forever, without overflowing.
+        let huge = standing(a, Some("P4000000000Y"), now);
+        assert!(huge.attested && huge.due.is_none());
         assert!(standing(a, Some("P1Y"), now).attested);
         assert!(!standing(a, Some("P1M"), now).attested);
         assert!(standing(a, None, now).attested);

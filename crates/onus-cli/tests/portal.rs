@@ -259,7 +259,30 @@ fn push_then_verify_then_tamper() {
 #[test]
 fn kill_9_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("portal.db").display().to_string();
+    kill_9(&dir.path().join("portal.db").display().to_string());
+}
+
+/// The same on PostgreSQL (the server process is killed; the database lives on): a write is
+/// acknowledged only once PostgreSQL committed it.
+#[test]
+fn kill_9_loses_no_acknowledged_write_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Some(db) = rt.block_on(onus_store::scratch::postgres_database("kill_9")) {
+        kill_9(&db);
+    }
+}
+
+/// The `i`-th attestation a writer sends (JSON, evidence elsewhere).
+fn attestation(writer: &str, i: usize) -> Value {
+    json!({"model": "ovhcloud-mks", "activity": "3.1.7-r4", "date": "2025-03-01", "by": format!("{writer} #{i}"),
+           "evidence": {"ref": format!("https://evidence.test/{writer}/{i}"), "sha256": "a".repeat(64)}})
+}
+
+fn kill_9(db: &str) {
+    let db = db.to_string();
     let port = free_port();
     let mut server = serve(&db, port);
     let token = setup(&server.base);
@@ -269,11 +292,18 @@ fn kill_9_loses_no_acknowledged_write() {
     for w in 0..4 {
         let (base, token, acked) = (base.clone(), token.clone(), acknowledged.clone());
         writers.push(std::thread::spawn(move || {
-            let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+            let http = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap();
             for i in 0..10_000 {
-                let body = json!({"model": "ovhcloud-mks", "activity": "3.1.7-r4", "date": "2025-03-01", "by": format!("writer {w} #{i}"),
-                                  "evidence": {"ref": format!("https://evidence.test/{w}/{i}"), "sha256": "a".repeat(64)}});
-                match http.post(format!("{base}/api/v1/orgs/shop/attestations")).bearer_auth(&token).json(&body).send() {
+                let body = attestation(&format!("writer {w}"), i);
+                match http
+                    .post(format!("{base}/api/v1/orgs/shop/attestations"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                {
                     Ok(r) if r.status().as_u16() == 201 => {
                         let v: Value = r.json().unwrap_or(Value::Null);
                         if let Some(id) = v[0]["id"].as_str() {
@@ -317,9 +347,57 @@ fn kill_9_loses_no_acknowledged_write() {
         missing.len()
     );
     drop(server);
+    assert_log_intact(&db);
+}
+
+/// Two `onus serve` processes on one SQLite file (one machine, a local file system): writes
+/// through both at once are all kept, each chained once in the log (SQLite's write lock
+/// serialises them as PostgreSQL's row lock does), and each process reads the other's.
+#[test]
+fn two_processes_share_one_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("portal.db").display().to_string();
+    let a = serve(&db, free_port());
+    let token = setup(&a.base);
+    let b = serve(&db, free_port());
+    let mut writers = Vec::new();
+    for (w, base) in [a.base.clone(), b.base.clone()].into_iter().enumerate() {
+        let token = token.clone();
+        writers.push(std::thread::spawn(move || {
+            let http = reqwest::blocking::Client::new();
+            for i in 0..40 {
+                let body = attestation(&format!("process {w}"), i);
+                let r = http
+                    .post(format!("{base}/api/v1/orgs/shop/attestations"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .unwrap();
+                assert_eq!(r.status().as_u16(), 201, "{}", r.text().unwrap_or_default());
+            }
+        }));
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+    for server in [&a, &b] {
+        let n = Api::login(&server.base, "alice@shop.test")
+            .get("/api/v1/orgs/shop/attestations")
+            .as_array()
+            .unwrap()
+            .len();
+        assert_eq!(n, 80, "{} sees every write", server.base);
+    }
+    drop((a, b));
+    assert_log_intact(&db);
+}
+
+/// `onus log verify` finds the database's log chain whole.
+#[track_caller]
+fn assert_log_intact(db: &str) {
     let out = Command::cargo_bin("onus")
         .unwrap()
-        .args(["log", "verify", "--database", &db])
+        .args(["log", "verify", "--database", db])
         .output()
         .unwrap();
     assert!(

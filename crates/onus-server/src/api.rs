@@ -2,6 +2,7 @@
 //! lists paginated (`limit`, at most 500, and `offset`). Each handler carries its OpenAPI
 //! description; `/api/v1/openapi.json` is generated from them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -10,6 +11,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
+use onus_audit::conditions::ConditionResult;
 use onus_model::PartyKind;
 use onus_store::evidence::{
     Attestation, Audit, EvidenceKind, NewAttestation, NewAudit, SharedItem, StatusPoint,
@@ -25,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, ApiAuth, Auth};
+use crate::cache::{Joined, Source};
 use crate::domain;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::views::{Context, ObligationView};
@@ -104,11 +107,14 @@ pub fn router() -> OpenApiRouter<App> {
 
 /// The OpenAPI document, as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    let mut doc = router().split_for_parts().1;
+    crate::api_errors::declare(&mut doc);
+    doc
 }
 
 /// Adds `/api/v1/openapi.json` to the API's routes.
-pub fn with_document(r: axum::Router<App>, doc: utoipa::openapi::OpenApi) -> axum::Router<App> {
+pub fn with_document(r: axum::Router<App>, mut doc: utoipa::openapi::OpenApi) -> axum::Router<App> {
+    crate::api_errors::declare(&mut doc);
     let doc = Arc::new(doc);
     r.route(
         "/api/v1/openapi.json",
@@ -186,7 +192,8 @@ impl<T> Paged<T> {
             items,
             limit: page.limit,
             offset: page.offset,
-            next_offset: full.then_some(page.offset + page.limit),
+            // No next page past the last offset there can be (`?offset=` near i64::MAX).
+            next_offset: full.then(|| page.offset.checked_add(page.limit)).flatten(),
         }
     }
 
@@ -200,7 +207,9 @@ impl<T> Paged<T> {
             items,
             limit: page.limit,
             offset: page.offset,
-            next_offset: (start.saturating_add(n) < total).then_some(page.offset + page.limit),
+            next_offset: (start.saturating_add(n) < total)
+                .then(|| page.offset.checked_add(page.limit))
+                .flatten(),
         }
     }
 }
@@ -602,8 +611,18 @@ pub(crate) async fn publish(
     p.write(&o.id)?;
     p.org_of_kind(&o.id, OrgKind::Provider)?;
     let (model, findings) = domain::load("model.yaml", text)?;
-    let provider_duties =
-        domain::duties(&model, PartyKind::Provider).map_err(|e| ApiError::invalid("parties", e))?;
+    // The provider's duties on its own cluster, as its latest audit of the model found it.
+    let conditions = match app
+        .contexts(p, o)
+        .await?
+        .into_iter()
+        .find(|c| c.model_id == model.id)
+    {
+        Some(ctx) => app.own_joined(p, o, &ctx).await?.conditions.clone(),
+        None => Vec::new(),
+    };
+    let provider_duties = domain::duties_on(&model, PartyKind::Provider, &conditions)
+        .map_err(|e| ApiError::invalid("parties", e))?;
     domain::duties(&model, PartyKind::Customer).map_err(|e| ApiError::invalid("parties", e))?;
     let new = model.clone();
     let diff = move |old: &VersionBody| -> Result<onus_store::models::NoticeDiff, String> {
@@ -731,14 +750,33 @@ async fn subscribe(
     Ok((StatusCode::CREATED, Json(s)))
 }
 
-/// The customer's duties in a version, for the store to turn into obligations.
+/// The customer's duties in a version, for the store to turn into obligations: on the
+/// customer's cluster, as its latest audit of the model found it (`conditions`, by model).
 fn customer_duties(
     app: &App,
+    conditions: HashMap<String, Vec<ConditionResult>>,
 ) -> impl Fn(&VersionBody) -> Result<Vec<onus_store::models::Duty>, String> + Sync + '_ {
     move |v| {
         let m = app.model_of(v)?;
-        domain::duties(&m, PartyKind::Customer)
+        let c = conditions
+            .get(&v.info.model_pk)
+            .map_or(&[][..], Vec::as_slice);
+        domain::duties_on(&m, PartyKind::Customer, c)
     }
+}
+
+/// What the conditions of the organisation's latest audit of each model gave, by model.
+pub(crate) async fn conditions_by_model(
+    app: &App,
+    p: &Principal,
+    o: &OrgRef,
+) -> ApiResult<HashMap<String, Vec<ConditionResult>>> {
+    let mut out = HashMap::new();
+    for ctx in app.contexts(p, o).await? {
+        let joined = app.own_joined(p, o, &ctx).await?;
+        out.insert(ctx.model_pk.clone(), joined.conditions.clone());
+    }
+    Ok(out)
 }
 
 pub(crate) async fn subscribe_to(
@@ -757,7 +795,7 @@ pub(crate) async fn subscribe_to(
     let model = model_named(app, p, &prov, model_id)
         .await
         .map_err(|e| e.field("model"))?;
-    let duties = customer_duties(app);
+    let duties = customer_duties(app, conditions_by_model(app, p, o).await?);
     Ok(app.store.subscribe(p, &o.id, &model.pk, &duties).await?)
 }
 
@@ -818,7 +856,7 @@ pub(crate) async fn acknowledge_notice(
     o: &OrgRef,
     id: &str,
 ) -> ApiResult<Notice> {
-    let duties = customer_duties(app);
+    let duties = customer_duties(app, conditions_by_model(app, p, o).await?);
     Ok(app.store.acknowledge(p, &o.id, id, &duties).await?)
 }
 
@@ -915,7 +953,7 @@ pub(crate) async fn obligation_detail(
         .find(|c| c.model_pk == ob.model_pk);
     let mut audits = Vec::new();
     if let Some(ctx) = ctx {
-        let set = app.store.evidence_set(p, &o.id, &ob.model_pk).await?;
+        let set = app.store.evidence_meta(p, &o.id, &ob.model_pk).await?;
         for summary in app
             .store
             .audits(
@@ -929,14 +967,23 @@ pub(crate) async fn obligation_detail(
             )
             .await?
         {
-            let full = app.store.audit(p, &o.id, &summary.id).await?;
             let one = onus_store::evidence::EvidenceSet {
-                latest_audit: Some(full),
+                latest_audit: Some(summary.clone()),
                 attestations: set.attestations.clone(),
             };
-            let report = domain::report(&ctx.model, &one, crate::views::now())?;
-            let status = domain::duties_by_activity(&report, &ob.party_id)
-                .get(&ob.activity_id)
+            let joined = app
+                .joined(
+                    p,
+                    &ctx.model,
+                    &ctx.version_id,
+                    &one,
+                    Source::Own(&o.id),
+                    None,
+                )
+                .await?;
+            let status = joined
+                .duties(&ob.party_id)
+                .get(ob.activity_id.as_str())
                 .map_or("needs-attestation", |d| d.status.as_str())
                 .to_string();
             audits.push(AuditStatus {
@@ -1056,7 +1103,12 @@ pub(crate) async fn ingest_audit(
     body: &[u8],
 ) -> ApiResult<Uploaded> {
     p.write(&o.id)?;
-    let report = domain::parse_report(body)?;
+    // Parsed once, off the async workers (a 100,000-object report is tens of MB); what the
+    // join needs again is stored, and kept parsed in memory for the requests that follow.
+    let bytes = body.to_vec();
+    let report = tokio::task::spawn_blocking(move || domain::parse_report(&bytes))
+        .await
+        .map_err(ApiError::internal)??;
     let ctx = app.context_for(p, o, &report.model.id, provider).await?;
     let problems = serde_json::to_value(&report.problems).unwrap_or_default();
     let inputs = serde_json::to_value(&report.inputs).unwrap_or_default();
@@ -1065,12 +1117,87 @@ pub(crate) async fn ingest_audit(
         report.k8s_latest.clone(),
         report.now.clone(),
     );
-    let results =
-        serde_json::to_string(&domain::StoredRun::of(report)).map_err(ApiError::internal)?;
-    let counts = counts_of(&ctx);
+    let run = Arc::new(domain::StoredRun::of(report));
+    // The statuses with the attestations as they are now, joined before the write (which
+    // serialises writers): inside it, they are reused unless attestations changed meanwhile.
+    let before = app.store.evidence_meta(p, &o.id, &ctx.model_pk).await?;
+    let (pre, results) = {
+        let (run, model, atts) = (run.clone(), ctx.model.clone(), before.attestations.clone());
+        let (problems, inputs, k8s, ran) = (
+            problems.clone(),
+            inputs.clone(),
+            k8s_latest.clone(),
+            ran_at.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let set = onus_store::evidence::EvidenceSet {
+                latest_audit: Some(onus_store::evidence::Audit {
+                    id: String::new(),
+                    org_id: String::new(),
+                    model_pk: String::new(),
+                    file_id: String::new(),
+                    results: None,
+                    problems,
+                    inputs,
+                    objects: i64::try_from(objects).unwrap_or(i64::MAX),
+                    k8s_latest: k8s,
+                    ran_at: ran,
+                    uploaded_at: String::new(),
+                    uploaded_by: String::new(),
+                    shared: false,
+                }),
+                attestations: atts,
+            };
+            let joined = joined_now(&model, &set, Some(&run));
+            serde_json::to_string(&*run)
+                .map(|text| (joined, text))
+                .map_err(ApiError::internal)
+        })
+        .await
+        .map_err(ApiError::internal)??
+    };
+    let pre_ids: Vec<String> = before.attestations.iter().map(|a| a.id.clone()).collect();
+    let kept: std::sync::Mutex<Option<(onus_store::evidence::EvidenceSet, Arc<Joined>)>> =
+        std::sync::Mutex::new(None);
+    let effects = |set: &onus_store::evidence::EvidenceSet,
+                   added: Option<&str>|
+     -> Result<onus_store::evidence::Effects, String> {
+        let ours = set
+            .latest_audit
+            .as_ref()
+            .is_some_and(|a| Some(a.id.as_str()) == added);
+        let same_atts = set.attestations.iter().map(|a| &a.id).eq(pre_ids.iter());
+        let joined = if ours && same_atts {
+            pre.clone()
+        } else {
+            // Another write came between (an attestation, or a newer audit from an instance
+            // whose clock is ahead): join what is there now.
+            let other = match &set.latest_audit {
+                Some(_) if ours => Some(run.clone()),
+                Some(a) => match &a.results {
+                    Some(t) => Some(Arc::new(
+                        domain::parse_run(t).map_err(|e| e.detail.message)?,
+                    )),
+                    None => None,
+                },
+                None => None,
+            };
+            joined_now(&ctx.model, set, other.as_deref())
+        };
+        let effects = onus_store::evidence::Effects {
+            counts: joined.counts(&ctx.party_id),
+            duties: Some(joined.held(&ctx.party_id)),
+        };
+        if ours {
+            if let Ok(mut k) = kept.lock() {
+                *k = Some((set.clone(), joined));
+            }
+        }
+        Ok(effects)
+    };
     let audit = app
         .store
-        .add_audit(
+        .add_audit_with(
             p,
             &o.id,
             NewAudit {
@@ -1084,27 +1211,78 @@ pub(crate) async fn ingest_audit(
                 k8s_latest: &k8s_latest,
                 ran_at: &ran_at,
             },
-            &counts,
+            &effects,
         )
         .await?;
-    let set = app.store.evidence_set(p, &o.id, &ctx.model_pk).await?;
+    let kept = kept.lock().ok().and_then(|mut k| k.take());
+    let counts = match kept {
+        Some((set, joined)) => {
+            let counts = joined.counts(&ctx.party_id);
+            app.remember(&ctx.version_id, &set, Some(run), joined);
+            counts
+        }
+        None => {
+            let set = app.store.evidence_meta(p, &o.id, &ctx.model_pk).await?;
+            app.joined(
+                p,
+                &ctx.model,
+                &ctx.version_id,
+                &set,
+                Source::Own(&o.id),
+                None,
+            )
+            .await?
+            .counts(&ctx.party_id)
+        }
+    };
     Ok(Uploaded {
         audit,
         model: ctx.model_id.clone(),
         version: ctx.version.clone(),
-        counts: domain::report(&ctx.model, &set, crate::views::now())
-            .map(|r| domain::counts(&r, &ctx.party_id))?,
+        counts,
     })
 }
 
-/// The closure the store calls, inside its write, to count statuses for the chart.
-fn counts_of(
-    ctx: &Context,
-) -> impl Fn(&onus_store::evidence::EvidenceSet) -> serde_json::Value + Sync + '_ {
-    move |set| {
-        domain::report(&ctx.model, set, crate::views::now())
-            .map(|r| domain::counts(&r, &ctx.party_id))
-            .unwrap_or_default()
+/// The statuses of an evidence set whose run is at hand, joined now.
+fn joined_now(
+    model: &onus_model::Model,
+    set: &onus_store::evidence::EvidenceSet,
+    run: Option<&domain::StoredRun>,
+) -> Arc<Joined> {
+    let now = crate::views::now();
+    let atts = domain::attestations_of(set);
+    let report = domain::report_with(model, set, run, None, &atts, now);
+    Arc::new(Joined::of(report, domain::horizon(model, &atts, now)))
+}
+
+/// What an evidence write computes before it commits: the chart's counts from the
+/// organisation's evidence after it (the latest audit's run read through the cache).
+fn effects_of<'a>(
+    app: &'a App,
+    ctx: &'a Context,
+    known: &'a [(String, Arc<domain::StoredRun>)],
+) -> impl Fn(
+    &onus_store::evidence::EvidenceSet,
+    Option<&str>,
+) -> Result<onus_store::evidence::Effects, String>
+       + Sync
+       + 'a {
+    move |set, _| {
+        let run = match &set.latest_audit {
+            Some(a) => match (&a.results, known.iter().find(|(id, _)| *id == a.id)) {
+                (_, Some((_, run))) => Some(run.clone()),
+                (Some(t), None) => Some(Arc::new(
+                    domain::parse_run(t).map_err(|e| e.detail.message)?,
+                )),
+                (None, None) => app.runs.get(&a.id),
+            },
+            None => None,
+        };
+        let joined = joined_now(&ctx.model, set, run.as_deref());
+        Ok(onus_store::evidence::Effects {
+            counts: joined.counts(&ctx.party_id),
+            duties: None,
+        })
     }
 }
 
@@ -1117,7 +1295,7 @@ async fn get_audit(
     Path((slug, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Audit>> {
     let o = org(&app, &a.p, &slug).await?;
-    Ok(Json(app.store.audit(&a.p, &o.id, &id).await?))
+    Ok(Json(app.store.audit_meta(&a.p, &o.id, &id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1208,6 +1386,20 @@ pub(crate) struct AttestInput {
 /// Checks one attestation as the attestations file format does, and the activity against
 /// the model.
 pub(crate) fn check_attestation(ctx: &Context, a: &AttestInput) -> ApiResult<()> {
+    // PostgreSQL cannot store a NUL character in text: name the field rather than fail late.
+    let evidence_ref = a.evidence.as_ref().map(|e| e.0.as_str());
+    for (field, v) in [
+        ("activity", Some(a.activity.as_str())),
+        ("date", Some(a.date.as_str())),
+        ("by", Some(a.by.as_str())),
+        ("valid", a.valid.as_deref()),
+        ("note", a.note.as_deref()),
+        ("evidence.ref", evidence_ref),
+    ] {
+        if v.is_some_and(|v| v.contains('\0')) {
+            return Err(ApiError::invalid(field, "must not contain NUL characters"));
+        }
+    }
     if ctx.model.activity(&a.activity).is_none() {
         return Err(ApiError::invalid(
             "activity",
@@ -1294,10 +1486,18 @@ pub(crate) async fn store_attestations(
                 .map(|(n, m, b)| (n.as_str(), m.as_str(), b.as_slice())),
         })
         .collect();
-    let counts = counts_of(ctx);
+    // The latest audit's run, parsed before the write (through the cache), so that the
+    // write does not read a large report back to count statuses.
+    let before = app.store.evidence_meta(p, &o.id, &ctx.model_pk).await?;
+    let mut known = Vec::new();
+    if let Some(a) = &before.latest_audit {
+        known.push((a.id.clone(), app.run_of(p, a, Source::Own(&o.id)).await?));
+    }
+    let ids: Vec<&str> = known.iter().map(|(id, _)| id.as_str()).collect();
+    let effects = effects_of(app, ctx, &known);
     Ok(app
         .store
-        .add_attestations(p, &o.id, &ctx.model_pk, new, &counts)
+        .add_attestations_with(p, &o.id, &ctx.model_pk, new, &ids, &effects)
         .await?)
 }
 
@@ -1512,7 +1712,10 @@ async fn shared(
 
 /// Downloads a stored file: always as an attachment, never rendered by the browser.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/files/{id}", tag = "evidence", params(("org" = String, Path), ("id" = String, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)),
+    responses((status = 200, description = "The file as uploaded, as an attachment: with its own type when it is one of these, else as octet-stream",
+            content((Vec<u8> = "application/octet-stream"), (Vec<u8> = "application/pdf"), (Vec<u8> = "application/json"),
+                (Vec<u8> = "text/plain"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "application/zip"))),
+        (status = 404, body = ErrorBody)),
     security(("token" = []), ("session" = [])))]
 async fn download_file(
     State(app): State<App>,

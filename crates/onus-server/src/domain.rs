@@ -121,6 +121,47 @@ pub fn duties(model: &Model, kind: PartyKind) -> Result<Vec<Duty>, String> {
         .collect())
 }
 
+/// [`duties`] on a cluster: the activities where the party of `kind` holds R or A once the
+/// model's conditions are applied with the outcomes an audit recorded (`conditions`; a
+/// condition with no outcome leaves the published roles), decided by `onus_audit::join` as
+/// `onus audit` decides them.
+pub fn duties_on(
+    model: &Model,
+    kind: PartyKind,
+    conditions: &[ConditionResult],
+) -> Result<Vec<Duty>, String> {
+    if conditions.is_empty() || model.audit.conditions.is_empty() {
+        return duties(model, kind);
+    }
+    let party = party_of(model, kind)?.id.clone();
+    let facts = FactKeys::well_known().with_model(model);
+    let report = join::join(
+        model,
+        Vec::new(),
+        &JoinInput {
+            inputs: &[],
+            objects: 0,
+            problems: &[],
+            attestations: &[],
+            attestations_file: None,
+            now: crate::views::now(),
+            k8s_latest: onus_audit::DEFAULT_K8S_LATEST,
+            conditions,
+            facts: &facts,
+        },
+    );
+    Ok(report
+        .parties
+        .iter()
+        .filter(|p| p.id == party)
+        .flat_map(|p| p.sections.iter().flat_map(|s| s.duties.iter()))
+        .map(|d| Duty {
+            activity_id: d.activity.clone(),
+            party_id: party.clone(),
+        })
+        .collect())
+}
+
 /// The notice for a customer on `old` when `new` is published: the diff, and whether R or A
 /// moved onto the customer (a shift from the provider, a duty it gained, or a new activity
 /// where it holds one).
@@ -241,45 +282,98 @@ pub fn report(
     set: &EvidenceSet,
     now: DateTime<FixedOffset>,
 ) -> Result<Report, ApiError> {
-    let (run, inputs, objects, problems, k8s) = match &set.latest_audit {
-        Some(a) => {
-            let run: StoredRun = serde_json::from_str(a.results.as_deref().unwrap_or("{}"))
-                .map_err(ApiError::internal)?;
-            (
-                run,
+    let run = match &set.latest_audit {
+        Some(a) => Some(parse_run(a.results.as_deref().unwrap_or("{}"))?),
+        None => None,
+    };
+    Ok(report_with(
+        model,
+        set,
+        run.as_ref(),
+        None,
+        &attestations_of(set),
+        now,
+    ))
+}
+
+/// A stored run, parsed.
+pub fn parse_run(text: &str) -> Result<StoredRun, ApiError> {
+    serde_json::from_str(text).map_err(ApiError::internal)
+}
+
+/// [`report`] over a run already parsed (`run`: the results of `set.latest_audit`), the
+/// conditions of another run when given (`conditions`: a customer's cluster decides who holds
+/// the provider's duties it sees), and attestations already converted.
+pub fn report_with(
+    model: &Model,
+    set: &EvidenceSet,
+    run: Option<&StoredRun>,
+    conditions: Option<&[ConditionResult]>,
+    atts: &[AuditAttestation],
+    now: DateTime<FixedOffset>,
+) -> Report {
+    let no_facts;
+    let (results, inputs, objects, problems, k8s, own_conditions, facts) =
+        match (&set.latest_audit, run) {
+            (Some(a), Some(run)) => (
+                run.results.clone(),
                 serde_json::from_value(a.inputs.clone()).unwrap_or_default(),
                 usize::try_from(a.objects).unwrap_or(0),
                 serde_json::from_value(a.problems.clone()).unwrap_or_default(),
                 a.k8s_latest.clone(),
-            )
-        }
-        None => (
-            StoredRun {
-                facts: FactKeys::well_known().with_model(model),
-                ..StoredRun::default()
-            },
-            Vec::new(),
-            0,
-            Vec::new(),
-            onus_audit::DEFAULT_K8S_LATEST.to_string(),
-        ),
-    };
-    let atts = attestations_of(set);
-    Ok(join::join(
+                run.conditions.as_slice(),
+                &run.facts,
+            ),
+            _ => {
+                no_facts = FactKeys::well_known().with_model(model);
+                (
+                    Vec::new(),
+                    Vec::new(),
+                    0,
+                    Vec::new(),
+                    onus_audit::DEFAULT_K8S_LATEST.to_string(),
+                    &[][..],
+                    &no_facts,
+                )
+            }
+        };
+    join::join(
         model,
-        run.results,
+        results,
         &JoinInput {
             inputs: &inputs,
             objects,
             problems: &problems,
-            attestations: &atts,
+            attestations: atts,
             attestations_file: None,
             now,
             k8s_latest: &k8s,
-            conditions: &run.conditions,
-            facts: &run.facts,
+            conditions: conditions.unwrap_or(own_conditions),
+            facts,
         },
-    ))
+    )
+}
+
+/// The next instant after `now` at which an attestation starts or stops holding: statuses
+/// joined at `now` hold until then (`None`: until the evidence changes).
+pub fn horizon(
+    model: &Model,
+    atts: &[AuditAttestation],
+    now: DateTime<FixedOffset>,
+) -> Option<DateTime<FixedOffset>> {
+    atts.iter()
+        .flat_map(|a| {
+            let cadence = model
+                .activity(&a.activity)
+                .and_then(|act| act.cadence.as_deref());
+            let due = attest::standing(a, cadence, now)
+                .due
+                .and_then(|d| DateTime::parse_from_rfc3339(&d).ok());
+            [attest::parse_date(&a.date), due]
+        })
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
 }
 
 /// One party's duties in a report, by activity id.
@@ -311,23 +405,34 @@ pub fn due(duty: &DutyReport, since: &str) -> Option<String> {
     let cadence = onus_model::Cadence::parse(duty.cadence.as_deref()?).ok()?;
     let start = attest::parse_date(since)?;
     let secs = i64::try_from(cadence.approx_seconds()).ok()?;
-    Some((start + chrono::Duration::seconds(secs)).to_rfc3339())
+    Some(
+        start
+            .checked_add_signed(chrono::Duration::try_seconds(secs)?)?
+            .to_rfc3339(),
+    )
 }
 
 /// A report uploaded as `onus audit -o json` wrote it, checked.
 pub fn parse_report(bytes: &[u8]) -> Result<Report, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let report: Report = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::invalid(
-            "body",
-            format!(
-                "not an `{}` report: at `{path}`: {}",
-                join::FORMAT,
-                e.inner()
-            ),
-        )
-    })?;
+    // Read without tracking the path (the fast way, for the reports that are right), and
+    // again with it only to say where a wrong one is wrong.
+    let report: Report = match serde_json::from_slice(bytes) {
+        Ok(r) => r,
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let path = e.path().to_string();
+                ApiError::invalid(
+                    "body",
+                    format!(
+                        "not an `{}` report: at `{path}`: {}",
+                        join::FORMAT,
+                        e.inner()
+                    ),
+                )
+            })?
+        }
+    };
     if report.format != join::FORMAT {
         return Err(ApiError::invalid(
             "format",

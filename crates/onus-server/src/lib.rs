@@ -15,7 +15,9 @@
 //! is immutable.
 
 pub mod api;
+mod api_errors;
 pub mod auth;
+pub mod cache;
 pub mod demo;
 pub mod demo_receiver;
 pub mod domain;
@@ -111,6 +113,10 @@ pub struct Inner {
     pub config: Config,
     /// Parsed model versions by version id: immutable once published, so never stale.
     models: RwLock<HashMap<String, Arc<Model>>>,
+    /// Parsed audit runs by audit id, and joined statuses by the evidence they come from
+    /// (see [`cache`]: immutable inputs, so never stale; nothing another instance needs).
+    pub(crate) runs: cache::Cache<String, Arc<domain::StoredRun>>,
+    pub(crate) joined: cache::Cache<String, Arc<cache::Joined>>,
     templates: Arc<minijinja::Environment<'static>>,
     /// Wakes this instance's delivery worker when a change queued messages (other instances
     /// find them by polling).
@@ -139,6 +145,10 @@ impl App {
             store,
             config,
             models: RwLock::new(HashMap::new()),
+            // A few large runs (a 100,000-object audit's run is tens of MB parsed), many
+            // small joins (an organisation's duties under one version: tens of KB).
+            runs: cache::Cache::new(4),
+            joined: cache::Cache::new(256),
             templates: Arc::new(ui::templates()),
             wake: Arc::new(tokio::sync::Notify::new()),
             demo: Arc::new(demo_receiver::DemoReceiver::default()),
@@ -157,13 +167,16 @@ impl App {
             )
             .merge(events_ui::router())
             .merge(demo_receiver::router())
-            .layer(axum::middleware::from_fn(security_headers))
             .layer(axum::extract::DefaultBodyLimit::max(
                 self.config.max_body_bytes,
             ))
             .layer(tower_http::limit::RequestBodyLimitLayer::new(
                 self.config.max_body_bytes,
             ))
+            // Outermost, so that the 413 the limit layer answers by itself (a declared
+            // length over the limit, before any handler runs) gets the JSON error and the
+            // headers too.
+            .layer(axum::middleware::from_fn(security_headers))
             .with_state(self.clone())
     }
 }

@@ -242,9 +242,8 @@ impl Ui {
                 Some(o) if o.kind == OrgKind::Customer => self
                     .app
                     .store
-                    .notices(&a.p, &o.id, true)
+                    .pending_notices(&a.p, &o.id)
                     .await
-                    .map(|n| n.len())
                     .unwrap_or(0),
                 _ => 0,
             },
@@ -616,10 +615,14 @@ async fn dashboard(ui: Ui) -> PageResult {
             .await);
     };
     let p = &a.p;
-    let views = ui
-        .check(ui.app.obligation_views(p, &org, ui.lang).await)
-        .await?;
     let contexts = ui.check(ui.app.contexts(p, &org).await).await?;
+    let views = ui
+        .check(
+            ui.app
+                .obligation_views_in(p, &org, &contexts, ui.lang)
+                .await,
+        )
+        .await?;
     let mut summaries = Vec::new();
     for ctx in &contexts {
         let mine: Vec<&ObligationView> = views
@@ -660,21 +663,7 @@ async fn dashboard(ui: Ui) -> PageResult {
             )
             .await?;
         let title = ctx.model.title.best(ui.lang).to_string();
-        let provider = match org.kind {
-            OrgKind::Provider => org.slug.clone(),
-            OrgKind::Customer => {
-                ui.check(
-                    ui.app
-                        .store
-                        .model(p, &ctx.model_pk)
-                        .await
-                        .map_err(ApiError::from),
-                )
-                .await?
-                .provider
-                .slug
-            }
-        };
+        let provider = ctx.provider_slug.clone();
         let label = Status::ALL
             .iter()
             .map(|s| format!("{} {}", ui.t(&format!("st_{}", s.as_str())), c[s.as_str()]))

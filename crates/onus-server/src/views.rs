@@ -11,6 +11,7 @@ use onus_store::{OrgKind, OrgRef, Principal};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::cache::{Joined, Source};
 use crate::domain::{self, Status};
 use crate::error::ApiError;
 use crate::App;
@@ -41,8 +42,8 @@ pub struct ObligationView {
     pub duty_status: String,
     /// The checks that speak to it.
     pub checks: Vec<String>,
-    /// The latest attestation, as `onus audit` reports it.
-    #[schema(value_type = Object)]
+    /// The latest attestation, as `onus audit` reports it (null when none).
+    #[schema(value_type = Option<Object>)]
     pub attestation: Option<serde_json::Value>,
     /// When it is next due (RFC 3339).
     pub due: Option<String>,
@@ -59,6 +60,8 @@ pub struct Context {
     pub party_id: String,
     /// Since when (the subscription's or the model's creation).
     pub since: String,
+    /// The slug of the organisation that publishes the model.
+    pub provider_slug: String,
 }
 
 pub fn now() -> DateTime<FixedOffset> {
@@ -106,6 +109,7 @@ impl App {
                         model,
                         party_id: party,
                         since: m.created_at,
+                        provider_slug: m.provider.slug,
                     });
                 }
             }
@@ -131,6 +135,7 @@ impl App {
             model,
             party_id: party,
             since: s.created_at.clone(),
+            provider_slug: s.provider.slug.clone(),
         })
     }
 
@@ -173,29 +178,27 @@ impl App {
         }
     }
 
-    /// Views of obligations under one context, from an evidence set.
+    /// Views of obligations under one context, from the statuses joined from its evidence.
     pub fn views(
         &self,
         ctx: &Context,
         obligations: &[Obligation],
-        set: &onus_store::evidence::EvidenceSet,
+        joined: &Joined,
         lang: &str,
-        now: DateTime<FixedOffset>,
     ) -> Result<Vec<ObligationView>, ApiError> {
-        let report = domain::report(&ctx.model, set, now)?;
         // The party of this model's obligations: an organisation subscribed to several
         // models may be a different party id in each (`customer` in one, `client` in another).
         let party = obligations
             .iter()
             .find(|o| o.model_pk == ctx.model_pk)
             .map_or(ctx.party_id.as_str(), |o| o.party_id.as_str());
-        let duties = domain::duties_by_activity(&report, party);
+        let duties = joined.duties(party);
         let mut out = Vec::new();
         for o in obligations.iter().filter(|o| o.model_pk == ctx.model_pk) {
             let Some(act) = ctx.model.activity(&o.activity_id) else {
                 continue;
             };
-            let duty = duties.get(&o.activity_id);
+            let duty = duties.get(o.activity_id.as_str()).copied();
             let status = duty.map_or(Status::Unknown, |d| Status::of(d.status));
             out.push(ObligationView {
                 id: o.id.clone(),
@@ -233,14 +236,44 @@ impl App {
         org: &OrgRef,
         lang: &str,
     ) -> Result<Vec<ObligationView>, ApiError> {
+        let contexts = self.contexts(p, org).await?;
+        self.obligation_views_in(p, org, &contexts, lang).await
+    }
+
+    /// [`App::obligation_views`] under contexts the caller has already.
+    pub async fn obligation_views_in(
+        &self,
+        p: &Principal,
+        org: &OrgRef,
+        contexts: &[Context],
+        lang: &str,
+    ) -> Result<Vec<ObligationView>, ApiError> {
         let obligations = self.store.obligations(p, &org.id).await?;
-        let now = now();
         let mut out = Vec::new();
-        for ctx in self.contexts(p, org).await? {
-            let set = self.store.evidence_set(p, &org.id, &ctx.model_pk).await?;
-            out.extend(self.views(&ctx, &obligations, &set, lang, now)?);
+        for ctx in contexts {
+            let joined = self.own_joined(p, org, ctx).await?;
+            out.extend(self.views(ctx, &obligations, &joined, lang)?);
         }
         Ok(out)
+    }
+
+    /// The statuses of the organisation's own duties under a context.
+    pub async fn own_joined(
+        &self,
+        p: &Principal,
+        org: &OrgRef,
+        ctx: &Context,
+    ) -> Result<Arc<Joined>, ApiError> {
+        let set = self.store.evidence_meta(p, &org.id, &ctx.model_pk).await?;
+        self.joined(
+            p,
+            &ctx.model,
+            &ctx.version_id,
+            &set,
+            Source::Own(&org.id),
+            None,
+        )
+        .await
     }
 
     /// The provider's obligations under a subscription, with the evidence the provider
@@ -263,11 +296,39 @@ impl App {
             .await?;
         let set = self
             .store
-            .published_evidence(p, &org.id, &s.model_pk)
+            .published_evidence_meta(p, &org.id, &s.model_pk)
             .await?;
-        // The provider's duties in the customer's version (the provider's rows follow its
-        // latest version; the customer sees the version it acknowledged).
-        let duties = domain::duties(&ctx.model, PartyKind::Provider).map_err(ApiError::internal)?;
+        // Who holds what is decided on the customer's cluster: the conditions of the
+        // customer's latest audit apply to the provider's duties it sees too.
+        let own = self.store.evidence_meta(p, &org.id, &s.model_pk).await?;
+        let own_joined = self
+            .joined(
+                p,
+                &ctx.model,
+                &ctx.version_id,
+                &own,
+                Source::Own(&org.id),
+                None,
+            )
+            .await?;
+        let conditions = own
+            .latest_audit
+            .as_ref()
+            .map(|a| (a.id.as_str(), own_joined.conditions.as_slice()));
+        let joined = self
+            .joined(
+                p,
+                &ctx.model,
+                &ctx.version_id,
+                &set,
+                Source::Published(&org.id),
+                conditions,
+            )
+            .await?;
+        // The provider's duties in the customer's version on the customer's cluster (the
+        // provider's rows follow its latest version; the customer sees the version it
+        // acknowledged).
+        let duties = joined.held(&ctx.party_id);
         let rows: Vec<Obligation> = duties
             .iter()
             .map(|d| {
@@ -288,7 +349,7 @@ impl App {
                     })
             })
             .collect();
-        self.views(&ctx, &rows, &set, lang, now())
+        self.views(&ctx, &rows, &joined, lang)
     }
 }
 

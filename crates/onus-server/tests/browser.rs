@@ -111,7 +111,50 @@ async fn shot(c: &Client, name: &str) {
         .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    mobile(c, name, &dir).await;
     let _ = c.set_window_size(1280, 900).await;
+}
+
+/// The same page at a phone's width (390 CSS pixels, an iPhone 12 to 15): nothing may be
+/// wider than the screen (wide tables scroll inside their own box), and the whole page is
+/// saved as `NAME-390.png`.
+async fn mobile(c: &Client, name: &str, dir: &std::path::Path) {
+    let _ = c.set_window_size(390, 844).await;
+    let measure = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             const wide = Array.from(document.querySelectorAll('body *')) \
+               .filter(e => !e.closest('.table-wrap') && e.getBoundingClientRect().right > w + 1) \
+               .slice(0, 8) \
+               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right) + 'px'); \
+             return [w, document.documentElement.scrollWidth, wide.join(', ')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let width = measure[0].as_u64().unwrap();
+    let scroll = measure[1].as_u64().unwrap();
+    assert!(
+        width <= 400,
+        "{name}: the window is {width} px wide, not a phone's"
+    );
+    assert!(
+        scroll <= width,
+        "{name} at {width} px: the page scrolls sideways ({scroll} px wide); too wide: {}",
+        measure[2]
+    );
+    let h = c
+        .execute("return Math.max(document.body.scrollHeight, 844)", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(844)
+        .min(8000);
+    let _ = c
+        .set_window_size(390, u32::try_from(h).unwrap_or(844))
+        .await;
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}-390.png")), png).unwrap();
 }
 
 /// Fills the sign-in form the browser shows and sends it.
@@ -148,6 +191,20 @@ async fn on(c: &Client, suffix: &str) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
+}
+
+/// The main content's text once it contains `needle` (a click's navigation may not have
+/// started when the old page still reads as loaded), or the last text after 5 s.
+async fn text_with(c: &Client, needle: &str) -> String {
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = text(c).await;
+        if page.contains(needle) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    page
 }
 
 /// The main content's text, once the page that a click led to has loaded.
@@ -212,7 +269,7 @@ async fn click_through() {
         .click()
         .await
         .unwrap();
-    let page = text(&c).await;
+    let page = text_with(&c, "Subscribed").await;
     assert!(page.contains("Subscribed"), "{page}");
     assert!(page.contains("3.1.7-r4"));
     // Push the example audit as CI would, then look at the pages.
@@ -238,7 +295,7 @@ async fn click_through() {
         .await
         .unwrap();
     link.click().await.unwrap();
-    let before = text(&c).await;
+    let before = text_with(&c, "unknown").await;
     assert!(before.contains("unknown"), "{before}");
     let evidence = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(evidence.path(), b"restore test report, March").unwrap();
@@ -254,7 +311,7 @@ async fn click_through() {
         .click()
         .await
         .unwrap();
-    let after = text(&c).await;
+    let after = text_with(&c, "attested").await;
     assert!(
         after.contains("attested"),
         "status changed to attested: {after}"
@@ -302,7 +359,7 @@ async fn click_through() {
         .click()
         .await
         .unwrap();
-    let acked = text(&c).await;
+    let acked = text_with(&c, "Acknowledged").await;
     assert!(acked.contains("Acknowledged"), "{acked}");
     c.goto(&format!("{base}/obligations?model=ovhcloud-mks"))
         .await
@@ -334,7 +391,7 @@ async fn click_through() {
     .click()
     .await
     .unwrap();
-    assert!(text(&c).await.contains("partagé"));
+    assert!(text_with(&c, "partagé").await.contains("partagé"));
     // Sign out: the pages are closed again.
     c.find(Locator::Id("sign-out"))
         .await

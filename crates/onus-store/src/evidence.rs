@@ -111,6 +111,24 @@ pub enum EvidenceKind {
 /// Counts after a change of evidence (computed by the caller from the new [`EvidenceSet`]).
 pub type CountsOf<'a> = &'a (dyn Fn(&EvidenceSet) -> serde_json::Value + Sync);
 
+/// What follows from a change of evidence, computed by the caller inside the write.
+#[derive(Debug, Clone, Default)]
+pub struct Effects {
+    /// The organisation's duties by status (a point of the compliance chart).
+    pub counts: serde_json::Value,
+    /// The duties the organisation now holds under the model, when they depend on the
+    /// evidence (a model's conditions, decided by the latest audit): its active obligations
+    /// are made exactly these, in the same transaction.
+    pub duties: Option<Vec<crate::models::Duty>>,
+}
+
+/// Computes [`Effects`] from the evidence after the change. The latest audit of the set comes
+/// without its results (`results: None`) when it is the audit this write added (second
+/// argument: its id) or one the caller said it holds (`known`): the caller has them parsed
+/// already, and a large report is not read back.
+pub type EffectsOf<'a> =
+    &'a (dyn Fn(&EvidenceSet, Option<&str>) -> std::result::Result<Effects, String> + Sync);
+
 /// A point of the compliance chart.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -286,9 +304,21 @@ async fn evidence_set_on(
     model_pk: &str,
     shared_only: bool,
 ) -> Result<EvidenceSet> {
+    evidence_on(c, org_id, model_pk, shared_only, true).await
+}
+
+/// The latest audit (with its results when `with_results`) and the attestations.
+async fn evidence_on(
+    c: &mut AnyConnection,
+    org_id: &str,
+    model_pk: &str,
+    shared_only: bool,
+    with_results: bool,
+) -> Result<EvidenceSet> {
     let shared = if shared_only { " AND shared = 1" } else { "" };
+    let results = if with_results { ", results" } else { "" };
     let audit = sqlx::query(&format!(
-        "SELECT {AUDIT_COLS}, results FROM audits WHERE org_id = $1 AND model_pk = $2{shared} ORDER BY uploaded_at DESC, id DESC LIMIT 1"
+        "SELECT {AUDIT_COLS}{results} FROM audits WHERE org_id = $1 AND model_pk = $2{shared} ORDER BY uploaded_at DESC, id DESC LIMIT 1"
     ))
     .bind(org_id)
     .bind(model_pk)
@@ -302,7 +332,7 @@ async fn evidence_set_on(
     .fetch_all(&mut *c)
     .await?;
     Ok(EvidenceSet {
-        latest_audit: audit.map(|r| audit_from(&r, true)).transpose()?,
+        latest_audit: audit.map(|r| audit_from(&r, with_results)).transpose()?,
         attestations: atts.iter().map(attestation_from).collect::<Result<_>>()?,
     })
 }
@@ -314,6 +344,15 @@ async fn record_status(
     counts: CountsOf<'_>,
 ) -> Result<()> {
     let set = evidence_set_on(&mut w.tx, org_id, model_pk, false).await?;
+    insert_status(w, org_id, model_pk, &counts(&set)).await
+}
+
+async fn insert_status(
+    w: &mut Write,
+    org_id: &str,
+    model_pk: &str,
+    counts: &serde_json::Value,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO status_history (id, org_id, model_pk, at, counts) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -321,10 +360,83 @@ async fn record_status(
     .bind(org_id)
     .bind(model_pk)
     .bind(&w.at)
-    .bind(counts(&set).to_string())
+    .bind(counts.to_string())
     .execute(&mut *w.tx)
     .await?;
     Ok(())
+}
+
+/// Applies [`Effects`] inside the write: the chart's point and, when given, the duties.
+async fn apply_effects(
+    w: &mut Write,
+    org_id: &str,
+    model_pk: &str,
+    added: Option<&str>,
+    known: &[&str],
+    effects: EffectsOf<'_>,
+) -> Result<()> {
+    let mut set = evidence_on(&mut w.tx, org_id, model_pk, false, false).await?;
+    if let Some(a) = &mut set.latest_audit {
+        if Some(a.id.as_str()) != added && !known.contains(&a.id.as_str()) {
+            a.results = Some(
+                sqlx::query("SELECT results FROM audits WHERE id = $1")
+                    .bind(&a.id)
+                    .fetch_one(&mut *w.tx)
+                    .await?
+                    .try_get("results")?,
+            );
+        }
+    }
+    let e = effects(&set, added).map_err(|message| StoreError::Invalid {
+        field: "model",
+        message,
+    })?;
+    insert_status(w, org_id, model_pk, &e.counts).await?;
+    if let Some(duties) = &e.duties {
+        let sub: Option<String> =
+            sqlx::query("SELECT id FROM subscriptions WHERE org_id = $1 AND model_pk = $2")
+                .bind(org_id)
+                .bind(model_pk)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .map(|r| r.try_get("id"))
+                .transpose()?;
+        let changed =
+            crate::models::sync_obligations(w, org_id, sub.as_deref(), model_pk, duties).await?;
+        if changed > 0 {
+            w.log(
+                Some(org_id),
+                "obligations.follow",
+                model_pk,
+                json!({"model_pk": model_pk, "changed": changed, "audit": set.latest_audit.as_ref().map(|a| a.id.clone())}),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// What an evidence write computes before it commits.
+enum After<'a> {
+    /// The chart's counts, from the whole evidence set (results included).
+    Counts(CountsOf<'a>),
+    /// [`Effects`], with the audits whose results the caller holds.
+    Effects(&'a [&'a str], EffectsOf<'a>),
+}
+
+impl After<'_> {
+    async fn apply(
+        &self,
+        w: &mut Write,
+        org_id: &str,
+        model_pk: &str,
+        added: Option<&str>,
+    ) -> Result<()> {
+        match self {
+            After::Counts(c) => record_status(w, org_id, model_pk, *c).await,
+            After::Effects(known, e) => apply_effects(w, org_id, model_pk, added, known, *e).await,
+        }
+    }
 }
 
 impl Store {
@@ -353,6 +465,30 @@ impl Store {
         org_id: &str,
         a: NewAudit<'_>,
         counts: CountsOf<'_>,
+    ) -> Result<Audit> {
+        self.insert_audit(p, org_id, a, After::Counts(counts)).await
+    }
+
+    /// [`Store::add_audit`], with the [`Effects`] the caller computes inside the write (the
+    /// chart's point, and the duties the audit's conditions give): the audit's results are
+    /// not read back for it.
+    pub async fn add_audit_with(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        a: NewAudit<'_>,
+        effects: EffectsOf<'_>,
+    ) -> Result<Audit> {
+        self.insert_audit(p, org_id, a, After::Effects(&[], effects))
+            .await
+    }
+
+    async fn insert_audit(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        a: NewAudit<'_>,
+        after: After<'_>,
     ) -> Result<Audit> {
         p.write(org_id)?;
         self.require_party(p, org_id, a.model_pk).await?;
@@ -384,9 +520,53 @@ impl Store {
             json!({"model_pk": a.model_pk, "file": file.id, "sha256": file.sha256, "objects": a.objects, "ran_at": a.ran_at}),
         )
         .await?;
-        record_status(&mut w, org_id, a.model_pk, counts).await?;
+        after.apply(&mut w, org_id, a.model_pk, Some(&id)).await?;
         w.commit().await?;
-        self.audit(p, org_id, &id).await
+        self.audit_meta(p, org_id, &id).await
+    }
+
+    /// One audit run of the organisation, without its results.
+    pub async fn audit_meta(&self, p: &Principal, org_id: &str, id: &str) -> Result<Audit> {
+        self.audit_with(p, org_id, id, false).await
+    }
+
+    /// The stored results of one audit run of the organisation (`Audit::results`).
+    pub async fn audit_results(&self, p: &Principal, org_id: &str, id: &str) -> Result<String> {
+        p.read(org_id)?;
+        Ok(self
+            .fetch_optional(
+                sqlx::query("SELECT results FROM audits WHERE id = $1 AND org_id = $2")
+                    .bind(id)
+                    .bind(org_id),
+            )
+            .await?
+            .ok_or(StoreError::NotFound("audit"))?
+            .try_get("results")?)
+    }
+
+    /// The results of an audit the provider of a model published (shared), as a customer
+    /// subscribed to the model may read them.
+    pub async fn published_audit_results(
+        &self,
+        p: &Principal,
+        customer_org_id: &str,
+        model_pk: &str,
+        id: &str,
+    ) -> Result<String> {
+        self.require_subscribed(p, customer_org_id, model_pk)
+            .await?;
+        Ok(self
+            .fetch_optional(
+                sqlx::query(
+                    "SELECT a.results FROM audits a JOIN models m ON m.id = a.model_pk \
+                     WHERE a.id = $1 AND a.model_pk = $2 AND a.org_id = m.org_id AND a.shared = 1",
+                )
+                .bind(id)
+                .bind(model_pk),
+            )
+            .await?
+            .ok_or(StoreError::NotFound("audit"))?
+            .try_get("results")?)
     }
 
     /// The organisation's audit runs, newest first (without results).
@@ -415,18 +595,29 @@ impl Store {
 
     /// One audit run of the organisation, with its results.
     pub async fn audit(&self, p: &Principal, org_id: &str, id: &str) -> Result<Audit> {
+        self.audit_with(p, org_id, id, true).await
+    }
+
+    async fn audit_with(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        id: &str,
+        with_results: bool,
+    ) -> Result<Audit> {
         p.read(org_id)?;
+        let results = if with_results { ", results" } else { "" };
         let r = self
             .fetch_optional(
                 sqlx::query(&format!(
-                    "SELECT {AUDIT_COLS}, results FROM audits WHERE id = $1 AND org_id = $2"
+                    "SELECT {AUDIT_COLS}{results} FROM audits WHERE id = $1 AND org_id = $2"
                 ))
                 .bind(id)
                 .bind(org_id),
             )
             .await?
             .ok_or(StoreError::NotFound("audit"))?;
-        audit_from(&r, true)
+        audit_from(&r, with_results)
     }
 
     /// Stores attestations of the organisation for a model it holds duties under (with
@@ -438,6 +629,33 @@ impl Store {
         model_pk: &str,
         list: Vec<NewAttestation<'_>>,
         counts: CountsOf<'_>,
+    ) -> Result<Vec<Attestation>> {
+        self.insert_attestations(p, org_id, model_pk, list, After::Counts(counts))
+            .await
+    }
+
+    /// [`Store::add_attestations`], with the [`Effects`] the caller computes inside the
+    /// write; `known` names the audits whose results it holds (not read back).
+    pub async fn add_attestations_with(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        model_pk: &str,
+        list: Vec<NewAttestation<'_>>,
+        known: &[&str],
+        effects: EffectsOf<'_>,
+    ) -> Result<Vec<Attestation>> {
+        self.insert_attestations(p, org_id, model_pk, list, After::Effects(known, effects))
+            .await
+    }
+
+    async fn insert_attestations(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        model_pk: &str,
+        list: Vec<NewAttestation<'_>>,
+        after: After<'_>,
     ) -> Result<Vec<Attestation>> {
         p.write(org_id)?;
         self.require_party(p, org_id, model_pk).await?;
@@ -488,7 +706,7 @@ impl Store {
             .await?;
             ids.push(id);
         }
-        record_status(&mut w, org_id, model_pk, counts).await?;
+        after.apply(&mut w, org_id, model_pk, None).await?;
         w.commit().await?;
         let all = self.attestations(p, org_id, Some(model_pk)).await?;
         Ok(all.into_iter().filter(|a| ids.contains(&a.id)).collect())
@@ -526,6 +744,30 @@ impl Store {
         evidence_set_on(&mut c, org_id, model_pk, false).await
     }
 
+    /// [`Store::evidence_set`] without the latest audit's results (fetch them with
+    /// [`Store::audit_results`] when they are not at hand).
+    pub async fn evidence_meta(
+        &self,
+        p: &Principal,
+        org_id: &str,
+        model_pk: &str,
+    ) -> Result<EvidenceSet> {
+        p.read(org_id)?;
+        let mut c = self.pool.acquire().await?;
+        evidence_on(&mut c, org_id, model_pk, false, false).await
+    }
+
+    /// [`Store::published_evidence`] without the latest audit's results (fetch them with
+    /// [`Store::published_audit_results`]).
+    pub async fn published_evidence_meta(
+        &self,
+        p: &Principal,
+        customer_org_id: &str,
+        model_pk: &str,
+    ) -> Result<EvidenceSet> {
+        self.published_on(p, customer_org_id, model_pk, false).await
+    }
+
     /// What the provider of a model published about its own duties, as a subscribed
     /// customer may see it.
     pub async fn published_evidence(
@@ -533,6 +775,16 @@ impl Store {
         p: &Principal,
         customer_org_id: &str,
         model_pk: &str,
+    ) -> Result<EvidenceSet> {
+        self.published_on(p, customer_org_id, model_pk, true).await
+    }
+
+    async fn published_on(
+        &self,
+        p: &Principal,
+        customer_org_id: &str,
+        model_pk: &str,
+        with_results: bool,
     ) -> Result<EvidenceSet> {
         self.require_subscribed(p, customer_org_id, model_pk)
             .await?;
@@ -542,7 +794,7 @@ impl Store {
             .ok_or(StoreError::NotFound("model"))?
             .try_get("org_id")?;
         let mut c = self.pool.acquire().await?;
-        evidence_set_on(&mut c, &provider, model_pk, true).await
+        evidence_on(&mut c, &provider, model_pk, true, with_results).await
     }
 
     /// Shares an item of evidence with the other party, or stops sharing it. A customer's

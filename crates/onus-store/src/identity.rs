@@ -112,6 +112,38 @@ fn valid_email(s: &str) -> bool {
 
 const USER_COLS: &str = "id, org_id, email, name, role, instance_admin, lang, created_at";
 
+/// The columns [`principal_from`] reads: a user (`u`) and its organisation (`o`).
+const PRINCIPAL_COLS: &str =
+    "u.id AS uid, u.email, u.name AS uname, u.role AS urole, u.instance_admin, u.lang, \
+     o.id AS oid, o.slug, o.name AS oname, o.kind";
+
+fn principal_from(r: &AnyRow) -> Result<Principal> {
+    let role: String = r.try_get("urole")?;
+    let org = match r.try_get::<Option<String>, _>("oid")? {
+        None => None,
+        Some(id) => {
+            let kind: String = r.try_get("kind")?;
+            Some(OrgRef {
+                id,
+                slug: r.try_get("slug")?,
+                name: r.try_get("oname")?,
+                kind: OrgKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Data(format!("org kind {kind}")))?,
+            })
+        }
+    };
+    Ok(Principal {
+        user_id: r.try_get("uid")?,
+        name: r.try_get("uname")?,
+        email: r.try_get("email")?,
+        org,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Data(format!("role {role}")))?,
+        instance_admin: r.try_get::<i64, _>("instance_admin")? != 0,
+        token_id: None,
+        lang: r.try_get("lang")?,
+    })
+}
+
 impl Store {
     /// Whether an instance administrator exists (an empty database has none).
     pub async fn has_instance_admin(&self) -> Result<bool> {
@@ -254,6 +286,10 @@ impl Store {
     pub async fn org_by_slug(&self, p: &Principal, slug: &str) -> Result<OrgRef> {
         if !valid_slug(slug) {
             return Err(StoreError::NotFound("organisation"));
+        }
+        // The principal's own organisation was read with it, in this request.
+        if let Some(own) = p.org.as_ref().filter(|o| o.slug == slug) {
+            return Ok(own.clone());
         }
         let row = self
             .fetch_optional(
@@ -421,39 +457,13 @@ impl Store {
     async fn principal_of_user(&self, user_id: &str) -> Result<Option<Principal>> {
         let row = self
             .fetch_optional(
-                sqlx::query(
-                    "SELECT u.id, u.email, u.name, u.role, u.instance_admin, u.lang, \
-                     o.id AS oid, o.slug, o.name AS oname, o.kind \
-                     FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.id = $1",
-                )
+                sqlx::query(&format!(
+                    "SELECT {PRINCIPAL_COLS} FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.id = $1"
+                ))
                 .bind(user_id),
             )
             .await?;
-        let Some(r) = row else { return Ok(None) };
-        let role: String = r.try_get("role")?;
-        let org = match r.try_get::<Option<String>, _>("oid")? {
-            None => None,
-            Some(id) => {
-                let kind: String = r.try_get("kind")?;
-                Some(OrgRef {
-                    id,
-                    slug: r.try_get("slug")?,
-                    name: r.try_get("oname")?,
-                    kind: OrgKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Data(format!("org kind {kind}")))?,
-                })
-            }
-        };
-        Ok(Some(Principal {
-            user_id: r.try_get("id")?,
-            name: r.try_get("name")?,
-            email: r.try_get("email")?,
-            org,
-            role: Role::parse(&role).ok_or_else(|| StoreError::Data(format!("role {role}")))?,
-            instance_admin: r.try_get::<i64, _>("instance_admin")? != 0,
-            token_id: None,
-            lang: r.try_get("lang")?,
-        }))
+        row.as_ref().map(principal_from).transpose()
     }
 
     /// Opens a session for a user whose password the caller verified.
@@ -499,10 +509,15 @@ impl Store {
 
     /// The principal of a live session, and the session's CSRF token.
     pub async fn session(&self, id: &str) -> Result<Option<(Principal, String)>> {
+        // One query on every request: the session with its user and organisation.
         let row = self
             .fetch_optional(
-                sqlx::query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = $1")
-                    .bind(sha256_hex(id.as_bytes())),
+                sqlx::query(&format!(
+                    "SELECT s.csrf, s.expires_at, {PRINCIPAL_COLS} FROM sessions s \
+                     JOIN users u ON u.id = s.user_id LEFT JOIN orgs o ON o.id = u.org_id \
+                     WHERE s.id_hash = $1"
+                ))
+                .bind(sha256_hex(id.as_bytes())),
             )
             .await?;
         let Some(r) = row else { return Ok(None) };
@@ -510,9 +525,8 @@ impl Store {
         if expires <= crate::now() {
             return Ok(None);
         }
-        let user: String = r.try_get("user_id")?;
         let csrf: String = r.try_get("csrf")?;
-        Ok(self.principal_of_user(&user).await?.map(|p| (p, csrf)))
+        Ok(Some((principal_from(&r)?, csrf)))
     }
 
     /// Ends a session (signing out).
@@ -654,11 +668,14 @@ impl Store {
     /// The principal an API token acts as: its organisation, its role (never more than its
     /// creator's current role), `None` when unknown or revoked.
     pub async fn token_principal(&self, token: &str) -> Result<Option<Principal>> {
+        // One query on every request: the token with its user and the user's organisation.
         let row = self
             .fetch_optional(
-                sqlx::query(
-                    "SELECT id, org_id, user_id, role, revoked_at, last_used_at FROM api_tokens WHERE token_hash = $1",
-                )
+                sqlx::query(&format!(
+                    "SELECT t.id, t.org_id, t.role, t.revoked_at, t.last_used_at, {PRINCIPAL_COLS} \
+                     FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN orgs o ON o.id = u.org_id \
+                     WHERE t.token_hash = $1"
+                ))
                 .bind(sha256_hex(token.as_bytes())),
             )
             .await?;
@@ -667,12 +684,9 @@ impl Store {
             return Ok(None);
         }
         let id: String = r.try_get("id")?;
-        let user: String = r.try_get("user_id")?;
         let org: String = r.try_get("org_id")?;
         let role: String = r.try_get("role")?;
-        let Some(mut p) = self.principal_of_user(&user).await? else {
-            return Ok(None);
-        };
+        let mut p = principal_from(&r)?;
         if !p.is_member_of(&org) {
             return Ok(None);
         }

@@ -197,16 +197,17 @@ async fn latest_version(c: &mut AnyConnection, model_pk: &str) -> Result<Option<
 }
 
 /// Makes the organisation's active obligations under a model exactly `duties`: new ones are
-/// created, ones no longer held are deactivated (kept, with their notes, for history).
+/// created, ones no longer held are deactivated (kept, with their notes, for history), ones
+/// held again are reactivated. Returns how many rows changed.
 pub(crate) async fn sync_obligations(
     w: &mut Write,
     org_id: &str,
     subscription_id: Option<&str>,
     model_pk: &str,
     duties: &[Duty],
-) -> Result<()> {
+) -> Result<usize> {
     let rows = sqlx::query(
-        "SELECT id, activity_id, active FROM obligations WHERE org_id = $1 AND model_pk = $2",
+        "SELECT id, activity_id, party_id, subscription_id, active FROM obligations WHERE org_id = $1 AND model_pk = $2",
     )
     .bind(org_id)
     .bind(model_pk)
@@ -216,18 +217,25 @@ pub(crate) async fn sync_obligations(
     for r in &rows {
         let id: String = r.try_get("id")?;
         let act: String = r.try_get("activity_id")?;
+        let party: String = r.try_get("party_id")?;
+        let sub: Option<String> = r.try_get("subscription_id")?;
         let active: i64 = r.try_get("active")?;
-        existing.push((id, act, active));
+        existing.push((id, act, party, sub, active));
     }
+    let mut changed = 0;
     for d in duties {
-        match existing.iter().find(|(_, a, _)| *a == d.activity_id) {
-            Some((id, _, _)) => {
+        match existing.iter().find(|(_, a, ..)| *a == d.activity_id) {
+            Some((id, _, party, sub, active)) => {
+                if *active != 0 && *party == d.party_id && sub.as_deref() == subscription_id {
+                    continue;
+                }
                 sqlx::query("UPDATE obligations SET active = 1, party_id = $1, subscription_id = $2 WHERE id = $3")
                     .bind(&d.party_id)
                     .bind(subscription_id)
                     .bind(id)
                     .execute(&mut *w.tx)
                     .await?;
+                changed += 1;
             }
             None => {
                 sqlx::query(
@@ -243,18 +251,20 @@ pub(crate) async fn sync_obligations(
                 .bind(&w.at)
                 .execute(&mut *w.tx)
                 .await?;
+                changed += 1;
             }
         }
     }
-    for (id, act, active) in &existing {
+    for (id, act, _, _, active) in &existing {
         if *active != 0 && !duties.iter().any(|d| d.activity_id == *act) {
             sqlx::query("UPDATE obligations SET active = 0 WHERE id = $1")
                 .bind(id)
                 .execute(&mut *w.tx)
                 .await?;
+            changed += 1;
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 impl Store {
@@ -543,9 +553,12 @@ impl Store {
                      s.end_date, s.ended_by_party, s.end_requested_at, s.end_requested_by, s.end_reason, \
                      c.id AS cid, c.slug AS cslug, c.name AS cname, c.kind AS ckind, \
                      m.model_id, m.title, o.id, o.slug, o.name, o.kind, \
+                     v.id AS vid, v.model_pk AS vmodel_pk, v.seq AS vseq, v.version AS vversion, v.sha256 AS vsha256, \
+                     v.published_at AS vpublished_at, v.published_by AS vpublished_by, \
                      (SELECT COUNT(*) FROM version_notices n WHERE n.subscription_id = s.id AND n.acknowledged_at IS NULL) AS pending, \
                      (SELECT COUNT(*) FROM version_notices n WHERE n.subscription_id = s.id AND n.acknowledged_at IS NULL AND n.moves_duty = 1) AS moving \
                      FROM subscriptions s JOIN orgs c ON c.id = s.org_id JOIN models m ON m.id = s.model_pk JOIN orgs o ON o.id = m.org_id \
+                     JOIN model_versions v ON v.id = s.version_id \
                      WHERE {filter} ORDER BY c.name, m.model_id"
                 ))
                 .bind(arg),
@@ -553,10 +566,17 @@ impl Store {
             .await?;
         let mut out = Vec::new();
         for r in &rows {
-            let vid: String = r.try_get("version_id")?;
             let ckind: String = r.try_get("ckind")?;
-            let mut c = self.pool.acquire().await?;
-            let version = version_body(&mut c, &vid).await?.info;
+            // The version's columns come with the row (aliased): its body is not read.
+            let version = VersionInfo {
+                id: r.try_get("vid")?,
+                model_pk: r.try_get("vmodel_pk")?,
+                seq: r.try_get("vseq")?,
+                version: r.try_get("vversion")?,
+                sha256: r.try_get("vsha256")?,
+                published_at: r.try_get("vpublished_at")?,
+                published_by: r.try_get("vpublished_by")?,
+            };
             out.push(Subscription {
                 id: r.try_get("sid")?,
                 org: OrgRef {
@@ -633,17 +653,32 @@ impl Store {
             )
             .await?;
         let mut out = Vec::new();
-        let mut c = self.pool.acquire().await?;
+        let mut infos: std::collections::HashMap<String, VersionInfo> =
+            std::collections::HashMap::new();
         for r in &rows {
             let diff: String = r.try_get("diff")?;
             let from: String = r.try_get("from_version_id")?;
             let to: String = r.try_get("to_version_id")?;
+            for id in [&from, &to] {
+                if !infos.contains_key(id) {
+                    let v = self
+                        .fetch_optional(
+                            sqlx::query(&format!(
+                                "SELECT {VERSION_COLS} FROM model_versions v WHERE v.id = $1"
+                            ))
+                            .bind(id),
+                        )
+                        .await?
+                        .ok_or(StoreError::NotFound("model version"))?;
+                    infos.insert(id.clone(), version_from(&v)?);
+                }
+            }
             out.push(Notice {
                 id: r.try_get("id")?,
                 subscription_id: r.try_get("subscription_id")?,
                 model_id: r.try_get("model_id")?,
-                from: version_body(&mut c, &from).await?.info,
-                to: version_body(&mut c, &to).await?.info,
+                from: infos[&from].clone(),
+                to: infos[&to].clone(),
                 diff: serde_json::from_str(&diff).map_err(|e| StoreError::Data(e.to_string()))?,
                 moves_duty: r.try_get::<i64, _>("moves_duty")? != 0,
                 created_at: r.try_get("created_at")?,
@@ -652,6 +687,22 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// How many notices of the organisation wait for an acknowledgement (every page shows it).
+    pub async fn pending_notices(&self, p: &Principal, org_id: &str) -> Result<i64> {
+        p.read(org_id)?;
+        Ok(self
+            .fetch_optional(
+                sqlx::query(
+                    "SELECT COUNT(*) AS n FROM version_notices WHERE org_id = $1 AND acknowledged_at IS NULL",
+                )
+                .bind(org_id),
+            )
+            .await?
+            .map(|r| r.try_get::<i64, _>("n"))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     /// Acknowledges a notice: the subscription moves to its version (and every older pending

@@ -192,14 +192,20 @@ impl Client {
 
 /// The example cluster audited against a built-in model, as `onus audit -o json` writes it.
 pub fn example_audit(model_id: &str, now: &str) -> Vec<u8> {
-    use onus_audit::join::{join, JoinInput};
     let (_, text) = onus_model::BUILTIN
         .iter()
         .find(|(id, _)| *id == model_id)
         .unwrap();
+    audit_report(text, &repo().join("examples/shop-cluster"), now)
+}
+
+/// A cluster export audited against a model's text with the built-in checks, as `onus audit
+/// -o json` writes it.
+pub fn audit_report(model_text: &str, cluster: &std::path::Path, now: &str) -> Vec<u8> {
+    use onus_audit::join::{join, JoinInput};
     let model = onus_model::load_str(
-        model_id,
-        text,
+        "model.yaml",
+        model_text,
         onus_model::Vocabulary::builtin(),
         &Default::default(),
     )
@@ -218,7 +224,7 @@ pub fn example_audit(model_id: &str, now: &str) -> Vec<u8> {
     let mut all = checks.clone();
     all.extend(onus_audit::conditions::checks(&model).unwrap());
     let (mut results, inv) =
-        onus_audit::audit_paths(&[repo().join("examples/shop-cluster")], &all, &opts).unwrap();
+        onus_audit::audit_paths(&[cluster.to_path_buf()], &all, &opts).unwrap();
     let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     let report = join(
         &model,
