@@ -568,6 +568,40 @@ async fn refusals(t: TestApp) {
     );
     let (_, orgs) = admin.get("/api/v1/orgs").await;
     assert_eq!(orgs.as_array().unwrap().len(), 0, "{orgs}");
+    // A webhook of a kind this onus does not know, in an archive rebuilt around it (unsigned,
+    // its manifest consistent): refused, nothing imported.
+    let mut entries = Vec::new();
+    onus_archive::archive::read(archive.as_slice(), |path, r| {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(r, &mut b)?;
+        entries.push((path.to_string(), b));
+        Ok(())
+    })
+    .unwrap();
+    let mut rebuilt = onus_archive::archive::Writer::new(Vec::new());
+    for (path, bytes) in &entries {
+        if path == "manifest.json" || path == "signature.json" {
+            continue;
+        }
+        let bytes = if path == "webhooks.jsonl" {
+            String::from_utf8(bytes.clone())
+                .unwrap()
+                .replace(r#"["incident"]"#, r#"["everything"]"#)
+                .into_bytes()
+        } else {
+            bytes.clone()
+        };
+        rebuilt.add_bytes(path, &bytes).unwrap();
+    }
+    let (rebuilt, _, _) = rebuilt.finish(None).unwrap();
+    let (s, e) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", rebuilt)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("webhooks.jsonl:1: kinds"), "{e}");
+    let (_, orgs) = admin.get("/api/v1/orgs").await;
+    assert_eq!(orgs.as_array().unwrap().len(), 0, "{orgs}");
     // Cut short: the manifest is missing.
     let cut = archive[..archive.len() / 2].to_vec();
     let (s, _) = admin
@@ -658,6 +692,34 @@ async fn provider_export(t: TestApp) {
         );
     }
     assert_eq!(String::from_utf8_lossy(&f["subscriptions.jsonl"]), "");
+
+    // Into another instance and out again: the same events, its file there.
+    let other = TestApp::spawn(t.database.starts_with("postgres"), "provider_export_target")
+        .await
+        .unwrap();
+    let admin = other.admin().await;
+    let (s, report) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", archive)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{report}");
+    let u = &report["users"][0];
+    let p = other
+        .login(
+            u["email"].as_str().unwrap(),
+            u["password"].as_str().unwrap(),
+        )
+        .await;
+    let (s, again) = download(&p, "/api/v1/orgs/ovhcloud/export").await;
+    assert_eq!(s, StatusCode::OK);
+    let g = files(&again);
+    for k in [
+        "events.jsonl",
+        "event_files.jsonl",
+        "files.jsonl",
+        "webhooks.jsonl",
+    ] {
+        assert!(f[k] == g[k], "{k} differs after the round trip");
+    }
 }
 both!(provider_export);
 

@@ -25,12 +25,13 @@
 use std::collections::HashMap;
 
 use onus_archive::format as f;
+use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::access::{OrgKind, OrgRef};
 use crate::db::Write;
-use crate::export::{opt, Out, PAGE};
+use crate::export::{file_from, lines, opt, Out, PAGE};
 use crate::import::{bad, parse, State};
 use crate::{Result, StoreError};
 
@@ -88,15 +89,7 @@ pub(crate) async fn export_event_files(
         for r in &rows {
             e.line(&f::EventFile {
                 org: slug_of(&slugs, &r.try_get::<String, _>("org_id")?)?,
-                file: f::File {
-                    id: r.try_get("id")?,
-                    sha256: r.try_get("sha256")?,
-                    name: r.try_get("name")?,
-                    media_type: r.try_get("media_type")?,
-                    size: r.try_get("size")?,
-                    created_at: r.try_get("created_at")?,
-                    created_by: r.try_get("created_by")?,
-                },
+                file: file_from(r)?,
             })?;
         }
     }
@@ -292,21 +285,17 @@ pub(crate) async fn export(
     e.finish()?;
     o.drain().await?;
 
-    let mut e = o.w.entry("notifications.jsonl")?;
-    let mut after = String::new();
-    loop {
-        let rows = sqlx::query(
-            "SELECT id, user_id, outbox_id, kind, topic, payload, created_at, read_at FROM notifications \
-             WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(&org.id)
-        .bind(&after)
-        .bind(PAGE)
-        .fetch_all(&mut **tx)
-        .await?;
-        for r in &rows {
-            let id: String = r.try_get("id")?;
-            e.line(&f::Notification {
+    lines(
+        tx,
+        o,
+        "notifications.jsonl",
+        "SELECT id, user_id, outbox_id, kind, topic, payload, created_at, read_at FROM notifications \
+         WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        &org.id,
+        "id",
+        |r| {
+            Ok(json!(f::Notification {
+                id: r.try_get("id")?,
                 user_id: r.try_get("user_id")?,
                 outbox_id: r.try_get("outbox_id")?,
                 kind: r.try_get("kind")?,
@@ -314,43 +303,33 @@ pub(crate) async fn export(
                 payload: crate::evidence::json_col(r, "payload")?,
                 created_at: r.try_get("created_at")?,
                 read_at: opt(r, "read_at")?,
-                id: id.clone(),
-            })?;
-            after = id;
-        }
-        if (rows.len() as i64) < PAGE {
-            break;
-        }
-    }
-    e.finish()?;
-    o.drain().await?;
-
-    let mut e = o.w.entry("webhooks.jsonl")?;
-    for r in sqlx::query(
-        "SELECT id, url, secret, kinds, active, created_at, created_by FROM webhooks WHERE org_id = $1 ORDER BY id",
+            }))
+        },
     )
-    .bind(&org.id)
-    .fetch_all(&mut **tx)
-    .await?
-    {
-        let kinds: String = r.try_get("kinds")?;
-        e.line(&f::Webhook {
-            id: r.try_get("id")?,
-            url: r.try_get("url")?,
-            // Exported as it is: see `onus_archive::format::Webhook` for why.
-            secret: r.try_get("secret")?,
-            kinds: kinds
-                .split(',')
-                .filter(|k| !k.is_empty())
-                .map(str::to_string)
-                .collect(),
-            active: b(&r, "active")?,
-            created_at: r.try_get("created_at")?,
-            created_by: r.try_get("created_by")?,
-        })?;
-    }
-    e.finish()?;
-    o.drain().await
+    .await?;
+    lines(
+        tx,
+        o,
+        "webhooks.jsonl",
+        "SELECT id, url, secret, kinds, active, created_at, created_by FROM webhooks \
+         WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        &org.id,
+        "id",
+        |r| {
+            Ok(json!(f::Webhook {
+                id: r.try_get("id")?,
+                url: r.try_get("url")?,
+                // Exported as it is: see `onus_archive::format::Webhook` for why.
+                secret: r.try_get("secret")?,
+                kinds: crate::notify::kinds_of(&r.try_get::<String, _>("kinds")?),
+                active: b(r, "active")?,
+                created_at: r.try_get("created_at")?,
+                created_by: r.try_get("created_by")?,
+            }))
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// An organisation the archive names by slug: the imported one, or a provider of a model it
@@ -380,6 +359,22 @@ async fn org_by_slug(
         .await?
         .ok_or_else(|| bad(path, n, format!("organisation `{slug}` is not here")))?;
     Ok(r.try_get("id")?)
+}
+
+/// The imported organisation's id, once `user` is checked to be one of its users.
+async fn own_user(w: &mut Write, st: &State, path: &str, n: u64, user: &str) -> Result<String> {
+    let org = st.org(path)?.id.clone();
+    if !exists(
+        w,
+        "SELECT id FROM users WHERE id = $1 AND org_id = $2",
+        user,
+        Some(&org),
+    )
+    .await?
+    {
+        return Err(bad(path, n, format!("user {user} is not in users.jsonl")));
+    }
+    Ok(org)
 }
 
 async fn exists(w: &mut Write, sql: &str, a: &str, b: Option<&str>) -> Result<bool> {
@@ -472,21 +467,19 @@ pub(crate) async fn import_line(
         }
         "notification_prefs.jsonl" => {
             let x: f::NotificationPref = parse(path, n, bytes)?;
-            let org = st.org(path)?.id.clone();
-            if !exists(
-                w,
-                "SELECT id FROM users WHERE id = $1 AND org_id = $2",
-                &x.user_id,
-                Some(&org),
-            )
-            .await?
+            if !crate::notify::KINDS.contains(&x.kind.as_str())
+                || !crate::notify::CHANNELS.contains(&x.channel.as_str())
             {
                 return Err(bad(
                     path,
                     n,
-                    format!("user {} is not in users.jsonl", x.user_id),
+                    format!(
+                        "`{}` by `{}`: not a kind and channel of this onus",
+                        x.kind, x.channel
+                    ),
                 ));
             }
+            let org = own_user(w, st, path, n, &x.user_id).await?;
             sqlx::query("INSERT INTO notification_prefs (user_id, org_id, kind, channel, enabled) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&x.user_id)
                 .bind(&org)
@@ -498,21 +491,7 @@ pub(crate) async fn import_line(
         }
         "notifications.jsonl" => {
             let x: f::Notification = parse(path, n, bytes)?;
-            let org = st.org(path)?.id.clone();
-            if !exists(
-                w,
-                "SELECT id FROM users WHERE id = $1 AND org_id = $2",
-                &x.user_id,
-                Some(&org),
-            )
-            .await?
-            {
-                return Err(bad(
-                    path,
-                    n,
-                    format!("user {} is not in users.jsonl", x.user_id),
-                ));
-            }
+            let org = own_user(w, st, path, n, &x.user_id).await?;
             sqlx::query(
                 "INSERT INTO notifications (id, org_id, user_id, outbox_id, kind, topic, payload, created_at, read_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -532,9 +511,22 @@ pub(crate) async fn import_line(
         "webhooks.jsonl" => {
             let x: f::Webhook = parse(path, n, bytes)?;
             let org = st.org(path)?.id.clone();
-            if x.kinds.iter().any(|k| k.contains(',') || k.is_empty()) {
-                return Err(bad(path, n, "kinds: a kind is a word"));
+            if let Some(k) = x
+                .kinds
+                .iter()
+                .find(|k| !crate::notify::KINDS.contains(&k.as_str()))
+            {
+                return Err(bad(
+                    path,
+                    n,
+                    format!(
+                        "kinds: `{k}`, not one of {}",
+                        crate::notify::KINDS.join(", ")
+                    ),
+                ));
             }
+            // The URL is kept as it is: the worker checks it at every delivery against this
+            // instance's rule (no loopback or private address unless it allows them).
             sqlx::query(
                 "INSERT INTO webhooks (id, org_id, url, secret, kinds, active, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
@@ -668,16 +660,7 @@ async fn import_event(w: &mut Write, st: &State, path: &str, n: u64, x: &f::Even
         // The assignee is one of the organisation's users (another's is not exported).
         let assignee = part.assignee.clone().filter(|_| po == org.id);
         if let Some(a) = &assignee {
-            if !exists(
-                w,
-                "SELECT id FROM users WHERE id = $1 AND org_id = $2",
-                a,
-                Some(&org.id),
-            )
-            .await?
-            {
-                return Err(bad(path, n, format!("assignee {a} is not in users.jsonl")));
-            }
+            own_user(w, st, path, n, a).await?;
         }
         sqlx::query(
             "INSERT INTO event_parties (event_id, org_id, party_id, subscription_id, assignee, acknowledged_at, acknowledged_by, approved_at, approved_by) \

@@ -85,7 +85,7 @@ pub(crate) fn opt(r: &AnyRow, c: &str) -> Result<Option<String>> {
 
 /// Pages through `sql` (which must take the org id as `$1`, a lower bound on `key` as `$2`
 /// and end with `ORDER BY key LIMIT $3`), writing one line per row.
-async fn lines(
+pub(crate) async fn lines(
     tx: &mut Transaction<'static, Any>,
     out: &mut Out<'_>,
     path: &str,
@@ -116,6 +116,19 @@ async fn lines(
     e.finish()?;
     out.drain().await?;
     Ok(n)
+}
+
+/// A line of `files.jsonl` from a row of `files`.
+pub(crate) fn file_from(r: &AnyRow) -> Result<f::File> {
+    Ok(f::File {
+        id: r.try_get("id")?,
+        sha256: r.try_get("sha256")?,
+        name: r.try_get("name")?,
+        media_type: r.try_get("media_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+    })
 }
 
 /// What an archive calls the models an organisation's rows point to.
@@ -395,17 +408,7 @@ impl Store {
             "SELECT id, sha256, name, media_type, size, created_at, created_by FROM files WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
             org_id,
             "id",
-            |r| {
-                Ok(json!(f::File {
-                    id: r.try_get("id")?,
-                    sha256: r.try_get("sha256")?,
-                    name: r.try_get("name")?,
-                    media_type: r.try_get("media_type")?,
-                    size: r.try_get("size")?,
-                    created_at: r.try_get("created_at")?,
-                    created_by: r.try_get("created_by")?,
-                }))
-            },
+            |r| Ok(json!(file_from(r)?)),
         )
         .await?;
         crate::event_archive::export_event_files(&mut tx, &mut o, &org).await?;
