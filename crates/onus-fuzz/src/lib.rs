@@ -210,6 +210,46 @@ pub fn hostile() -> Vec<(&'static str, String, Vec<u8>)> {
     ]
 }
 
+/// The inputs a fuzzer found for `target` (`fuzz/regressions/<target>/`, in this repository),
+/// by name: (path, bytes). Empty when the folder is missing.
+pub fn regressions(target: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions")
+        .join(target);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut files = Vec::new();
+    for e in entries {
+        let path = e?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| Ok((p.display().to_string(), std::fs::read(&p)?)))
+        .collect()
+}
+
+/// Every input of `target`: its regression corpus, its hostile inputs (`hostile-<name>`) and
+/// its seeds, in that order (what once broke onus first, so that a caller that keeps only the
+/// first few keeps those): what the portal's tests post to its API.
+pub fn corpus(target: &str) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let mut all = regressions(target)?;
+    all.extend(
+        hostile()
+            .into_iter()
+            .filter(|(t, _, _)| *t == target)
+            .map(|(_, name, bytes)| (format!("hostile-{name}"), bytes)),
+    );
+    all.extend(seeds::of(target));
+    Ok(all)
+}
+
 /// Writes every target's seeds, and the hostile inputs, under `dir/<target>/`; returns how
 /// many files were written.
 pub fn write_seeds(dir: &std::path::Path) -> std::io::Result<usize> {

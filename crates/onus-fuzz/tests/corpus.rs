@@ -4,19 +4,7 @@
 use std::path::Path;
 
 fn regressions(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/regressions")
-        .join(target);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    files.sort();
-    files
-        .into_iter()
-        .filter(|p| p.is_file())
-        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
-        .collect()
+    onus_fuzz::regressions(target).unwrap()
 }
 
 #[test]

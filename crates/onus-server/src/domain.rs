@@ -439,6 +439,18 @@ pub fn parse_report(bytes: &[u8]) -> Result<Report, ApiError> {
             format!("format `{}`, expected `{}`", report.format, join::FORMAT),
         ));
     }
+    // When the audit ran: `Report::rejoin` (the CLI's way back from a report) refuses a report
+    // whose `now` is no RFC 3339 instant, so the portal does too, rather than store and show
+    // it (found by posting the fuzz corpus's damaged reports, tests/fuzz_corpus.rs).
+    if chrono::DateTime::parse_from_rfc3339(&report.now).is_err() {
+        return Err(ApiError::invalid(
+            "now",
+            format!(
+                "`now` is `{}`, not an RFC 3339 instant such as `2025-06-01T12:00:00Z`",
+                onus_limits::clip(&report.now, onus_limits::Limits::DEFAULT.quote_chars)
+            ),
+        ));
+    }
     Ok(report)
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, TestApp, ADMIN_PASSWORD};
+use common::{alive, refused, TestApp, ADMIN_PASSWORD};
 use onus_server::Config;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -34,30 +34,6 @@ async fn small_limits(pg: bool, test: &str) -> Option<(TestApp, common::World, t
         .unwrap();
     let w = common::world(&t).await;
     Some((t, w, dir))
-}
-
-/// A 4xx JSON error whose message is not empty and whose `field` is `field` (when given).
-#[track_caller]
-fn refused(what: &str, (s, b): (StatusCode, Value), field: Option<&str>) {
-    assert!(s.is_client_error(), "{what}: {s} {b}");
-    let e = &b["error"];
-    assert!(
-        e["code"].as_str().is_some_and(|c| !c.is_empty()),
-        "{what}: no code: {b}"
-    );
-    assert!(
-        e["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{what}: no message: {b}"
-    );
-    if let Some(f) = field {
-        assert_eq!(e["field"], json!(f), "{what}: {b}");
-    }
-}
-
-/// The server still answers, signed in, after the hostile requests.
-async fn alive(c: &Client) {
-    let (s, b) = c.get("/api/v1/me").await;
-    assert_eq!(s, StatusCode::OK, "the server no longer answers: {b}");
 }
 
 /// A request that declares a `len`-byte body and sends none of it, on a raw connection:

@@ -202,6 +202,17 @@ pub fn example_audit(model_id: &str, now: &str) -> Vec<u8> {
 /// A cluster export audited against a model's text with the built-in checks, as `onus audit
 /// -o json` writes it.
 pub fn audit_report(model_text: &str, cluster: &std::path::Path, now: &str) -> Vec<u8> {
+    try_audit_report(model_text, cluster, now)
+        .unwrap_or_else(|e| panic!("{}: {e}", cluster.display()))
+}
+
+/// [`audit_report`], or the audit's error when onus refuses the export (as `onus audit` would
+/// stop with it, with no report to upload).
+pub fn try_audit_report(
+    model_text: &str,
+    cluster: &std::path::Path,
+    now: &str,
+) -> Result<Vec<u8>, String> {
     use onus_audit::join::{join, JoinInput};
     let model = onus_model::load_str(
         "model.yaml",
@@ -223,8 +234,8 @@ pub fn audit_report(model_text: &str, cluster: &std::path::Path, now: &str) -> V
     };
     let mut all = checks.clone();
     all.extend(onus_audit::conditions::checks(&model).unwrap());
-    let (mut results, inv) =
-        onus_audit::audit_paths(&[cluster.to_path_buf()], &all, &opts).unwrap();
+    let (mut results, inv) = onus_audit::audit_paths(&[cluster.to_path_buf()], &all, &opts)
+        .map_err(|e| e.to_string())?;
     let conditions = onus_audit::conditions::results(&model, &results.split_off(checks.len()));
     let report = join(
         &model,
@@ -242,8 +253,8 @@ pub fn audit_report(model_text: &str, cluster: &std::path::Path, now: &str) -> V
         },
     );
     let mut out = Vec::new();
-    onus_report::write_json(&report, &mut out).unwrap();
-    out
+    onus_report::write_json(&report, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// A world: the instance admin, a provider publishing `ovhcloud-mks`, two customers (`shop`
@@ -297,4 +308,28 @@ pub async fn world(t: &TestApp) -> World {
         shop,
         rival,
     }
+}
+
+/// A 4xx JSON error whose message is not empty and whose `field` is `field` (when given).
+#[track_caller]
+pub fn refused(what: &str, (s, b): (StatusCode, Value), field: Option<&str>) {
+    assert!(s.is_client_error(), "{what}: {s} {b}");
+    let e = &b["error"];
+    assert!(
+        e["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{what}: no code: {b}"
+    );
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{what}: no message: {b}"
+    );
+    if let Some(f) = field {
+        assert_eq!(e["field"], json!(f), "{what}: {b}");
+    }
+}
+
+/// The server still answers, signed in, after the hostile requests.
+pub async fn alive(c: &Client) {
+    let (s, b) = c.get("/api/v1/me").await;
+    assert_eq!(s, StatusCode::OK, "the server no longer answers: {b}");
 }
