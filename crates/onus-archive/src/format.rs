@@ -239,6 +239,170 @@ pub struct EndItem {
     pub note: Option<String>,
 }
 
+/// A line of `events.jsonl`: an event the organisation takes part in (a customer's export),
+/// or one it published (a provider's), with the parts of its timeline the organisation sees
+/// or wrote. Other organisations are named by slug (their ids are their instance's); a
+/// customer's export names the provider and itself, never another customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    /// Per provider: #1, #2... Kept by an import when free there, else the next free number
+    /// (then instance-specific).
+    pub number: i64,
+    /// The model (its provider publishes it) and the version the event was opened under.
+    #[serde(flatten)]
+    pub model: ModelRef,
+    pub version: String,
+    /// The slug of the organisation that opened it (the exporting one, or the provider).
+    pub opened_by_org: String,
+    /// The event type (`incident`, `change-request`...).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// `incident`, `change` or `announcement`.
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Option<String>,
+    pub service: Option<String>,
+    pub due_at: Option<String>,
+    pub remind_at: Option<String>,
+    pub reminded_at: Option<String>,
+    /// `open`, `acknowledged`, `resolved`, `closed` or `rejected`.
+    pub state: String,
+    /// The routing rule applied when it was opened, as stored.
+    pub routing: serde_json::Value,
+    pub opener_party: String,
+    pub opened_at: String,
+    /// The id of the user who opened it (a user of another organisation is not in the
+    /// archive: the id is a name for the record, no reference).
+    pub opened_by: String,
+    pub opened_by_name: String,
+    pub acknowledged_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub resolution: Option<String>,
+    pub updated_at: String,
+    /// The exporting organisation's part and, in a customer's export, the provider's.
+    pub parties: Vec<EventParty>,
+    /// The timeline the organisation sees (a customer's) or wrote for everyone (a provider's).
+    pub steps: Vec<EventStep>,
+    pub consultations: Vec<EventConsultation>,
+}
+
+/// An organisation's part in an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventParty {
+    /// The organisation's slug.
+    pub org: String,
+    pub party_id: String,
+    pub subscription_id: Option<String>,
+    /// The user it goes to, when one of the exporting organisation's (another's is not
+    /// exported).
+    pub assignee: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub approved_at: Option<String>,
+    pub approved_by: Option<String>,
+}
+
+/// A step of an event's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventStep {
+    pub id: String,
+    /// The slug of the organisation whose step it is.
+    pub org: String,
+    /// `None`: every participant sees it; else the slug of the only customer that does.
+    pub audience: Option<String>,
+    pub at: String,
+    /// The id of the user who took it.
+    pub actor: String,
+    pub actor_name: String,
+    pub party_id: String,
+    pub action: String,
+    /// The event's state after the step.
+    pub state: String,
+    pub body: Option<String>,
+    /// The attached file: a line of `files.jsonl` (the organisation's own) or of
+    /// `event_files.jsonl` (the provider's, in a customer's export).
+    pub file_id: Option<String>,
+}
+
+/// A consultation of a party holding C, and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventConsultation {
+    pub id: String,
+    /// The slug of the consulted organisation.
+    pub org: String,
+    pub party_id: String,
+    pub question: String,
+    pub asked_at: String,
+    pub asked_by_name: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    pub answered_by_name: Option<String>,
+}
+
+/// A line of `event_files.jsonl` (a customer's export): a file the provider attached to a
+/// step the customer sees; its content is `files/SHA256`, like the organisation's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventFile {
+    /// The slug of the organisation that attached it.
+    pub org: String,
+    #[serde(flatten)]
+    pub file: File,
+}
+
+/// A line of `notification_prefs.jsonl`: a user's choice for a kind of event and a channel
+/// (no line: on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationPref {
+    pub user_id: String,
+    /// `incident`, `change`, `announcement` or `version`.
+    pub kind: String,
+    /// `portal` or `email`.
+    pub channel: String,
+    pub enabled: bool,
+}
+
+/// A line of `notifications.jsonl`: a user's in-portal notification.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notification {
+    pub id: String,
+    pub user_id: String,
+    /// The message it came from (the exporting instance's outbox, not exported: a name).
+    pub outbox_id: String,
+    pub kind: String,
+    pub topic: String,
+    pub payload: serde_json::Value,
+    pub created_at: String,
+    pub read_at: Option<String>,
+}
+
+/// A line of `webhooks.jsonl`: a webhook endpoint, **with its signing secret**. The secret is
+/// the organisation's (its members were shown it when they created the endpoint; its admins,
+/// who alone export, answer for all its data), and exporting it lets the new instance sign
+/// as the old one did, so no receiver needs reconfiguring. The archive is therefore as
+/// confidential as the secrets: docs/portal.md ("Leaving") says so.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    /// The kinds of event it receives; empty: all.
+    pub kinds: Vec<String>,
+    pub active: bool,
+    pub created_at: String,
+    pub created_by: String,
+}
+
 /// `log/head.json`: where the proof in `log/entries.jsonl` starts and ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -313,6 +477,11 @@ struct ExportFiles {
     attestations: Attestation,
     status_history: StatusPoint,
     end_of_service: EndItem,
+    event_files: EventFile,
+    events: Event,
+    notification_prefs: NotificationPref,
+    notifications: Notification,
+    webhooks: Webhook,
     log_head: LogHead,
     log_entries: LogLine,
     manifest: Manifest,
@@ -331,7 +500,7 @@ pub fn schema() -> serde_json::Value {
         o.insert("title".into(), "onus.export/v1 archive files".into());
         o.insert(
             "description".into(),
-            "The files of an onus.export/v1 archive (docs/portal.md): each property of the root is one file (JSON) or one line of it (JSON Lines), by name: export.json, organisation.json, users.jsonl, models.jsonl, subscriptions.jsonl, notices.jsonl, obligations.jsonl, files.jsonl, audits.jsonl, attestations.jsonl, status_history.jsonl, end_of_service.jsonl, log/head.json, log/entries.jsonl, manifest.json, signature.json.".into(),
+            "The files of an onus.export/v1 archive (docs/portal.md): each property of the root is one file (JSON) or one line of it (JSON Lines), by name: export.json, organisation.json, users.jsonl, models.jsonl, subscriptions.jsonl, notices.jsonl, obligations.jsonl, files.jsonl, audits.jsonl, attestations.jsonl, status_history.jsonl, end_of_service.jsonl, event_files.jsonl, events.jsonl, notification_prefs.jsonl, notifications.jsonl, webhooks.jsonl, log/head.json, log/entries.jsonl, manifest.json, signature.json.".into(),
         );
     }
     s

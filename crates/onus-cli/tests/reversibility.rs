@@ -305,6 +305,24 @@ fn journey(a: &str, b: &str) {
         alice_b.main_of("/dashboard"),
         "the dashboard differs on the second instance"
     );
+    // The demo's events, their timelines and the shop's webhook came along.
+    let events = String::from_utf8_lossy(&first["events.jsonl"]).to_string();
+    assert!(!events.is_empty(), "the demo's events are not exported");
+    assert!(String::from_utf8_lossy(&first["webhooks.jsonl"]).contains("whsec_"));
+    let listed = items(&alice_b.get("/api/v1/orgs/shop/events?limit=500"));
+    assert_eq!(listed.len(), events.lines().count(), "{listed:?}");
+    for line in events.lines() {
+        let e: Value = serde_json::from_str(line).unwrap();
+        let there = alice_b.get(&format!(
+            "/api/v1/orgs/shop/events/{}",
+            e["id"].as_str().unwrap()
+        ));
+        assert_eq!(
+            there["steps"].as_array().map(Vec::len),
+            e["steps"].as_array().map(Vec::len),
+            "{there}"
+        );
+    }
     drop(server_b);
 
     // Exported again there: the same archive, but for the files documented as specific to

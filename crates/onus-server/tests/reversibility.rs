@@ -58,8 +58,37 @@ async fn attach(c: &Client, org: &str, activity: &str, name: &str, content: &[u8
     b[0].clone()
 }
 
-/// A customer with evidence of every kind: audits, attestations with files, owners and
-/// notes, an acknowledged version... what an export must carry.
+/// A comment on an event's timeline, with a file or not; returns the event's detail.
+async fn comment(
+    c: &Client,
+    org: &str,
+    id: &str,
+    body: &str,
+    file: Option<(&str, &[u8])>,
+) -> Value {
+    let mut form = reqwest::multipart::Form::new().text("body", body.to_string());
+    if let Some((name, content)) = file {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(content.to_vec())
+                .file_name(name.to_string())
+                .mime_str("text/plain")
+                .unwrap(),
+        );
+    }
+    let (s, d) = c
+        .send(
+            c.req(
+                reqwest::Method::POST,
+                &format!("/api/v1/orgs/{org}/events/{id}/comments"),
+            )
+            .multipart(form),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    d
+}
+
 /// A page's `<main>`, what the user reads (the header and the CSRF token are the session's).
 fn main_of(page: &[u8]) -> String {
     let page = String::from_utf8_lossy(page);
@@ -68,6 +97,9 @@ fn main_of(page: &[u8]) -> String {
     page[start..end].to_string()
 }
 
+/// A customer with evidence of every kind: audits, attestations with files, owners and
+/// notes, events with their timelines and files, notification settings, a webhook... what an
+/// export must carry.
 async fn busy_shop(t: &TestApp) -> common::World {
     let w = world(t).await;
     let (s, b) = w
@@ -97,6 +129,79 @@ async fn busy_shop(t: &TestApp) -> common::World {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+
+    // Events: the shop's incident, with a file; the provider's incident (to the shop and the
+    // rival), with the provider's file, the shop's and the rival's comments.
+    let (s, ev) = w
+        .shop
+        .post(
+            "/api/v1/orgs/shop/events",
+            json!({"type": "incident", "model": "ovhcloud-mks", "title": "shop pods time out",
+                   "description": "since 09:12", "severity": "high"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{ev}");
+    let id = ev["event"]["id"].as_str().unwrap().to_string();
+    comment(
+        &w.shop,
+        "shop",
+        &id,
+        "kubectl events attached",
+        Some(("events.txt", b"shop timeout log")),
+    )
+    .await;
+    let (s, pe) = w
+        .provider
+        .post(
+            "/api/v1/orgs/ovhcloud/events",
+            json!({"type": "provider-incident", "model": "ovhcloud-mks", "title": "ovh-wide outage", "severity": "low"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{pe}");
+    let pid = pe["event"]["id"].as_str().unwrap().to_string();
+    comment(
+        &w.provider,
+        "ovhcloud",
+        &pid,
+        "post-mortem attached",
+        Some(("post-mortem.txt", b"provider post-mortem")),
+    )
+    .await;
+    comment(&w.shop, "shop", &pid, "shop sees it too", None).await;
+    comment(
+        &w.rival,
+        "rival",
+        &pid,
+        "rival-words",
+        Some(("rival.txt", b"rival-file")),
+    )
+    .await;
+    // Notification settings and a webhook.
+    let (s, b) = w
+        .shop
+        .send(
+            w.shop
+                .req(reqwest::Method::PUT, "/api/v1/me/notification-settings")
+                .json(&json!([{"kind": "announcement", "channel": "email", "enabled": false}])),
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    let (s, b) = w
+        .shop
+        .post(
+            "/api/v1/orgs/shop/webhooks",
+            json!({"url": "https://hooks.shop.example/onus", "kinds": ["incident"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // The worker tells the shop's users (asynchronously): wait for its notifications.
+    for _ in 0..100 {
+        let (_, n) = w.shop.get("/api/v1/me/notifications").await;
+        if !items(&n).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     w
 }
 
@@ -118,11 +223,59 @@ async fn round_trip(t: TestApp) {
         "audits.jsonl",
         "attestations.jsonl",
         "status_history.jsonl",
+        "events.jsonl",
+        "event_files.jsonl",
+        "notification_prefs.jsonl",
+        "notifications.jsonl",
+        "webhooks.jsonl",
         "log/head.json",
         "log/entries.jsonl",
     ] {
         assert!(a.contains_key(f), "{f} missing: {:?}", a.keys());
     }
+    // Every table the coverage list calls exported names a file of the archive.
+    for (table, cov) in onus_store::deletion::TABLES {
+        if let onus_store::deletion::Coverage::Exported(what) = cov {
+            let file = what.split([' ', ',', ':']).next().unwrap();
+            if file.ends_with(".json") || file.ends_with(".jsonl") {
+                assert!(
+                    a.contains_key(file),
+                    "`{table}` is exported to {file}, which the archive lacks"
+                );
+            }
+        }
+    }
+    // The events as the shop sees them: both, their timelines, the provider's file, never
+    // the rival (its name, its words, its file).
+    let events = String::from_utf8(a["events.jsonl"].clone()).unwrap();
+    assert_eq!(events.lines().count(), 2, "{events}");
+    for needle in [
+        "shop pods time out",
+        "kubectl events attached",
+        "ovh-wide outage",
+        "post-mortem attached",
+        "shop sees it too",
+    ] {
+        assert!(events.contains(needle), "events.jsonl lacks `{needle}`");
+    }
+    let all: Vec<u8> = a.values().flatten().copied().collect();
+    for needle in ["rival", "eve@rival.test"] {
+        assert!(
+            !all.windows(needle.len()).any(|x| x == needle.as_bytes()),
+            "the shop's export holds `{needle}`"
+        );
+    }
+    assert!(String::from_utf8_lossy(&a["event_files.jsonl"]).contains("post-mortem.txt"));
+    assert!(String::from_utf8_lossy(&a["notification_prefs.jsonl"]).contains("announcement"));
+    assert!(
+        !a["notifications.jsonl"].is_empty(),
+        "no notification exported"
+    );
+    let hooks = String::from_utf8_lossy(&a["webhooks.jsonl"]).to_string();
+    assert!(
+        hooks.contains("https://hooks.shop.example/onus") && hooks.contains("whsec_"),
+        "{hooks}"
+    );
     let users = String::from_utf8(a["users.jsonl"].clone()).unwrap();
     assert!(
         users.contains("alice@shop.test") && !users.contains("argon2"),
@@ -133,7 +286,9 @@ async fn round_trip(t: TestApp) {
     assert!(a
         .keys()
         .any(|k| k.starts_with("models/ovhcloud/ovhcloud-mks/")));
-    assert_eq!(a.keys().filter(|k| k.starts_with("files/")).count(), 2);
+    // The audit report, the attestation's file, the shop's file on its event and the
+    // provider's on its incident.
+    assert_eq!(a.keys().filter(|k| k.starts_with("files/")).count(), 4);
     // Every file reads against the format's JSON Schema.
     let schema = onus_archive::format::schema();
     for (file, def) in [
@@ -145,6 +300,11 @@ async fn round_trip(t: TestApp) {
         ("audits.jsonl", "Audit"),
         ("attestations.jsonl", "Attestation"),
         ("status_history.jsonl", "StatusPoint"),
+        ("events.jsonl", "Event"),
+        ("event_files.jsonl", "EventFile"),
+        ("notification_prefs.jsonl", "NotificationPref"),
+        ("notifications.jsonl", "Notification"),
+        ("webhooks.jsonl", "Webhook"),
         ("log/entries.jsonl", "LogLine"),
     ] {
         let s = json!({"$defs": schema["$defs"], "$ref": format!("#/$defs/{def}")});
@@ -218,6 +378,61 @@ async fn round_trip(t: TestApp) {
         main_of(&there)
     );
 
+    // The events, their timelines and the provider's file, there too.
+    let (_, evs) = alice.get("/api/v1/orgs/shop/events").await;
+    assert_eq!(items(&evs).len(), 2, "{evs}");
+    let outage = items(&evs)
+        .into_iter()
+        .find(|e| e["title"] == "ovh-wide outage")
+        .unwrap();
+    let (s, detail) = alice
+        .get(&format!(
+            "/api/v1/orgs/shop/events/{}",
+            outage["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{detail}");
+    let file = detail["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|s| s["file"]["id"].as_str())
+        .expect("the provider's file on the timeline")
+        .to_string();
+    let (s, content) = download(&alice, &format!("/api/v1/orgs/shop/files/{file}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(content, b"provider post-mortem");
+
+    // The rival's export of the same provider incident, into the same instance: the one event
+    // gains the rival's part and its own step, which the shop still does not see.
+    let (s, rival_archive) = download(&w.rival, "/api/v1/orgs/rival/export").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, report) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", rival_archive)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{report}");
+    let eve_password = report["users"][0]["password"].as_str().unwrap().to_string();
+    let eve = other.login("eve@rival.test", &eve_password).await;
+    let (s, seen) = eve
+        .get(&format!(
+            "/api/v1/orgs/rival/events/{}",
+            outage["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{seen}");
+    assert!(
+        seen.to_string().contains("rival-words")
+            && seen.to_string().contains("post-mortem attached"),
+        "{seen}"
+    );
+    let (_, detail) = alice
+        .get(&format!(
+            "/api/v1/orgs/shop/events/{}",
+            outage["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(!detail.to_string().contains("rival"), "{detail}");
+
     let (s, second) = download(&alice, "/api/v1/orgs/shop/export").await;
     assert_eq!(s, StatusCode::OK);
     let b = files(&second);
@@ -242,6 +457,62 @@ async fn round_trip(t: TestApp) {
     assert_ne!(ea["instance_key"], eb["instance_key"]);
 }
 both!(round_trip);
+
+/// Two instances each numbered their provider's first incident #1: imported into a third,
+/// both keep their ids, timelines and customers, and the second takes the provider's next
+/// number there.
+async fn event_numbers(t: TestApp) {
+    let pg = t.database.starts_with("postgres");
+    let a = world(&t).await;
+    let t2 = TestApp::spawn(pg, "event_numbers_b").await.unwrap();
+    let b = world(&t2).await;
+    let mut ids = Vec::new();
+    for (w, title) in [
+        (&a, "first instance's outage"),
+        (&b, "second instance's outage"),
+    ] {
+        let (s, e) = w
+            .provider
+            .post(
+                "/api/v1/orgs/ovhcloud/events",
+                json!({"type": "provider-incident", "model": "ovhcloud-mks", "title": title, "severity": "low"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{e}");
+        assert_eq!(e["event"]["number"], 1, "{e}");
+        ids.push(e["event"]["id"].as_str().unwrap().to_string());
+    }
+    let target = TestApp::spawn(pg, "event_numbers_target").await.unwrap();
+    let admin = target.admin().await;
+    let mut users = Vec::new();
+    for (c, org) in [(&a.rival, "rival"), (&b.shop, "shop")] {
+        let (s, archive) = download(c, &format!("/api/v1/orgs/{org}/export")).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, report) = admin
+            .post_raw("/api/v1/imports", "application/x-tar", archive)
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{report}");
+        let u = &report["users"][0];
+        users.push((
+            u["email"].as_str().unwrap().to_string(),
+            u["password"].as_str().unwrap().to_string(),
+        ));
+    }
+    let eve = target.login(&users[0].0, &users[0].1).await;
+    let alice = target.login(&users[1].0, &users[1].1).await;
+    let (_, e) = eve
+        .get(&format!("/api/v1/orgs/rival/events/{}", ids[0]))
+        .await;
+    assert_eq!(e["event"]["number"], 1, "{e}");
+    assert_eq!(e["event"]["title"], "first instance's outage");
+    let (_, e) = alice
+        .get(&format!("/api/v1/orgs/shop/events/{}", ids[1]))
+        .await;
+    assert_eq!(e["event"]["number"], 2, "{e}");
+    assert_eq!(e["event"]["title"], "second instance's outage");
+    assert!(!e["steps"].as_array().unwrap().is_empty(), "{e}");
+}
+both!(event_numbers);
 
 /// What is refused: a member or another organisation exporting, an altered archive (nothing
 /// is imported), an import by someone else than the instance administrator.
@@ -297,6 +568,40 @@ async fn refusals(t: TestApp) {
     );
     let (_, orgs) = admin.get("/api/v1/orgs").await;
     assert_eq!(orgs.as_array().unwrap().len(), 0, "{orgs}");
+    // A webhook of a kind this onus does not know, in an archive rebuilt around it (unsigned,
+    // its manifest consistent): refused, nothing imported.
+    let mut entries = Vec::new();
+    onus_archive::archive::read(archive.as_slice(), |path, r| {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(r, &mut b)?;
+        entries.push((path.to_string(), b));
+        Ok(())
+    })
+    .unwrap();
+    let mut rebuilt = onus_archive::archive::Writer::new(Vec::new());
+    for (path, bytes) in &entries {
+        if path == "manifest.json" || path == "signature.json" {
+            continue;
+        }
+        let bytes = if path == "webhooks.jsonl" {
+            String::from_utf8(bytes.clone())
+                .unwrap()
+                .replace(r#"["incident"]"#, r#"["everything"]"#)
+                .into_bytes()
+        } else {
+            bytes.clone()
+        };
+        rebuilt.add_bytes(path, &bytes).unwrap();
+    }
+    let (rebuilt, _, _) = rebuilt.finish(None).unwrap();
+    let (s, e) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", rebuilt)
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("webhooks.jsonl:1: kinds"), "{e}");
+    let (_, orgs) = admin.get("/api/v1/orgs").await;
+    assert_eq!(orgs.as_array().unwrap().len(), 0, "{orgs}");
     // Cut short: the manifest is missing.
     let cut = archive[..archive.len() / 2].to_vec();
     let (s, _) = admin
@@ -340,24 +645,81 @@ async fn provider_export(t: TestApp) {
     assert!(f
         .values()
         .any(|v| v.windows(14).any(|x| x == b"provider's own")));
-    let all: Vec<u8> = f.values().flatten().copied().collect();
     let shop_id = {
         let (_, me) = w.shop.get("/api/v1/me").await;
         me["org"]["id"].as_str().unwrap().to_string()
     };
+    // Its side of events: the incident it published, its own comment and file; not the
+    // shop's incident, nor what the customers wrote on its incident.
+    let events = String::from_utf8_lossy(&f["events.jsonl"]).to_string();
+    assert_eq!(events.lines().count(), 1, "{events}");
+    assert!(events.contains("ovh-wide outage") && events.contains("post-mortem attached"));
+    assert!(f
+        .values()
+        .any(|v| v.windows(20).any(|x| x == b"provider post-mortem")));
     for needle in [
         audit["id"].as_str().unwrap(),
         audit["file_id"].as_str().unwrap(),
         shop_id.as_str(),
         "alice@shop.test",
         "restore test passed",
+        "shop timeout log",
+        "rival-file",
     ] {
+        let found: Vec<&String> = f
+            .iter()
+            .filter(|(_, v)| v.windows(needle.len()).any(|x| x == needle.as_bytes()))
+            .map(|(k, _)| k)
+            .collect();
         assert!(
-            !all.windows(needle.len()).any(|x| x == needle.as_bytes()),
-            "the provider's export holds `{needle}`"
+            found.is_empty(),
+            "the provider's export holds `{needle}` in {found:?}"
+        );
+    }
+    // What customers wrote on events is not its side of them; only its users' notifications
+    // (what they were told, as they were told it) and its own log entries (to whom it
+    // published) name them.
+    for needle in ["shop pods time out", "shop sees it too", "rival"] {
+        let found: Vec<&String> = f
+            .iter()
+            .filter(|(k, _)| k.as_str() != "notifications.jsonl" && !k.starts_with("log/"))
+            .filter(|(_, v)| v.windows(needle.len()).any(|x| x == needle.as_bytes()))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(
+            found.is_empty(),
+            "the provider's export holds `{needle}` in {found:?}"
         );
     }
     assert_eq!(String::from_utf8_lossy(&f["subscriptions.jsonl"]), "");
+
+    // Into another instance and out again: the same events, its file there.
+    let other = TestApp::spawn(t.database.starts_with("postgres"), "provider_export_target")
+        .await
+        .unwrap();
+    let admin = other.admin().await;
+    let (s, report) = admin
+        .post_raw("/api/v1/imports", "application/x-tar", archive)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{report}");
+    let u = &report["users"][0];
+    let p = other
+        .login(
+            u["email"].as_str().unwrap(),
+            u["password"].as_str().unwrap(),
+        )
+        .await;
+    let (s, again) = download(&p, "/api/v1/orgs/ovhcloud/export").await;
+    assert_eq!(s, StatusCode::OK);
+    let g = files(&again);
+    for k in [
+        "events.jsonl",
+        "event_files.jsonl",
+        "files.jsonl",
+        "webhooks.jsonl",
+    ] {
+        assert!(f[k] == g[k], "{k} differs after the round trip");
+    }
 }
 both!(provider_export);
 

@@ -100,17 +100,16 @@ pub const TABLES: &[(&str, Coverage)] = &[
         Coverage::Instance("deletion certificates: the record that a tenant was deleted"),
     ),
     ("_sqlx_migrations", Coverage::Instance("the schema's version")),
-    // Events (issue 13), deleted with the organisation (see `delete_org`). Not yet in the
-    // onus.export/v1 archive: the format predates them (a follow-up of issue 14 exports them,
-    // with an import that restores them).
-    ("events", Coverage::DeletedOnly("events the organisation opened (or, a provider, published), with their parties, steps and consultations: not yet exported")),
-    ("event_parties", Coverage::DeletedOnly("the organisation's part in events: not yet exported")),
-    ("event_steps", Coverage::DeletedOnly("the organisation's steps, and those addressed to it alone: not yet exported")),
-    ("event_consultations", Coverage::DeletedOnly("consultations of the organisation: not yet exported")),
-    ("notifications", Coverage::DeletedOnly("its users' notifications: not yet exported")),
-    ("notification_prefs", Coverage::DeletedOnly("its users' notification settings: not yet exported")),
-    ("webhooks", Coverage::DeletedOnly("its webhook endpoints (their secrets are credentials valid on this instance only)")),
-    ("deliveries", Coverage::DeletedOnly("messages queued for delivery by this instance")),
+    // Events (issue 13), deleted with the organisation (see `delete_org`), exported by
+    // `event_archive` (what of an event is whose: see there).
+    ("events", Coverage::Exported("events.jsonl: those a customer takes part in, those a provider published")),
+    ("event_parties", Coverage::Exported("events.jsonl (`parties`: the organisation's part and, a customer's, the provider's)")),
+    ("event_steps", Coverage::Exported("events.jsonl (`steps`: the timeline the organisation sees, a provider's own steps)")),
+    ("event_consultations", Coverage::Exported("events.jsonl (`consultations`)")),
+    ("notifications", Coverage::Exported("notifications.jsonl")),
+    ("notification_prefs", Coverage::Exported("notification_prefs.jsonl")),
+    ("webhooks", Coverage::Exported("webhooks.jsonl (with their signing secrets: see onus_archive::format::Webhook)")),
+    ("deliveries", Coverage::DeletedOnly("this instance's delivery queue: operational state, what it sent and is sending")),
     ("delivery_attempts", Coverage::DeletedOnly("this instance's delivery log")),
 ];
 

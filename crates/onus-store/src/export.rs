@@ -7,7 +7,8 @@
 //! even shared with it (those rows are the customer's), nor a customer's subscription; a
 //! customer's export holds its provider's published models, which every signed-in user may
 //! read anyway. Credentials (password hashes, sessions, API tokens) and delivery state (the
-//! outbox) are not exported.
+//! outbox, the delivery queue and its attempts) are not exported. Events, notifications and
+//! webhooks: see `event_archive`.
 //!
 //! **Consistent and streaming.** The whole export reads in one transaction (a snapshot:
 //! `REPEATABLE READ` on PostgreSQL, a WAL read transaction on SQLite), and the archive goes to
@@ -55,17 +56,17 @@ pub struct Exported {
 }
 
 /// Rows fetched per query when paging through a table.
-const PAGE: i64 = 1000;
+pub(crate) const PAGE: i64 = 1000;
 
-struct Out<'t> {
-    w: Writer<Vec<u8>>,
+pub(crate) struct Out<'t> {
+    pub(crate) w: Writer<Vec<u8>>,
     tx: &'t tokio::sync::mpsc::Sender<Vec<u8>>,
     bytes: u64,
 }
 
 impl Out<'_> {
     /// Hands what the tar holds so far to the reader (waits while it is slow).
-    async fn drain(&mut self) -> Result<()> {
+    pub(crate) async fn drain(&mut self) -> Result<()> {
         let chunk = std::mem::take(self.w.get_mut());
         if chunk.is_empty() {
             return Ok(());
@@ -78,13 +79,13 @@ impl Out<'_> {
     }
 }
 
-fn opt(r: &AnyRow, c: &str) -> Result<Option<String>> {
+pub(crate) fn opt(r: &AnyRow, c: &str) -> Result<Option<String>> {
     Ok(r.try_get(c)?)
 }
 
 /// Pages through `sql` (which must take the org id as `$1`, a lower bound on `key` as `$2`
 /// and end with `ORDER BY key LIMIT $3`), writing one line per row.
-async fn lines(
+pub(crate) async fn lines(
     tx: &mut Transaction<'static, Any>,
     out: &mut Out<'_>,
     path: &str,
@@ -115,6 +116,19 @@ async fn lines(
     e.finish()?;
     out.drain().await?;
     Ok(n)
+}
+
+/// A line of `files.jsonl` from a row of `files`.
+pub(crate) fn file_from(r: &AnyRow) -> Result<f::File> {
+    Ok(f::File {
+        id: r.try_get("id")?,
+        sha256: r.try_get("sha256")?,
+        name: r.try_get("name")?,
+        media_type: r.try_get("media_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+        created_by: r.try_get("created_by")?,
+    })
 }
 
 /// What an archive calls the models an organisation's rows point to.
@@ -228,12 +242,14 @@ impl Store {
 
         // The model versions it needs, bodies first (an import reads them before their index).
         let filter = match org.kind {
-            OrgKind::Customer => {
+            OrgKind::Customer => format!(
                 "v.id IN (SELECT version_id FROM subscriptions WHERE org_id = $1 \
                  UNION SELECT from_version_id FROM version_notices WHERE org_id = $1 \
-                 UNION SELECT to_version_id FROM version_notices WHERE org_id = $1)"
-            }
-            OrgKind::Provider => "m.org_id = $1",
+                 UNION SELECT to_version_id FROM version_notices WHERE org_id = $1 \
+                 UNION {})",
+                crate::event_archive::EVENT_VERSIONS
+            ),
+            OrgKind::Provider => "m.org_id = $1".into(),
         };
         let versions = sqlx::query(&format!(
             "SELECT v.id, v.version, v.body, v.sha256, v.findings, v.published_at, m.model_id, m.title, o.slug, o.name \
@@ -359,15 +375,22 @@ impl Store {
         )
         .await?;
 
-        // File contents (each distinct one once), one at a time, then their references.
-        let shas: BTreeSet<String> =
-            sqlx::query("SELECT DISTINCT sha256 FROM files WHERE org_id = $1")
-                .bind(org_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("sha256"))
-                .collect::<Result<_, _>>()?;
+        // File contents (each distinct one once), one at a time, then their references; a
+        // customer's include the provider's files attached to events it sees.
+        let shas_sql = match org.kind {
+            OrgKind::Customer => format!(
+                "SELECT sha256 FROM files WHERE org_id = $1 UNION {}",
+                crate::event_archive::VISIBLE_FILE_SHAS
+            ),
+            OrgKind::Provider => "SELECT DISTINCT sha256 FROM files WHERE org_id = $1".into(),
+        };
+        let shas: BTreeSet<String> = sqlx::query(&shas_sql)
+            .bind(org_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("sha256"))
+            .collect::<Result<_, _>>()?;
         for sha in &shas {
             let r = sqlx::query("SELECT content FROM blobs WHERE sha256 = $1")
                 .bind(sha)
@@ -385,19 +408,10 @@ impl Store {
             "SELECT id, sha256, name, media_type, size, created_at, created_by FROM files WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
             org_id,
             "id",
-            |r| {
-                Ok(json!(f::File {
-                    id: r.try_get("id")?,
-                    sha256: r.try_get("sha256")?,
-                    name: r.try_get("name")?,
-                    media_type: r.try_get("media_type")?,
-                    size: r.try_get("size")?,
-                    created_at: r.try_get("created_at")?,
-                    created_by: r.try_get("created_by")?,
-                }))
-            },
+            |r| Ok(json!(file_from(r)?)),
         )
         .await?;
+        crate::event_archive::export_event_files(&mut tx, &mut o, &org).await?;
         let audit_ids: Vec<String> = {
             let mut ids = Vec::new();
             let n = lines(
@@ -511,6 +525,7 @@ impl Store {
             },
         )
         .await?;
+        crate::event_archive::export(&mut tx, &mut o, &org, &refs, &version_of).await?;
         write_log_proof(&mut tx, &mut o, org_id).await?;
         tx.rollback().await?;
 

@@ -64,7 +64,7 @@ enum Item {
 /// The largest single line of a JSON Lines file (an audit's problems can be long).
 const MAX_LINE: usize = 64 * 1024 * 1024;
 
-fn bad(path: &str, line: u64, message: impl std::fmt::Display) -> StoreError {
+pub(crate) fn bad(path: &str, line: u64, message: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid {
         field: "archive",
         message: if line > 0 {
@@ -75,23 +75,23 @@ fn bad(path: &str, line: u64, message: impl std::fmt::Display) -> StoreError {
     }
 }
 
-fn parse<T: DeserializeOwned>(path: &str, line: u64, bytes: &[u8]) -> Result<T> {
+pub(crate) fn parse<T: DeserializeOwned>(path: &str, line: u64, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| bad(path, line, e))
 }
 
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     export: Option<f::Export>,
     org: Option<OrgRef>,
     yaml: HashMap<String, String>,
-    models: HashMap<f::ModelRef, String>,
+    pub(crate) models: HashMap<f::ModelRef, String>,
     versions: HashMap<(f::ModelRef, String), String>,
     /// Models this import created in another provider, whose obligations follow their latest
     /// version.
     new_models: Vec<(String, String)>,
     runs: HashMap<String, (String, bool)>,
     /// Subscriptions imported, with their model.
-    subs: HashMap<String, f::ModelRef>,
+    pub(crate) subs: HashMap<String, f::ModelRef>,
     proof: Option<ProofCheck>,
     users: Vec<(String, String, String)>,
     counts: BTreeMap<String, i64>,
@@ -99,13 +99,13 @@ struct State {
 }
 
 impl State {
-    fn org(&self, path: &str) -> Result<&OrgRef> {
+    pub(crate) fn org(&self, path: &str) -> Result<&OrgRef> {
         self.org
             .as_ref()
             .ok_or_else(|| bad(path, 0, "comes before organisation.json"))
     }
 
-    fn model(&self, path: &str, line: u64, m: &f::ModelRef) -> Result<String> {
+    pub(crate) fn model(&self, path: &str, line: u64, m: &f::ModelRef) -> Result<String> {
         self.models.get(m).cloned().ok_or_else(|| {
             bad(
                 path,
@@ -115,7 +115,13 @@ impl State {
         })
     }
 
-    fn version(&self, path: &str, line: u64, m: &f::ModelRef, v: &str) -> Result<String> {
+    pub(crate) fn version(
+        &self,
+        path: &str,
+        line: u64,
+        m: &f::ModelRef,
+        v: &str,
+    ) -> Result<String> {
         self.versions
             .get(&(m.clone(), v.to_string()))
             .cloned()
@@ -394,6 +400,9 @@ async fn line(
         *st.counts
             .entry(path.trim_end_matches(".jsonl").to_string())
             .or_default() += 1;
+    }
+    if crate::event_archive::import_line(w, st, path, n, bytes).await? {
+        return Ok(());
     }
     let b = |v: bool| i64::from(v);
     match path {

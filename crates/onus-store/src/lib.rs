@@ -22,6 +22,7 @@ pub mod access;
 mod db;
 pub mod deletion;
 pub mod ending;
+mod event_archive;
 pub mod events;
 pub mod evidence;
 pub mod export;

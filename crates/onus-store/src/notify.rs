@@ -167,7 +167,7 @@ fn delivery_from(r: &sqlx::any::AnyRow) -> Result<Delivery> {
     })
 }
 
-fn kinds_of(s: &str) -> Vec<String> {
+pub(crate) fn kinds_of(s: &str) -> Vec<String> {
     s.split(',')
         .filter(|k| !k.is_empty())
         .map(str::to_string)
