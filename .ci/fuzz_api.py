@@ -50,7 +50,10 @@ def main():
                        "--report", "junit", "--report-dir", out]
                 print(f"fuzz-api: schemathesis for {a.seconds} s against {server.base}", flush=True)
                 # In target/fuzz-api: hypothesis keeps its cache (.schemathesis/) in the working folder.
-                rc = subprocess.run(cmd, cwd=out).returncode
+                # Serializers for the media types schemathesis lacks (.ci/fuzz_api_hooks.py).
+                env = dict(os.environ, SCHEMATHESIS_HOOKS="fuzz_api_hooks",
+                           PYTHONPATH=os.path.join(ROOT, ".ci"))
+                rc = subprocess.run(cmd, cwd=out, env=env).returncode
                 alive = server.proc.poll() is None
             finally:
                 server.stop()
