@@ -323,66 +323,26 @@ impl Store {
         ] {
             del(&mut w, what, &sql).await?;
         }
-        del(
-            &mut w,
-            "end_of_service_items",
-            "DELETE FROM end_of_service_items WHERE org_id = $1",
-        )
-        .await?;
-        del(
-            &mut w,
-            "notices",
-            "DELETE FROM version_notices WHERE org_id = $1",
-        )
-        .await?;
-        del(
-            &mut w,
-            "status_history",
-            "DELETE FROM status_history WHERE org_id = $1",
-        )
-        .await?;
-        del(&mut w, "outbox", "DELETE FROM outbox WHERE org_id = $1").await?;
-        del(
-            &mut w,
-            "attestations",
-            "DELETE FROM attestations WHERE org_id = $1",
-        )
-        .await?;
-        del(&mut w, "audits", "DELETE FROM audits WHERE org_id = $1").await?;
-        del(
-            &mut w,
-            "obligations",
-            "DELETE FROM obligations WHERE org_id = $1",
-        )
-        .await?;
-        del(&mut w, "files", "DELETE FROM files WHERE org_id = $1").await?;
-        del(
-            &mut w,
-            "subscriptions",
-            "DELETE FROM subscriptions WHERE org_id = $1",
-        )
-        .await?;
-        del(
-            &mut w,
-            "model_versions",
-            "DELETE FROM model_versions WHERE org_id = $1",
-        )
-        .await?;
-        del(&mut w, "models", "DELETE FROM models WHERE org_id = $1").await?;
-        del(
-            &mut w,
-            "sessions",
-            "DELETE FROM sessions WHERE org_id = $1 OR user_id IN (SELECT id FROM users WHERE org_id = $1)",
-        )
-        .await?;
-        del(
-            &mut w,
-            "api_tokens",
-            "DELETE FROM api_tokens WHERE org_id = $1",
-        )
-        .await?;
-        del(&mut w, "users", "DELETE FROM users WHERE org_id = $1").await?;
-        del(&mut w, "organisations", "DELETE FROM orgs WHERE id = $1").await?;
+        // Then the organisation's own rows, children before parents.
+        for (what, sql) in [
+            ("end_of_service_items", "DELETE FROM end_of_service_items WHERE org_id = $1"),
+            ("notices", "DELETE FROM version_notices WHERE org_id = $1"),
+            ("status_history", "DELETE FROM status_history WHERE org_id = $1"),
+            ("outbox", "DELETE FROM outbox WHERE org_id = $1"),
+            ("attestations", "DELETE FROM attestations WHERE org_id = $1"),
+            ("audits", "DELETE FROM audits WHERE org_id = $1"),
+            ("obligations", "DELETE FROM obligations WHERE org_id = $1"),
+            ("files", "DELETE FROM files WHERE org_id = $1"),
+            ("subscriptions", "DELETE FROM subscriptions WHERE org_id = $1"),
+            ("model_versions", "DELETE FROM model_versions WHERE org_id = $1"),
+            ("models", "DELETE FROM models WHERE org_id = $1"),
+            ("sessions", "DELETE FROM sessions WHERE org_id = $1 OR user_id IN (SELECT id FROM users WHERE org_id = $1)"),
+            ("api_tokens", "DELETE FROM api_tokens WHERE org_id = $1"),
+            ("users", "DELETE FROM users WHERE org_id = $1"),
+            ("organisations", "DELETE FROM orgs WHERE id = $1"),
+        ] {
+            del(&mut w, what, sql).await?;
+        }
         let mut blobs = 0i64;
         let mut shared = 0i64;
         for sha in &shas {
