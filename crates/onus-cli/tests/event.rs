@@ -47,6 +47,8 @@ fn serve_on(db: &str, port: u16) -> Server {
         .arg(format!("127.0.0.1:{port}"))
         // The receiver is on this machine; retries come quickly in a test.
         .args(["--allow-private-webhooks", "--retry-base-secs", "1"])
+        // A worker killed mid-delivery gives its claims back after 20 s, not 60.
+        .args(["--delivery-lease", "20"])
         .env("ONUS_ADMIN_PASSWORD", PASSWORD)
         .env("ONUS_ADMIN_EMAIL", "root@portal.test")
         .stdout(Stdio::null())
@@ -381,7 +383,7 @@ fn a_delivery_survives_kill_9() {
     drop(server);
     let (_, hooks) = receiver_on(TcpListener::bind(("127.0.0.1", rx_port)).unwrap());
     let server = serve_on(&db, port);
-    // A retry may have been in flight at the kill: its lease (60 s) runs out first.
+    // A retry may have been in flight at the kill: its lease (20 s) runs out first.
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(120) && hooks.lock().unwrap().is_empty() {
         std::thread::sleep(Duration::from_millis(100));
@@ -410,4 +412,29 @@ fn a_delivery_survives_kill_9() {
         "{detail}"
     );
     assert_eq!(attempts.last().unwrap()["code"], 200);
+}
+
+/// `--delivery-lease` below what a delivery attempt can take is refused before anything
+/// starts, naming the flag and the range.
+#[test]
+fn a_lease_shorter_than_an_attempt_is_refused() {
+    for bad in ["5", "0", "-3", "90000", "a minute"] {
+        let out = Command::cargo_bin("onus")
+            .unwrap()
+            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(tempfile::tempdir().unwrap().path().join("p.db"))
+            .args(["--delivery-lease", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--delivery-lease {bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--delivery-lease"), "{bad}: {err}");
+    }
+    let help = Command::cargo_bin("onus")
+        .unwrap()
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--delivery-lease <SECONDS>"), "{help}");
 }

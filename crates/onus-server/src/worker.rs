@@ -87,6 +87,20 @@ impl Default for WorkerConfig {
     }
 }
 
+/// How many deliveries one round claims: at most `batch`, and no more than the worker can
+/// attempt before the lease runs out when every receiver takes its whole `timeout` (waves of
+/// `concurrency`, one timeout spare). A claim outliving its lease could be taken by another
+/// instance while this one still sends it: the receiver would see it twice.
+pub fn claim_size(config: &WorkerConfig) -> i64 {
+    let timeout = config.timeout.as_secs_f64().max(0.001);
+    // Whole waves that fit, keeping one timeout of margin; at least one.
+    let waves = ((config.lease.as_secs_f64() / timeout).floor() - 1.0).max(1.0);
+    let concurrency = i64::try_from(config.concurrency.max(1)).unwrap_or(i64::MAX);
+    // `waves` is at least 1 and at most a lease's seconds (an i64 in practice).
+    let fit = concurrency.saturating_mul(waves.min(1e9) as i64);
+    config.batch.min(fit).max(1)
+}
+
 /// Why the worker could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -336,7 +350,7 @@ impl Worker {
         }
         let batch = self
             .store
-            .claim_deliveries(&self.owner, lease, self.config.batch)
+            .claim_deliveries(&self.owner, lease, claim_size(&self.config))
             .await?;
         if batch.is_empty() {
             return Ok(done);
@@ -498,5 +512,28 @@ impl Worker {
             .message_id(Some(format!("<{}@onus>", d.id)))
             .multipart(MultiPart::alternative_plain_html(text, html))
             .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_fits_in_its_lease() {
+        let c = WorkerConfig::default();
+        // 60 s lease, 10 s timeout, 32 at once: five waves fit, the batch (100) is smaller.
+        assert_eq!(claim_size(&c), 100);
+        let short = WorkerConfig {
+            lease: Duration::from_secs(20),
+            ..c.clone()
+        };
+        assert_eq!(claim_size(&short), 32, "one wave of 32 in a 20 s lease");
+        let tiny = WorkerConfig {
+            lease: Duration::from_secs(2),
+            concurrency: 0,
+            ..c
+        };
+        assert_eq!(claim_size(&tiny), 1, "never nothing");
     }
 }

@@ -72,11 +72,25 @@ pub struct Args {
     /// up to 6 hours; 12 attempts in all).
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     retry_base_secs: u64,
+    /// How long the delivery worker holds the notifications it claimed, in seconds: when it
+    /// dies mid-delivery, another instance (or this one, restarted) sends them once the lease
+    /// runs out. Longer than the receivers' timeout (10 s) with room to spare: 20 to 86400.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(MIN_LEASE_SECS..=86_400)
+    )]
+    delivery_lease: u64,
     /// Do not run the delivery worker in this instance (another instance on the same
     /// PostgreSQL delivers).
     #[arg(long)]
     no_worker: bool,
 }
+
+/// The shortest delivery lease: twice the receivers' 10-second timeout, so a lease never runs
+/// out while its delivery is still being sent (which would send it twice).
+const MIN_LEASE_SECS: u64 = 20;
 
 /// `$XDG_DATA_HOME/onus`, `~/.local/share/onus`, or the current folder.
 fn data_dir() -> PathBuf {
@@ -147,6 +161,7 @@ pub fn run(a: Args) -> Result<ExitCode, CliError> {
         // The demo's webhook receiver is this server itself.
         allow_private: a.allow_private_webhooks || a.demo,
         retry_base: std::time::Duration::from_secs(a.retry_base_secs.max(1)),
+        lease: std::time::Duration::from_secs(a.delivery_lease),
         ..config.worker
     };
     config.demo = a.demo;
