@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use common::sinks::{until, Receiver, SmtpSink};
 use common::{world, Client, TestApp};
-use onus_server::worker::WorkerConfig;
 use onus_server::Config;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -37,18 +36,7 @@ async fn step(c: &Client, org: &str, id: &str, what: &str, body: Value) -> (Stat
 
 /// A fast worker talking to local receivers.
 fn fast(smtp: Option<String>) -> Config {
-    Config {
-        worker: WorkerConfig {
-            smtp,
-            allow_private: true,
-            poll: Duration::from_millis(100),
-            lease: Duration::from_secs(2),
-            retry_base: Duration::from_millis(300),
-            retry_max: Duration::from_secs(2),
-            ..WorkerConfig::default()
-        },
-        ..Config::default()
-    }
+    common::fast_worker(smtp)
 }
 
 /// The rule on OVHcloud's rows, step by step, with the wrong parties refused.
@@ -1040,4 +1028,142 @@ async fn two_workers_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_postgres() {
     two_workers(true).await;
+}
+
+/// The `Subject:` header of a message as a mail reader shows it: unfolded, RFC 2047 encoded
+/// words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`) decoded.
+fn subject(mail: &common::sinks::Mail) -> String {
+    use base64::Engine;
+    let data = mail.data.replace("\r\n", "\n");
+    let start = data
+        .find("\nSubject: ")
+        .map(|i| i + "\nSubject: ".len())
+        .expect("a Subject header");
+    let mut raw = String::new();
+    for (i, line) in data[start..].split('\n').enumerate() {
+        if i > 0 && !line.starts_with([' ', '\t']) {
+            break;
+        }
+        raw.push_str(line.trim_start());
+        raw.push(' ');
+    }
+    let mut out = String::new();
+    for word in raw.split_whitespace() {
+        let decoded = word
+            .strip_prefix("=?")
+            .and_then(|w| w.strip_suffix("?="))
+            .and_then(|w| {
+                let mut parts = w.splitn(3, '?');
+                let (_, enc, text) = (parts.next()?, parts.next()?, parts.next()?);
+                let bytes = match enc {
+                    "b" | "B" => base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .ok()?,
+                    _ => text.replace('_', " ").into_bytes(),
+                };
+                String::from_utf8(bytes).ok()
+            });
+        match decoded {
+            // Adjacent encoded words join without the space between them (RFC 2047, 6.2).
+            Some(d) => out.push_str(&d),
+            None => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(word);
+                out.push(' ');
+            }
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// E-mail in each recipient's language, through a real SMTP server: OVHcloud's admin chose
+/// French in the portal and receives the French template (subject and body); Shop SAS's
+/// admin kept English and receives the English one, for the same event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_in_the_recipients_language() {
+    let smtp = SmtpSink::start().await;
+    let t = TestApp::spawn_with(false, "mail_lang", fast(Some(smtp.url())))
+        .await
+        .unwrap();
+    let w = world(&t).await;
+    // The provider's admin chooses French, as the language buttons do.
+    let csrf = w.provider.csrf.clone().unwrap();
+    let r = w
+        .provider
+        .req(reqwest::Method::POST, "/lang")
+        .form(&[("lang", "fr"), ("back", "/dashboard"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let (_, me) = w.provider.get("/api/v1/me").await;
+    assert_eq!(me["lang"], "fr", "{me}");
+    let d = open(&w.shop, "shop", incident("checkout down")).await;
+    let id = d["event"]["id"].as_str().unwrap().to_string();
+    step(
+        &w.provider,
+        "ovhcloud",
+        &id,
+        "transition",
+        json!({"action": "acknowledge"}),
+    )
+    .await;
+    let to = |who: &str| {
+        let who = who.to_string();
+        move |smtp: &SmtpSink| {
+            smtp.mails()
+                .into_iter()
+                .find(|m| m.to.iter().any(|t| t.contains(&who)))
+        }
+    };
+    let (fr, en) = (to("p@ovh.test"), to("alice@shop.test"));
+    assert!(
+        until(20, || fr(&smtp).is_some() && en(&smtp).is_some()).await,
+        "both mails"
+    );
+    let (fr, en) = (fr(&smtp).unwrap(), en(&smtp).unwrap());
+    // French: the opening, told to OVHcloud.
+    assert_eq!(
+        subject(&fr),
+        "[onus] OVHCLOUD · ovhcloud-1 checkout down — a ouvert"
+    );
+    let body = fr.text();
+    for line in [
+        "Bonjour ovhcloud,",
+        "shop — a ouvert — ovhcloud-1 checkout down",
+        "Statut : ouvert · Gravité : haute",
+        "L'ouvrir dans le portail :",
+    ] {
+        assert!(body.contains(line), "French mail lacks {line:?}:\n{body}");
+    }
+    assert!(!body.contains("Hello"), "{body}");
+    // The HTML part too, French typography included.
+    assert!(body.contains("<html lang=\"fr\">"), "{body}");
+    assert!(body.contains("Statut : <strong>ouvert</strong>"), "{body}");
+    // English: the acknowledgement, told to Shop SAS, which opened it.
+    assert_eq!(
+        subject(&en),
+        "[onus] SHOP · ovhcloud-1 checkout down — acknowledged"
+    );
+    let body = en.text();
+    for line in [
+        "Hello shop,",
+        "ovhcloud — acknowledged — ovhcloud-1 checkout down",
+        "Severity: high",
+        "Open it in the portal:",
+    ] {
+        assert!(body.contains(line), "English mail lacks {line:?}:\n{body}");
+    }
+    assert!(!body.contains("Bonjour"), "{body}");
+    assert!(body.contains("<html lang=\"en\">"), "{body}");
+    assert!(
+        body.contains("Status: <strong>acknowledged</strong>"),
+        "{body}"
+    );
 }

@@ -31,6 +31,22 @@ macro_rules! both {
     };
 }
 
+/// A fast delivery worker talking to local receivers (an SMTP sink, a webhook receiver).
+pub fn fast_worker(smtp: Option<String>) -> Config {
+    Config {
+        worker: onus_server::worker::WorkerConfig {
+            smtp,
+            allow_private: true,
+            poll: std::time::Duration::from_millis(100),
+            lease: std::time::Duration::from_secs(2),
+            retry_base: std::time::Duration::from_millis(300),
+            retry_max: std::time::Duration::from_secs(2),
+            ..onus_server::worker::WorkerConfig::default()
+        },
+        ..Config::default()
+    }
+}
+
 pub const ADMIN_EMAIL: &str = "root@portal.test";
 pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
