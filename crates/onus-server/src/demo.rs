@@ -16,7 +16,8 @@ use crate::{domain, App};
 pub struct DemoInput {
     pub audits: Vec<(String, Vec<u8>)>,
     pub attestations: Option<(String, String)>,
-    /// Where Shop SAS's webhook points (the demo server's own receiver, `/demo/webhook`).
+    /// Where the webhooks of Shop SAS and OVHcloud point (the demo server's own receiver,
+    /// `/demo/webhook`).
     pub webhook_url: Option<String>,
 }
 
@@ -205,8 +206,8 @@ pub async fn seed(
 
 /// Events a newcomer can click through: an incident from opening to approval, a change
 /// request waiting for OVHcloud, a forced upgrade waiting for Shop SAS's acknowledgement, a
-/// misconfiguration incident where OVHcloud is consulted; Shop SAS's webhook pointing at the
-/// demo's receiver.
+/// misconfiguration incident where OVHcloud is consulted; the webhooks of Shop SAS and
+/// OVHcloud pointing at the demo's receiver.
 async fn seed_events(
     app: &App,
     ovh_p: &Principal,
@@ -218,9 +219,13 @@ async fn seed_events(
     use crate::events_api::{open, OpenEvent};
     use onus_store::events::Action;
     if let Some(url) = webhook_url {
-        let (_, secret) = crate::events_api::add_webhook(app, alice_p, shop, url, &[]).await?;
-        if let Ok(mut s) = app.demo.secret.lock() {
-            *s = Some(secret);
+        // Both sides' webhooks point at the demo's receiver: every step reaches one of them
+        // (an organisation is not told of its own steps).
+        for (p, org) in [(alice_p, shop), (ovh_p, ovh)] {
+            let (_, secret) = crate::events_api::add_webhook(app, p, org, url, &[]).await?;
+            if let Ok(mut s) = app.demo.secrets.lock() {
+                s.insert(org.slug.clone(), secret);
+            }
         }
     }
     let event = |t: &str, title: &str, description: &str| OpenEvent {

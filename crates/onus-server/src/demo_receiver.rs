@@ -1,10 +1,12 @@
-//! The demo's webhook receiver (`onus serve --demo`, and only then): Shop SAS's webhook points
-//! at `/demo/webhook` on the demo server itself, which verifies each delivery's signature as
-//! any receiver should ([`crate::worker::verify`]) and lists what arrived at `/demo/webhook`
-//! (a page for signed-in users). It keeps the last 200 deliveries in memory: a demo runs as one
-//! instance, and what it shows is a receiver's view, not the portal's data.
+//! The demo's webhook receiver (`onus serve --demo`, and only then): the webhooks of Shop SAS
+//! and of OVHcloud point at `/demo/webhook` on the demo server itself, which verifies each
+//! delivery's signature with the secret of the organisation the body names, as any receiver
+//! should ([`crate::worker::verify`]), and lists what arrived at `/demo/webhook` (a page for
+//! signed-in users, each seeing what its own organisation's webhook received). It keeps the
+//! last 200 deliveries in memory: a demo runs as one instance, and what it shows is a
+//! receiver's view, not the portal's data.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::body::Bytes;
@@ -23,6 +25,8 @@ use crate::App;
 #[derive(Debug, Clone, Serialize)]
 pub struct Received {
     pub at: String,
+    /// The organisation whose webhook it is (the body's `org.slug`).
+    pub org: String,
     pub delivery: String,
     pub topic: String,
     /// The signature's check: `None` when it holds, else why not.
@@ -33,11 +37,22 @@ pub struct Received {
     pub seen: usize,
 }
 
-/// The receiver's state: the secret of the webhook pointing at it, and what arrived.
+/// The receiver's state: the secrets of the webhooks pointing at it (by organisation slug),
+/// and what arrived.
 #[derive(Default)]
 pub struct DemoReceiver {
-    pub secret: Mutex<Option<String>>,
+    pub secrets: Mutex<HashMap<String, String>>,
     received: Mutex<VecDeque<Received>>,
+}
+
+impl DemoReceiver {
+    /// What arrived for the organisation `slug`'s webhook, newest first.
+    pub fn received(&self, slug: &str) -> Vec<Received> {
+        self.received
+            .lock()
+            .map(|r| r.iter().filter(|x| x.org == slug).cloned().collect())
+            .unwrap_or_default()
+    }
 }
 
 pub fn router() -> Router<App> {
@@ -55,9 +70,23 @@ async fn receive(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
             .unwrap_or("")
             .to_string()
     };
-    let secret = app.demo.secret.lock().ok().and_then(|s| s.clone());
+    let parsed = serde_json::from_slice::<serde_json::Value>(&body).ok();
+    let org = parsed
+        .as_ref()
+        .and_then(|v| v.pointer("/org/slug"))
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    // The secret is chosen by the body's organisation, then the signature over the whole
+    // body proves the body (and so that organisation) is the sender's.
+    let secret = app
+        .demo
+        .secrets
+        .lock()
+        .ok()
+        .and_then(|s| s.get(&org).cloned());
     let problem = match secret {
-        None => Some("no webhook secret known to the receiver".to_string()),
+        None => Some(format!("no webhook secret known for organisation `{org}`")),
         Some(s) => crate::worker::verify(
             &s,
             &h("onus-signature"),
@@ -67,8 +96,7 @@ async fn receive(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         )
         .err(),
     };
-    let pretty = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
+    let pretty = parsed
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
     let ok = problem.is_none();
@@ -77,6 +105,7 @@ async fn receive(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         let seen = r.iter().filter(|x| x.delivery == key).count() + 1;
         r.push_front(Received {
             at: onus_store::now(),
+            org,
             delivery: key,
             topic: h("onus-event"),
             problem,
@@ -93,17 +122,11 @@ async fn receive(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
 }
 
 async fn page(ui: Ui) -> PageResult {
-    ui.auth()?;
+    let (_, org) = ui.org()?;
     if !ui.app.config.demo {
         return Err(ui.fail(crate::error::ApiError::not_found("page")).await);
     }
-    let items: Vec<Received> = ui
-        .app
-        .demo
-        .received
-        .lock()
-        .map(|r| r.iter().cloned().collect())
-        .unwrap_or_default();
+    let items = ui.app.demo.received(&org.slug);
     Ok(ui
         .render(
             "demo_receiver.html",

@@ -1016,10 +1016,25 @@ impl Store {
                     .execute(&mut *w.tx)
                     .await?;
                 let changed = l.event.state != state;
-                let tell = changed.then(|| Tell {
-                    topic: "event.acknowledged",
-                    orgs: self.told_of_change(&l),
-                    detail: json!({}),
+                // A receipt (a customer acknowledging an announcement, or any party its
+                // copy) is told to the parties that act: the provider tracks who has read it.
+                let tell = Some(if changed {
+                    Tell {
+                        topic: "event.acknowledged",
+                        orgs: self.told_of_change(&l),
+                        detail: json!({}),
+                    }
+                } else {
+                    Tell {
+                        topic: "event.receipt",
+                        orgs: l
+                            .parts
+                            .iter()
+                            .filter(|x| l.flags(x).is_some_and(|f| f.acts))
+                            .map(|x| x.org.id.clone())
+                            .collect(),
+                        detail: json!({}),
+                    }
                 });
                 let step = if changed { "acknowledge" } else { "receipt" };
                 let audience = if changed { None } else { l.audience_of(org_id) };
