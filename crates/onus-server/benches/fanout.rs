@@ -11,7 +11,9 @@
 //!    it, default settings) started once every event is acknowledged, until the receiver has
 //!    every webhook: expanding the outbox into notifications and deliveries, claiming, signing,
 //!    sending and recording each attempt. Reported as webhooks per second, with the number of
-//!    deliveries the receiver saw twice (there should be none).
+//!    deliveries the receiver saw twice (there should be none);
+//! 3. **new-event page**: `GET /events/new?type=provider-incident` as the provider's admin (a
+//!    session cookie), the form listing every subscribed customer, 20 times.
 //!
 //! Run: `cargo bench -p onus-server --bench fanout` (SQLite in a temporary folder). Settings
 //! in the environment: `ONUS_BENCH_CUSTOMERS` (default 1000), `ONUS_BENCH_EVENTS` (default 5),
@@ -193,6 +195,38 @@ async fn main() {
         acks.push(start.elapsed());
         assert_eq!(d["event"]["customers"], customers, "{}", d["event"]);
     }
+    // 3. The provider's "new event" page, listing every subscriber.
+    let admin_user = store
+        .login_user("admin@ovhcloud.bench")
+        .await
+        .unwrap()
+        .unwrap();
+    let session = store
+        .create_session(&admin_user.id, chrono::Duration::minutes(30))
+        .await
+        .unwrap();
+    let mut pages = Vec::new();
+    for _ in 0..20 {
+        let start = Instant::now();
+        let r = http
+            .get(format!(
+                "{base}/events/new?type=provider-incident&model=ovhcloud-mks"
+            ))
+            .header("cookie", format!("onus_session={}", session.id))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let page = r.text().await.unwrap();
+        pages.push(start.elapsed());
+        assert!(status.is_success(), "{status}");
+        assert_eq!(
+            page.matches("name=\"customer\"").count(),
+            customers,
+            "every subscriber offered"
+        );
+    }
+    pages.sort();
     // 2. Delivered by a worker.
     let expected = customers * events;
     let worker = App::open(Config {
@@ -229,6 +263,12 @@ async fn main() {
         ms(percentile(&acks, 0.5)),
         ms(acks[0]),
         ms(acks[acks.len() - 1])
+    );
+    println!(
+        "  new-event page ({customers} customers listed): median {:.0} ms, min {:.0} ms, max {:.0} ms",
+        ms(percentile(&pages, 0.5)),
+        ms(pages[0]),
+        ms(pages[pages.len() - 1])
     );
     println!(
         "  delivered: {expected} webhooks in {:.2} s = {:.0} webhooks/s (sent twice: {twice})",

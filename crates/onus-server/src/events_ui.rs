@@ -57,6 +57,15 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 /// `duration`: seconds as people read them (`4 min`, `2 h 05`, `3 d 4 h`).
 pub fn filters(env: &mut minijinja::Environment<'static>) {
+    // `capitalize_first`: the first letter upper-cased, the rest kept (`capitalize` would
+    // lower-case "(R)" and "OVHcloud").
+    env.add_filter("capitalize_first", |v: String| -> String {
+        let mut c = v.chars();
+        match c.next() {
+            Some(f) => f.to_uppercase().chain(c).collect(),
+            None => v,
+        }
+    });
     env.add_filter("duration", |v: Value| -> String {
         let Some(s) = v.as_i64() else {
             return "—".into();
@@ -161,37 +170,26 @@ async fn new_event(ui: Ui, Query(q): Query<NewQuery>) -> PageResult {
         })
         .ok_or_else(|| ApiError::not_found("event type"));
     let ty = ui.check(ty).await?;
-    let customers: Vec<Value> = if org.kind == OrgKind::Provider {
-        ui.check(
-            ui.app
-                .store
-                .subscribers(&a.p, &org.id)
-                .await
-                .map_err(ApiError::from),
-        )
-        .await?
-        .into_iter()
-        .filter(|s| s.model_id == ty.model)
-        .map(|s| context! { slug => s.org.slug, name => s.org.name })
-        .collect()
-    } else {
-        Vec::new()
-    };
-    let names = {
-        let v = match org.kind {
-            OrgKind::Customer => ui
-                .check(
-                    ui.app
-                        .store
-                        .subscriptions(&a.p, &org.id)
-                        .await
-                        .map_err(ApiError::from),
-                )
-                .await?
-                .into_iter()
-                .find(|s| s.model_id == ty.model && s.provider.slug == ty.provider)
-                .map(|s| s.version.id),
-            OrgKind::Provider => ui
+    // The version whose parties name the routing, and for a provider the customers it may
+    // publish to: one lean query ([`onus_store::Store::event_subscribers`], slug and name of
+    // each subscriber of this model), whatever the number of customers.
+    let (version, customers): (Option<String>, Vec<Value>) = match org.kind {
+        OrgKind::Customer => (
+            ui.check(
+                ui.app
+                    .store
+                    .subscriptions(&a.p, &org.id)
+                    .await
+                    .map_err(ApiError::from),
+            )
+            .await?
+            .into_iter()
+            .find(|s| s.model_id == ty.model && s.provider.slug == ty.provider)
+            .map(|s| s.version.id),
+            Vec::new(),
+        ),
+        OrgKind::Provider => {
+            let model = ui
                 .check(
                     ui.app
                         .store
@@ -201,13 +199,28 @@ async fn new_event(ui: Ui, Query(q): Query<NewQuery>) -> PageResult {
                 )
                 .await?
                 .into_iter()
-                .find(|m| m.model_id == ty.model)
-                .and_then(|m| m.latest.map(|l| l.id)),
-        };
-        match v {
-            Some(v) => party_names(&ui, &v).await?,
-            None => HashMap::new(),
+                .find(|m| m.model_id == ty.model);
+            let customers = match &model {
+                Some(m) => ui
+                    .check(
+                        ui.app
+                            .store
+                            .event_subscribers(&a.p, &org.id, &m.pk)
+                            .await
+                            .map_err(ApiError::from),
+                    )
+                    .await?
+                    .into_iter()
+                    .map(|(_, o)| context! { slug => o.slug, name => o.name })
+                    .collect(),
+                None => Vec::new(),
+            };
+            (model.and_then(|m| m.latest.map(|l| l.id)), customers)
         }
+    };
+    let names = match version {
+        Some(v) => party_names(&ui, &v).await?,
+        None => HashMap::new(),
     };
     let title = ty.title.clone();
     Ok(ui
@@ -274,6 +287,11 @@ async fn event(ui: Ui, Path(id): Path<String>) -> PageResult {
     };
     let activity_text = text(r.get("activity").and_then(|v| v.as_str()));
     let opened_through_text = text(r.get("opened_through").and_then(|v| v.as_str()));
+    // A consultation this organisation has not answered yet: its next step.
+    let waiting_on_me = d
+        .consultations
+        .iter()
+        .any(|c| c.org_id == org.id && c.answered_at.is_none());
     let title = format!(
         "{}-{} {}",
         d.event.provider.slug, d.event.number, d.event.title
@@ -284,7 +302,7 @@ async fn event(ui: Ui, Path(id): Path<String>) -> PageResult {
             "events",
             &title,
             context! {
-                d => d, r => r, party_names => names, has_consulted => has_consulted,
+                d => d, r => r, party_names => names, has_consulted => has_consulted, waiting_on_me => waiting_on_me,
                 activity_text => activity_text, opened_through_text => opened_through_text,
             },
         )
@@ -507,7 +525,10 @@ async fn webhooks_page(ui: &Ui, secret: Option<String>) -> PageResult {
             "webhooks.html",
             "webhooks",
             &ui.t("webhooks"),
-            context! { hooks => hooks, deliveries => deliveries, kinds => KINDS, new_secret => secret },
+            context! {
+                hooks => hooks, deliveries => deliveries, kinds => KINDS, new_secret => secret,
+                demo => ui.app.config.demo,
+            },
         )
         .await)
 }

@@ -684,3 +684,348 @@ async fn leaving_click_through() {
     assert!(on(&c, "/login").await);
     c.close().await.unwrap();
 }
+
+/// Types `value` into the field with that id.
+async fn fill(c: &Client, id: &str, value: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+/// The event's state as its page shows it.
+async fn state(c: &Client) -> String {
+    c.find(Locator::Id("state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .to_lowercase()
+}
+
+/// Waits (the worker delivers in the background) until the signed-in user's Notifications
+/// page mentions `needle`.
+async fn notified(c: &Client, base: &str, needle: &str) -> String {
+    let mut page = String::new();
+    for _ in 0..80 {
+        c.goto(&format!("{base}/notifications")).await.unwrap();
+        page = text(c).await;
+        if page.contains(needle) {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("no notification mentioning {needle:?}: {page}");
+}
+
+/// The actions of the log entries about `subject` in `org`'s log, oldest first, and the
+/// whole log's chain checked.
+async fn logged(t: &TestApp, c: &common::Client, org: &str, subject: &str) -> Vec<String> {
+    assert!(
+        t.app.store.verify_log().await.unwrap().problem.is_none(),
+        "the log's chain holds"
+    );
+    let (s, log) = c.get(&format!("/api/v1/orgs/{org}/log?limit=500")).await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{log}");
+    let mut out: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["subject"] == subject)
+        .map(|x| x["action"].as_str().unwrap().to_string())
+        .collect();
+    out.reverse();
+    out
+}
+
+/// A change request clicked through as OVHcloud's 3.2.2 rows route it: the customer requests
+/// a change of allocated resources (row 3: customer RA, OVHcloud I), OVHcloud performs it and
+/// approves its own work (row 4: OVHcloud RA, customer I), the customer is told at each step
+/// and reads the outcome; a second request is rejected with a reason the customer reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_request_click_through() {
+    let Some(driver) = chromedriver() else { return };
+    let t = TestApp::spawn_with(false, "browser_change", common::fast_worker(None))
+        .await
+        .unwrap();
+    let w = common::world(&t).await;
+    let c = browser(&driver).await;
+    let base = &t.base;
+    c.goto(&format!("{base}/")).await.unwrap();
+    sign_in(&c, "alice@shop.test").await;
+    assert!(on(&c, "/dashboard").await);
+    // The customer requests the change from the Events page.
+    c.goto(&format!("{base}/events")).await.unwrap();
+    click(&c, "new-change-request-ovhcloud-mks").await;
+    let form = text(&c).await;
+    assert!(
+        form.contains("3.2.2-r4") && form.contains("3.2.2-r3"),
+        "the rows that route it, before sending: {form}"
+    );
+    shot(&c, "30-change-new").await;
+    fill(&c, "e-title", "Add a node pool of 3 b3-16 nodes").await;
+    fill(&c, "e-service", "shop-prod").await;
+    fill(
+        &c,
+        "e-description",
+        "Black Friday: a node pool of three b3-16 nodes, autoscaling up to 6.",
+    )
+    .await;
+    click(&c, "open-event").await;
+    let page = text_with(&c, "Add a node pool").await;
+    assert!(page.contains("shop-prod"), "{page}");
+    let id = event_id(&c).await;
+    assert_eq!(state(&c).await, "open");
+    // The customer holds nothing to do but wait: no step of R's offered.
+    for step in ["resolve", "reject", "approve"] {
+        assert!(c.find(Locator::Id(step)).await.is_err(), "{step} offered");
+    }
+    // OVHcloud (R of row 4) is told, takes it and performs it.
+    switch_user(&c, "p@ovh.test").await;
+    notified(&c, base, "Add a node pool").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    click(&c, "acknowledge").await;
+    assert_eq!(
+        {
+            text_with(&c, "Acknowledged").await;
+            state(&c).await
+        },
+        "acknowledged"
+    );
+    fill(
+        &c,
+        "res",
+        "Node pool black-friday (3 × b3-16, autoscaling 3 to 6) added to shop-prod.",
+    )
+    .await;
+    click(&c, "resolve").await;
+    text_with(&c, "black-friday").await;
+    assert_eq!(state(&c).await, "resolved");
+    shot(&c, "31-change-provider-resolved").await;
+    click(&c, "approve").await;
+    text_with(&c, "Closed").await;
+    assert_eq!(state(&c).await, "closed");
+    // The customer (I of row 4) is told, and reads what was done.
+    switch_user(&c, "alice@shop.test").await;
+    let notes = notified(&c, base, "closed").await;
+    assert!(notes.contains("Add a node pool"), "{notes}");
+    shot(&c, "32-change-customer-notifications").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    let page = text_with(&c, "black-friday").await;
+    assert_eq!(state(&c).await, "closed");
+    assert!(
+        page.contains("Olivier Vidal") || page.contains("ovhcloud"),
+        "{page}"
+    );
+    shot(&c, "33-change-customer-closed").await;
+    assert_eq!(
+        logged(&t, &w.shop, "shop", &id).await,
+        [
+            "event.open",
+            "event.acknowledge",
+            "event.resolve",
+            "event.approve"
+        ]
+    );
+    assert_eq!(
+        logged(&t, &w.provider, "ovhcloud", &id).await,
+        [
+            "event.open",
+            "event.acknowledge",
+            "event.resolve",
+            "event.approve"
+        ]
+    );
+
+    // A second request, rejected with a reason the customer reads.
+    c.goto(&format!("{base}/events")).await.unwrap();
+    click(&c, "new-change-request-ovhcloud-mks").await;
+    text(&c).await;
+    fill(&c, "e-title", "Move the control plane to another region").await;
+    click(&c, "open-event").await;
+    text_with(&c, "Move the control plane").await;
+    let rejected = event_id(&c).await;
+    switch_user(&c, "p@ovh.test").await;
+    c.goto(&format!("{base}/events/{rejected}")).await.unwrap();
+    text(&c).await;
+    fill(
+        &c,
+        "rej",
+        "A control plane cannot move between regions: create a cluster in the new region and migrate.",
+    )
+    .await;
+    click(&c, "reject").await;
+    text_with(&c, "Rejected").await;
+    assert_eq!(state(&c).await, "rejected");
+    switch_user(&c, "alice@shop.test").await;
+    notified(&c, base, "rejected").await;
+    c.goto(&format!("{base}/events/{rejected}")).await.unwrap();
+    text_with(&c, "cannot move between regions").await;
+    let outcome = c
+        .find(Locator::Id("outcome"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        outcome.starts_with("Rejected:") && outcome.contains("cannot move between regions"),
+        "the reason, where the customer looks first: {outcome}"
+    );
+    assert_eq!(state(&c).await, "rejected");
+    shot(&c, "34-change-customer-rejected").await;
+    assert_eq!(
+        logged(&t, &w.shop, "shop", &rejected).await,
+        ["event.open", "event.reject"]
+    );
+    c.close().await.unwrap();
+}
+
+/// A forced upgrade clicked through as OVHcloud's 3.1.6-r4 routes it (OVHcloud RA, customer
+/// I): OVHcloud publishes it with its date to the customers it concerns, a customer
+/// acknowledges it from its page, and OVHcloud sees whose acknowledgement it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forced_upgrade_click_through() {
+    let Some(driver) = chromedriver() else { return };
+    let t = TestApp::spawn_with(false, "browser_upgrade", common::fast_worker(None))
+        .await
+        .unwrap();
+    let w = common::world(&t).await;
+    let c = browser(&driver).await;
+    let base = &t.base;
+    c.goto(&format!("{base}/")).await.unwrap();
+    sign_in(&c, "p@ovh.test").await;
+    assert!(on(&c, "/dashboard").await);
+    c.goto(&format!("{base}/events")).await.unwrap();
+    click(&c, "new-forced-upgrade-ovhcloud-mks").await;
+    let form = text(&c).await;
+    assert!(form.contains("3.1.6-r4"), "{form}");
+    // Both subscribers are offered, both ticked: the upgrade concerns them all by default.
+    for slug in ["shop", "rival"] {
+        let b = c
+            .find(Locator::Css(&format!("input[name=customer][value={slug}]")))
+            .await
+            .unwrap();
+        assert!(b.is_selected().await.unwrap(), "{slug} ticked");
+    }
+    fill(
+        &c,
+        "e-title",
+        "Kubernetes 1.29 reaches end of support: clusters upgraded to 1.30",
+    )
+    .await;
+    fill(
+        &c,
+        "e-description",
+        "Clusters still on 1.29 on the date will be upgraded to 1.30 by OVHcloud.",
+    )
+    .await;
+    let due = (chrono::Utc::now() + chrono::Duration::days(21)).date_naive();
+    // A date field's typing order depends on the browser's locale: set its value as the
+    // date picker would.
+    c.execute(
+        "document.getElementById('e-due').value = arguments[0]",
+        vec![json!(due.to_string())],
+    )
+    .await
+    .unwrap();
+    shot(&c, "35-upgrade-new").await;
+    click(&c, "open-event").await;
+    let page = text_with(&c, "end of support").await;
+    let id = event_id(&c).await;
+    assert!(page.contains(&due.to_string()), "the date shown: {page}");
+    let acks = c
+        .find(Locator::Id("acks"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(acks.replace(' ', ""), "0/2");
+    // The customer hears of it and acknowledges it.
+    switch_user(&c, "alice@shop.test").await;
+    notified(&c, base, "end of support").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    let page = text(&c).await;
+    assert!(page.contains(&due.to_string()), "{page}");
+    assert!(
+        !page.contains("RIVAL"),
+        "a customer never sees the others: {page}"
+    );
+    let mine = c.find(Locator::Id("your-ack")).await.unwrap();
+    assert_eq!(mine.text().await.unwrap(), "not yet");
+    shot(&c, "36-upgrade-customer").await;
+    click(&c, "acknowledge").await;
+    text_with(&c, "acknowledged").await;
+    assert!(
+        c.find(Locator::Id("acknowledge")).await.is_err(),
+        "acknowledged once"
+    );
+    let mine = c.find(Locator::Id("your-ack")).await.unwrap();
+    assert_eq!(
+        mine.text().await.unwrap(),
+        chrono::Utc::now().date_naive().to_string()
+    );
+    assert!(c.find(Locator::Id("following")).await.is_ok());
+    shot(&c, "37-upgrade-customer-acknowledged").await;
+    // OVHcloud sees whose acknowledgement it has.
+    switch_user(&c, "p@ovh.test").await;
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    text(&c).await;
+    let acks = c
+        .find(Locator::Id("acks"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(acks.replace(' ', ""), "1/2");
+    let shop = c
+        .find(Locator::XPath("//tr[td[1][text()='SHOP']]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // When, and who: the world names Shop's admin "shop".
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert!(
+        shop.contains(&today) && shop.trim_end().ends_with("shop —"),
+        "shop's acknowledgement and who: {shop}"
+    );
+    let rival = c
+        .find(Locator::XPath("//tr[td[1][text()='RIVAL']]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(rival.contains("—"), "rival has not acknowledged: {rival}");
+    shot(&c, "38-upgrade-provider-tracks").await;
+    c.goto(&format!("{base}/events")).await.unwrap();
+    let list = text(&c).await;
+    assert!(list.contains("1/2"), "{list}");
+    assert_eq!(
+        logged(&t, &w.shop, "shop", &id).await,
+        ["event.open", "event.receipt"]
+    );
+    let provider_log = logged(&t, &w.provider, "ovhcloud", &id).await;
+    assert_eq!(provider_log, ["event.open", "event.receipt"]);
+    let (_, rival_log) = w.rival.get("/api/v1/orgs/rival/log?limit=500").await;
+    let rival_actions: Vec<&str> = rival_log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["subject"] == id.as_str())
+        .filter_map(|x| x["action"].as_str())
+        .collect();
+    assert_eq!(
+        rival_actions,
+        ["event.open"],
+        "rival's log holds its own part only"
+    );
+    c.close().await.unwrap();
+}
