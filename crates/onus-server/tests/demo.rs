@@ -101,6 +101,15 @@ async fn logged(c: &Client, org: &str, id: &str) -> Vec<String> {
     out
 }
 
+/// What opening an event answered is what reading it back gives (the store builds the
+/// answer from the write's own data instead of reading it again).
+async fn same_as_read_back(c: &Client, org: &str, opened: &Value) {
+    let id = opened["event"]["id"].as_str().unwrap();
+    let (s, read) = c.get(&format!("/api/v1/orgs/{org}/events/{id}")).await;
+    assert_eq!(s, StatusCode::OK, "{read}");
+    assert_eq!(&read, opened);
+}
+
 /// The signed-in user's notifications mention event `id` with `topic` (within 20 s).
 async fn told(c: &Client, id: &str, topic: &str) -> bool {
     for _ in 0..80 {
@@ -138,6 +147,7 @@ async fn the_demo_events_reach_the_log_and_the_receiver() {
         "description": "Since 14:02 UTC the load balancer answers 502."})).await;
     let id = d["event"]["id"].as_str().unwrap().to_string();
     assert_eq!(d["event"]["state"], "open");
+    same_as_read_back(&alice, "shop", &d).await;
     assert!(
         told(&ovh, &id, "event.opened").await,
         "OVHcloud's admin is informed"
@@ -256,6 +266,7 @@ async fn the_demo_events_reach_the_log_and_the_receiver() {
         "title": "Kubernetes 1.30 reaches end of support", "description": "Upgrade to 1.31 before the date."})).await;
     let uid = d["event"]["id"].as_str().unwrap().to_string();
     assert_eq!(d["event"]["acknowledged_customers"], 0);
+    same_as_read_back(&ovh, "ovhcloud", &d).await;
     arrived(&t, "shop", &uid, "event.opened").await;
     assert!(told(&alice, &uid, "event.opened").await);
     post(

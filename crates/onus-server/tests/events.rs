@@ -357,6 +357,12 @@ async fn routed_by_the_raci(t: TestApp) {
     let d = open(&w.provider, "ovhcloud", json!({"type": "forced-upgrade", "model": "ovhcloud-mks", "title": "1.29 end of support", "due": due})).await;
     let uid = d["event"]["id"].as_str().unwrap().to_string();
     assert_eq!(d["event"]["customers"], 2);
+    // The answer is built from the write's own data: the same as reading the event back.
+    let (_, read) = w
+        .provider
+        .get(&format!("/api/v1/orgs/ovhcloud/events/{uid}"))
+        .await;
+    assert_eq!(read, d);
     assert_eq!(d["event"]["acknowledged_customers"], 0);
     assert!(
         d["event"]["remind_at"].as_str().is_some(),

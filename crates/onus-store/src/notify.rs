@@ -34,7 +34,7 @@ use serde_json::json;
 use sqlx::Row;
 
 use crate::access::Principal;
-use crate::db::{placeholders, Backend};
+use crate::db::{placeholders, values, Backend};
 use crate::{new_id, Page, Result, Store, StoreError};
 
 /// The kinds of events a user chooses about, and webhooks subscribe to.
@@ -796,7 +796,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO notifications (id, org_id, user_id, outbox_id, kind, topic, payload, created_at) VALUES {} \
                  ON CONFLICT DO NOTHING",
-                placeholders(chunk.len(), 8)
+                values(self.backend(), chunk.len(), 8)
             );
             let mut q = sqlx::query(&sql);
             for n in chunk {
@@ -811,7 +811,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO deliveries (id, org_id, outbox_id, channel, target, address, topic, payload, created_at, state, attempts, next_at) VALUES {} \
                  ON CONFLICT DO NOTHING",
-                placeholders(chunk.len(), 12)
+                values(self.backend(), chunk.len(), 12)
             );
             let mut q = sqlx::query(&sql);
             for d in chunk {
@@ -931,7 +931,7 @@ impl Store {
         for chunk in outcomes.chunks(100) {
             let sql = format!(
                 "INSERT INTO delivery_attempts (id, delivery_id, org_id, at, code, error, ms) VALUES {}",
-                placeholders(chunk.len(), 7)
+                values(self.backend(), chunk.len(), 7)
             );
             let mut q = sqlx::query(&sql);
             for o in chunk {
