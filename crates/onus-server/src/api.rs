@@ -882,7 +882,7 @@ async fn list_obligations(
     ApiAuth(a): ApiAuth,
     Path(slug): Path<String>,
     Query(f): Query<ObligationFilter>,
-) -> ApiResult<Json<Paged<ObligationView>>> {
+) -> ApiResult<Response> {
     let o = org(&app, &a.p, &slug).await?;
     let page = Paging {
         limit: f.limit,
@@ -898,14 +898,14 @@ async fn list_obligations(
             )
         })?),
     };
-    let views: Vec<ObligationView> = app
-        .obligation_views(&a.p, &o, &lang_of(&a.p))
-        .await?
-        .into_iter()
+    let all = app.org_views(&a.p, &o, &lang_of(&a.p)).await?;
+    let views: Vec<&ObligationView> = all
+        .views
+        .iter()
         .filter(|v| status.is_none_or(|s| v.status == s))
         .filter(|v| f.model.as_ref().is_none_or(|m| &v.model_id == m))
         .collect();
-    Ok(Json(Paged::slice(views, page)))
+    Ok(Json(Paged::slice(views, page)).into_response())
 }
 
 /// One obligation and its evidence.
