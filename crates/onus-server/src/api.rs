@@ -898,7 +898,10 @@ async fn list_obligations(
             )
         })?),
     };
-    let all = app.org_views(&a.p, &o, &lang_of(&a.p)).await?;
+    // A read-only handler: the revision its authentication read keys the views.
+    let all = app
+        .org_views_at(&a.p, &o, &lang_of(&a.p), a.revision)
+        .await?;
     let views: Vec<&ObligationView> = all
         .views
         .iter()

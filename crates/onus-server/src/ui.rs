@@ -617,7 +617,7 @@ async fn dashboard(ui: Ui) -> PageResult {
             .await);
     };
     let data = ui
-        .check(dashboard_data(&ui.app, &a.p, &org, ui.lang).await)
+        .check(dashboard_data(&ui.app, a, &org, ui.lang).await)
         .await?;
     Ok(ui
         .render(
@@ -643,13 +643,15 @@ const DUE_SOON_DAYS: i64 = 60;
 
 async fn dashboard_data(
     app: &App,
-    p: &Principal,
+    a: &Auth,
     org: &OrgRef,
     lang: &str,
 ) -> Result<Arc<Dashboard>, ApiError> {
-    // The access check and the revision are org_views' (it checks before it looks at its
-    // own cache); this value is computed from reads made after it, at that revision.
-    let all = app.org_views(p, org, lang).await?;
+    let p = &a.p;
+    // The access check is org_views' (made before it looks at its own cache). The page
+    // writes nothing, so the revision its authentication read keys both values: they are
+    // computed from reads made after it.
+    let all = app.org_views_at(p, org, lang, a.revision).await?;
     let now = Utc::now();
     let key = (org.id.clone(), all.revision, lang.to_string());
     app.dashboards

@@ -254,6 +254,19 @@ impl App {
         // is the same for every principal that passes it (no read below filters by role).
         p.read(&org.id)?;
         let revision = self.store.revision().await?;
+        self.org_views_at(p, org, lang, revision).await
+    }
+
+    /// [`App::org_views`] at a revision the caller read before any of its reads (the one its
+    /// authentication read, [`crate::auth::Auth::revision`], in a handler that writes nothing).
+    pub async fn org_views_at(
+        &self,
+        p: &Principal,
+        org: &OrgRef,
+        lang: &str,
+        revision: i64,
+    ) -> Result<Arc<OrgViews>, ApiError> {
+        p.read(&org.id)?;
         let now = now();
         let key = (org.id.clone(), revision, lang.to_string());
         self.org_views

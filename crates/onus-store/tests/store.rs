@@ -708,5 +708,15 @@ async fn revision(s: Store, spec: String) {
     assert!(s.token_principal(&token).await.unwrap().is_some());
     s.obligations(&w.alice, &a).await.unwrap();
     assert_eq!(s.revision().await.unwrap(), r1);
+    // Authentication reads it in the same statement.
+    let (_, at) = s.token_principal_at(&token).await.unwrap().unwrap();
+    assert_eq!(at, r1);
+    let sess = s
+        .create_session(&w.alice.user_id, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let r2 = s.revision().await.unwrap();
+    let (_, _, at) = s.session_at(&sess.id).await.unwrap().unwrap();
+    assert_eq!(at, r2);
 }
 both!(revision);
