@@ -156,8 +156,10 @@ impl<T: DeserializeOwned> FromRequest<App> for Body<T> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Paging {
     /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -869,7 +871,11 @@ pub struct ObligationFilter {
     pub status: Option<String>,
     /// A model id.
     pub model: Option<String>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
