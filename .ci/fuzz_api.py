@@ -35,25 +35,51 @@ def main():
                 portal.wait_ready(server, t0)
                 shop, _ = portal.seed(server.base, small)
                 token = shop.call("POST", "/api/v1/orgs/shop/tokens", {"name": "fuzz", "role": "admin"})["token"]
-                # One worker: with two, hypothesis describing its strategies from two threads
-                # at once failed inside CPython 3.11's ast module ("AST constructor recursion
-                # depth mismatch"), a tool error that failed the run with no server failure.
-                config = os.path.join(tmp, "schemathesis.toml")
-                with open(config, "w") as f:
-                    # Requests go to the seeded customer organisation (other path parameters
-                    # are generated), so that bodies and queries reach the handlers.
-                    f.write('[parameters]\norg = "shop"\n')
-                cmd = [os.path.abspath(a.schemathesis), "--config-file", config, "run", server.base + "/api/v1/openapi.json",
-                       "--url", server.base, "-H", f"Authorization: Bearer {token}",
-                       "--checks", CHECKS, "--max-time", str(a.seconds), "--workers", "1",
-                       "--request-timeout", "30", "--no-color", "--generation-database", "none",
-                       "--report", "junit", "--report-dir", out]
-                print(f"fuzz-api: schemathesis for {a.seconds} s against {server.base}", flush=True)
-                # In target/fuzz-api: hypothesis keeps its cache (.schemathesis/) in the working folder.
-                # Serializers for the media types schemathesis lacks (.ci/fuzz_api_hooks.py).
-                env = dict(os.environ, SCHEMATHESIS_HOOKS="fuzz_api_hooks",
-                           PYTHONPATH=os.path.join(ROOT, ".ci"))
-                rc = subprocess.run(cmd, cwd=out, env=env).returncode
+                provider = portal.Session(server.base, "admin@ovhcloud.bench")
+                ptoken = provider.call("POST", "/api/v1/orgs/ovhcloud/tokens", {"name": "fuzz", "role": "admin"})["token"]
+                admin = portal.Session(server.base, "admin@bench.test")
+                # Three identities, so that every operation is reached by one allowed to call
+                # it: the customer's admin (most of the time: most operations are a tenant's),
+                # the provider's admin (publishing models, events to customers) and the
+                # instance administrator (organisations; a session, since it has no
+                # organisation to hold a token), last because it can change everything.
+                identities = [
+                    ("customer admin", "shop", a.seconds, [f"Authorization: Bearer {token}"]),
+                    ("provider admin", "ovhcloud", max(a.seconds // 2, 1), [f"Authorization: Bearer {ptoken}"]),
+                    ("instance admin", "shop", max(a.seconds // 2, 1),
+                     [f"Cookie: {admin.cookie}", f"X-CSRF-Token: {admin.csrf}"]),
+                ]
+                rc = 0
+                for label, org, secs, headers in identities:
+                    config = os.path.join(tmp, "schemathesis.toml")
+                    with open(config, "w") as f:
+                        # Requests go to a seeded organisation (other path parameters are
+                        # generated), so that bodies and queries reach the handlers.
+                        f.write(f'[parameters]\norg = "{org}"\n')
+                    report_dir = os.path.join(out, label.replace(" ", "-"))
+                    # One worker: with two, hypothesis describing its strategies from two
+                    # threads at once failed inside CPython 3.11's ast module ("AST
+                    # constructor recursion depth mismatch"), a tool error that failed the
+                    # run with no server failure.
+                    cmd = [os.path.abspath(a.schemathesis), "--config-file", config, "run",
+                           server.base + "/api/v1/openapi.json", "--url", server.base]
+                    for h in headers:
+                        cmd += ["-H", h]
+                    cmd += ["--checks", CHECKS, "--max-time", str(secs), "--workers", "1",
+                            "--request-timeout", "30", "--no-color", "--generation-database", "none",
+                            "--report", "junit", "--report-dir", report_dir]
+                    print(f"fuzz-api: schemathesis for {secs} s as the {label} against {server.base}", flush=True)
+                    # In target/fuzz-api: hypothesis keeps its cache (.schemathesis/) in the
+                    # working folder. Serializers for the media types schemathesis lacks
+                    # (.ci/fuzz_api_hooks.py).
+                    env = dict(os.environ, SCHEMATHESIS_HOOKS="fuzz_api_hooks",
+                               PYTHONPATH=os.path.join(ROOT, ".ci"))
+                    step = subprocess.run(cmd, cwd=out, env=env).returncode
+                    if step != 0:
+                        print(f"fuzz-api: failures as the {label} (exit {step})", flush=True)
+                        rc = rc or step
+                    if server.proc.poll() is not None:
+                        break
                 alive = server.proc.poll() is None
             finally:
                 server.stop()

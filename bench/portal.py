@@ -57,6 +57,12 @@ class Server:
             env=env, stdout=self.log, stderr=self.log)
         return t0
 
+    def cpu_seconds(self):
+        """The server process's CPU time so far (user + system), from /proc."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     @property
     def base(self):
         return f"http://127.0.0.1:{self.port}"
@@ -218,12 +224,17 @@ def main():
                 if status != 200:
                     sys.exit(f"GET {path}: {status} {body[:300]!r}")
                 load(a.load, a.load_bin, url, header, 2, a.connections)  # warm-up
+                cpu0 = server.cpu_seconds()
                 rps, p50, p99, bad, out = load(a.load, a.load_bin, url, header, a.seconds, a.connections)
+                # The server's own CPU per request: what the machine's cores cap throughput at,
+                # whatever else (the load generator) runs beside it.
+                cpu_us = (server.cpu_seconds() - cpu0) / max(rps * a.seconds, 1) * 1e6
                 if bad:
                     sys.exit(f"{name}: {bad} answers were not 2xx:\n{out}")
-                print(f"[{label}] GET {path}: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
-                      f"({a.connections} clients, {a.seconds} s, {a.load})", flush=True)
-                summary[name] = {"rps": rps, "p50_ms": p50, "p99_ms": p99}
+                print(f"[{label}] GET {path}: {rps:,.0f} requests/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+                      f"server CPU {cpu_us:.0f} µs/request ({a.connections} clients, {a.seconds} s, {a.load})",
+                      flush=True)
+                summary[name] = {"rps": rps, "p50_ms": p50, "p99_ms": p99, "server_cpu_us": cpu_us}
             server.stop()
             starts = []
             for i in range(a.runs + 2):

@@ -5,108 +5,34 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "correct horse battery staple";
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{free_port, Api, Server, PASSWORD};
 
 fn serve(db: &str) -> Server {
     serve_on(db, free_port())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-// The child is waited for by `Server`'s Drop, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
 fn serve_on(db: &str, port: u16) -> Server {
-    let child = Command::cargo_bin("onus")
-        .unwrap()
-        .args(["serve", "--database", db, "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        // The receiver is on this machine; retries come quickly in a test.
-        .args(["--allow-private-webhooks", "--retry-base-secs", "1"])
+    // The receiver is on this machine; retries come quickly in a test.
+    common::serve(
+        db,
+        port,
         // A worker killed mid-delivery gives its claims back after 20 s, not 60.
-        .args(["--delivery-lease", "20"])
-        .env("ONUS_ADMIN_PASSWORD", PASSWORD)
-        .env("ONUS_ADMIN_EMAIL", "root@portal.test")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if reqwest::blocking::get(format!("{base}/api/v1/openapi.json"))
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Server { child, base };
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("onus serve did not start on {base}");
-}
-
-/// A signed-in browser-like client (session cookie and CSRF token).
-struct Api {
-    http: reqwest::blocking::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Api {
-    fn login(base: &str, email: &str) -> Api {
-        let http = reqwest::blocking::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        Api {
-            http,
-            base: base.into(),
-            csrf: r["csrf_token"].as_str().unwrap().into(),
-        }
-    }
-
-    fn send(&self, req: reqwest::blocking::RequestBuilder) -> (u16, Value) {
-        let r = req.header("x-csrf-token", &self.csrf).send().unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, path: &str) -> Value {
-        self.send(self.http.get(format!("{}{path}", self.base))).1
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(&body))
-    }
+        &[
+            "--allow-private-webhooks",
+            "--retry-base-secs",
+            "1",
+            "--delivery-lease",
+            "20",
+        ],
+    )
 }
 
 /// One request the receiver got: its headers (lower-cased names) and body.

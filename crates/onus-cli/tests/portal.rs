@@ -2,122 +2,18 @@
 //! a real server process on 127.0.0.1, a SQLite file. Includes the crash test: `kill -9`
 //! during a burst of writes loses no write the server acknowledged.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "correct horse battery staple";
+mod common;
+use common::{free_port, Api, Server, PASSWORD};
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-// The child is waited for by `Server`'s Drop, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+/// `onus serve` on `db` and `port`, nothing more.
 fn serve(db: &str, port: u16) -> Server {
-    let child = Command::cargo_bin("onus")
-        .unwrap()
-        .args([
-            "serve",
-            "--database",
-            db,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("ONUS_ADMIN_PASSWORD", PASSWORD)
-        .env("ONUS_ADMIN_EMAIL", "root@portal.test")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if reqwest::blocking::get(format!("{base}/api/v1/openapi.json"))
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Server { child, base };
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("onus serve did not start on {base}");
-}
-
-struct Api {
-    http: reqwest::blocking::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Api {
-    fn login(base: &str, email: &str) -> Api {
-        let http = reqwest::blocking::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        Api {
-            http,
-            base: base.into(),
-            csrf: r["csrf_token"].as_str().unwrap().into(),
-        }
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-    }
-
-    fn post_text(&self, path: &str, body: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .header("content-type", "application/yaml")
-            .body(body.to_string())
-            .send()
-            .unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap()
-    }
+    common::serve(db, port, &[])
 }
 
 /// A provider publishing ovhcloud-mks and a customer subscribed; returns the customer's API
@@ -137,7 +33,7 @@ fn setup(base: &str) -> String {
         .unwrap();
     assert_eq!(
         Api::login(base, "p@ovh.test")
-            .post_text("/api/v1/orgs/ovhcloud/models", text)
+            .post_yaml("/api/v1/orgs/ovhcloud/models", text)
             .0,
         201
     );

@@ -5,161 +5,21 @@
 //! `onus org delete` and `onus verify-certificate` against the instance's key.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{json, Value};
 
-const PASSWORD: &str = "correct horse battery staple";
+mod common;
+use common::{free_port, items, Api, Server};
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `onus serve` on `db` (with `--demo` when asked) and answers the server and the lines
-/// it printed on stderr up to the moment it answered (the demo's passwords are there).
-// The child is waited for by `Server`'s Drop, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
+/// `onus serve` on `db`, with `--demo` when asked; with what it printed until it answered.
 fn serve(db: &str, demo: bool) -> (Server, Vec<String>) {
-    let port = free_port();
-    let mut args = vec![
-        "serve".to_string(),
-        "--database".into(),
-        db.into(),
-        "--listen".into(),
-        format!("127.0.0.1:{port}"),
-    ];
-    if demo {
-        args.push("--demo".into());
-    }
-    let mut child = Command::cargo_bin("onus")
-        .unwrap()
-        .args(&args)
-        .env("ONUS_ADMIN_PASSWORD", PASSWORD)
-        .env("ONUS_ADMIN_EMAIL", "root@portal.test")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        if reqwest::blocking::get(format!("{}/api/v1/openapi.json", server.base))
-            .is_ok_and(|r| r.status().is_success())
-        {
-            // The demo prints its users before it listens: everything is in the channel.
-            std::thread::sleep(Duration::from_millis(100));
-            return (server, rx.try_iter().collect());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!(
-        "onus serve did not start on {}: {:?}",
-        server.base,
-        rx.try_iter().collect::<Vec<_>>()
-    );
-}
-
-struct Api {
-    http: reqwest::blocking::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Api {
-    fn login(base: &str, email: &str, password: &str) -> Api {
-        let http = reqwest::blocking::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "login {email}: {}", r.status());
-        let r: Value = r.json().unwrap();
-        Api {
-            http,
-            base: base.into(),
-            csrf: r["csrf_token"].as_str().unwrap().into(),
-        }
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .unwrap();
-        (r.status().as_u16(), r.json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap()
-    }
-
-    /// The `<main>` of a page: what the user reads (the header and the CSRF token are the
-    /// session's own).
-    fn main_of(&self, path: &str) -> String {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        let page = r.text().unwrap();
-        let start = page.find("<main").expect("a <main>");
-        let end = page.find("</main>").expect("a </main>");
-        page[start..end].to_string()
-    }
-}
-
-fn items(v: &Value) -> Vec<Value> {
-    v["items"]
-        .as_array()
-        .or(v.as_array())
-        .cloned()
-        .unwrap_or_default()
+    let mut server = common::serve(db, free_port(), if demo { &["--demo"] } else { &[] });
+    let printed = std::mem::take(&mut server.printed);
+    (server, printed)
 }
 
 fn onus(args: &[&str]) -> Output {
@@ -209,7 +69,7 @@ fn journey(a: &str, b: &str) {
         .find(|l| l.contains("alice@shop.demo"))
         .unwrap_or_else(|| panic!("the demo printed no password for Alice: {printed:?}"));
     let alice_password = alice_line.split_whitespace().last().unwrap().to_string();
-    let alice = Api::login(&server.base, "alice@shop.demo", &alice_password);
+    let alice = Api::login_with(&server.base, "alice@shop.demo", &alice_password);
 
     // Shop SAS cancels both subscriptions today: the checklists appear, each line on its party.
     let today = chrono::Utc::now().date_naive().to_string();
@@ -299,7 +159,7 @@ fn journey(a: &str, b: &str) {
         .unwrap_or_else(|| panic!("no password for Alice: {stdout}"))
         .to_string();
     let (server_b, _) = serve(b, false);
-    let alice_b = Api::login(&server_b.base, "alice@shop.demo", &new_password);
+    let alice_b = Api::login_with(&server_b.base, "alice@shop.demo", &new_password);
     assert_eq!(
         dashboard,
         alice_b.main_of("/dashboard"),

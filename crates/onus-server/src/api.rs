@@ -156,8 +156,10 @@ impl<T: DeserializeOwned> FromRequest<App> for Body<T> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct Paging {
     /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -869,7 +871,11 @@ pub struct ObligationFilter {
     pub status: Option<String>,
     /// A model id.
     pub model: Option<String>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -882,7 +888,7 @@ async fn list_obligations(
     ApiAuth(a): ApiAuth,
     Path(slug): Path<String>,
     Query(f): Query<ObligationFilter>,
-) -> ApiResult<Json<Paged<ObligationView>>> {
+) -> ApiResult<Response> {
     let o = org(&app, &a.p, &slug).await?;
     let page = Paging {
         limit: f.limit,
@@ -898,14 +904,17 @@ async fn list_obligations(
             )
         })?),
     };
-    let views: Vec<ObligationView> = app
-        .obligation_views(&a.p, &o, &lang_of(&a.p))
-        .await?
-        .into_iter()
+    // A read-only handler: the revision its authentication read keys the views.
+    let all = app
+        .org_views_at(&a.p, &o, &lang_of(&a.p), a.revision)
+        .await?;
+    let views: Vec<&ObligationView> = all
+        .views
+        .iter()
         .filter(|v| status.is_none_or(|s| v.status == s))
         .filter(|v| f.model.as_ref().is_none_or(|m| &v.model_id == m))
         .collect();
-    Ok(Json(Paged::slice(views, page)))
+    Ok(Json(Paged::slice(views, page)).into_response())
 }
 
 /// One obligation and its evidence.

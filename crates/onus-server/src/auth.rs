@@ -107,6 +107,11 @@ pub struct Auth {
     pub p: Principal,
     /// The session's id and CSRF token, when authenticated by cookie.
     pub session: Option<(String, String)>,
+    /// The store's revision, read with the principal in the same statement. Data read later
+    /// in the request is at least as new, so a handler that only reads may key its cached
+    /// views by it ([`App::org_views_at`]); one that writes first must not (its own write
+    /// would not be seen), and reads the revision again ([`App::org_views`]).
+    pub revision: i64,
 }
 
 impl Auth {
@@ -136,8 +141,12 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Auth>, ApiError
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| ApiError::unauthenticated().field("Authorization"))?;
-        return match app.store.token_principal(token.trim()).await? {
-            Some(p) => Ok(Some(Auth { p, session: None })),
+        return match app.store.token_principal_at(token.trim()).await? {
+            Some((p, revision)) => Ok(Some(Auth {
+                p,
+                session: None,
+                revision,
+            })),
             None => Err(ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -147,10 +156,11 @@ async fn authenticate(parts: &Parts, app: &App) -> Result<Option<Auth>, ApiError
         };
     }
     if let Some(id) = cookie(&parts.headers, SESSION_COOKIE) {
-        if let Some((p, csrf)) = app.store.session(id).await? {
+        if let Some((p, csrf, revision)) = app.store.session_at(id).await? {
             return Ok(Some(Auth {
                 p,
                 session: Some((id.to_string(), csrf)),
+                revision,
             }));
         }
     }

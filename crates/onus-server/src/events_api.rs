@@ -454,7 +454,11 @@ pub struct EventQuery {
     /// A model's id.
     pub model: Option<String>,
     pub severity: Option<String>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -851,7 +855,11 @@ async fn approve(
 pub struct NotificationQuery {
     /// Only the unread ones.
     pub unread: Option<bool>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -1002,7 +1010,11 @@ async fn disable_webhook(
 pub struct DeliveryQuery {
     /// One webhook's deliveries.
     pub webhook: Option<String>,
+    /// Items per page (1 to 500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Items to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

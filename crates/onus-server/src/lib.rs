@@ -117,6 +117,11 @@ pub struct Inner {
     /// (see [`cache`]: immutable inputs, so never stale; nothing another instance needs).
     pub(crate) runs: cache::Cache<String, Arc<domain::StoredRun>>,
     pub(crate) joined: cache::Cache<String, Arc<cache::Joined>>,
+    /// Each organisation's obligation views by (organisation, store revision, language):
+    /// valid for as long as the revision has not moved (see [`views::OrgViews`]).
+    pub(crate) org_views: cache::Cache<(String, i64, String), Arc<views::OrgViews>>,
+    /// Each organisation's dashboard, keyed the same way.
+    pub(crate) dashboards: cache::Cache<(String, i64, String), Arc<ui::Dashboard>>,
     templates: Arc<minijinja::Environment<'static>>,
     /// Wakes this instance's delivery worker when a change queued messages (other instances
     /// find them by polling).
@@ -149,6 +154,8 @@ impl App {
             // small joins (an organisation's duties under one version: tens of KB).
             runs: cache::Cache::new(4),
             joined: cache::Cache::new(256),
+            org_views: cache::Cache::new(256),
+            dashboards: cache::Cache::new(256),
             templates: Arc::new(ui::templates()),
             wake: Arc::new(tokio::sync::Notify::new()),
             demo: Arc::new(demo_receiver::DemoReceiver::default()),

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Multipart, Path, Query};
 use axum::http::request::Parts;
@@ -13,9 +14,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use chrono::{DateTime, Utc};
 use minijinja::{context, Environment, Value};
 use onus_store::evidence::{EvidenceKind, StatusPoint};
-use onus_store::{OrgKind, OrgRef, Page, Role};
+use onus_store::{OrgKind, OrgRef, Page, Principal, Role};
 use serde::Deserialize;
 
 use crate::api::{self, Me};
@@ -614,17 +616,65 @@ async fn dashboard(ui: Ui) -> PageResult {
             )
             .await);
     };
-    let p = &a.p;
-    let contexts = ui.check(ui.app.contexts(p, &org).await).await?;
-    let views = ui
-        .check(
-            ui.app
-                .obligation_views_in(p, &org, &contexts, ui.lang)
-                .await,
-        )
+    let data = ui
+        .check(dashboard_data(&ui.app, a, &org, ui.lang).await)
         .await?;
+    Ok(ui
+        .render(
+            "dashboard.html",
+            "dashboard",
+            &ui.t("dashboard"),
+            data.page.clone(),
+        )
+        .await)
+}
+
+/// What the dashboard shows of an organisation: the same for every member, so computed
+/// once per store revision and language (see [`crate::views::OrgViews`]) and kept until
+/// time moves it (a status's horizon, an item entering the due-soon window, a new day for
+/// the end-of-service deadlines).
+pub(crate) struct Dashboard {
+    page: Value,
+    valid_until: DateTime<Utc>,
+}
+
+/// How far ahead the dashboard's "due soon" looks.
+const DUE_SOON_DAYS: i64 = 60;
+
+async fn dashboard_data(
+    app: &App,
+    a: &Auth,
+    org: &OrgRef,
+    lang: &str,
+) -> Result<Arc<Dashboard>, ApiError> {
+    let p = &a.p;
+    // The access check is org_views' (made before it looks at its own cache). The page
+    // writes nothing, so the revision its authentication read keys both values: they are
+    // computed from reads made after it.
+    let all = app.org_views_at(p, org, lang, a.revision).await?;
+    let now = Utc::now();
+    let key = (org.id.clone(), all.revision, lang.to_string());
+    app.dashboards
+        .get_or_compute(
+            &key,
+            |d| now < d.valid_until,
+            || dashboard_compute(app, p, org, lang, all.clone(), now),
+        )
+        .await
+}
+
+async fn dashboard_compute(
+    app: &App,
+    p: &Principal,
+    org: &OrgRef,
+    lang: &str,
+    all: Arc<crate::views::OrgViews>,
+    now: DateTime<Utc>,
+) -> Result<Arc<Dashboard>, ApiError> {
+    let t = |k: &str| crate::i18n::t(lang, k);
+    let (contexts, views) = (&all.contexts, &all.views);
     let mut summaries = Vec::new();
-    for ctx in &contexts {
+    for ctx in contexts {
         let mine: Vec<&ObligationView> = views
             .iter()
             .filter(|v| v.model_pk == ctx.model_pk)
@@ -634,39 +684,26 @@ async fn dashboard(ui: Ui) -> PageResult {
             *c.entry(v.status.as_str()).or_default() += 1;
         }
         let ok = c["passing"] + c["attested"];
-        let latest = ui
-            .check(
-                ui.app
-                    .store
-                    .audits(
-                        p,
-                        &org.id,
-                        Some(&ctx.model_pk),
-                        Page {
-                            limit: 1,
-                            offset: 0,
-                        },
-                    )
-                    .await
-                    .map_err(ApiError::from),
+        let latest = app
+            .store
+            .audits(
+                p,
+                &org.id,
+                Some(&ctx.model_pk),
+                Page {
+                    limit: 1,
+                    offset: 0,
+                },
             )
             .await?
             .into_iter()
             .next();
-        let history = ui
-            .check(
-                ui.app
-                    .store
-                    .status_history(p, &org.id, &ctx.model_pk)
-                    .await
-                    .map_err(ApiError::from),
-            )
-            .await?;
-        let title = ctx.model.title.best(ui.lang).to_string();
+        let history = app.store.status_history(p, &org.id, &ctx.model_pk).await?;
+        let title = ctx.model.title.best(lang).to_string();
         let provider = ctx.provider_slug.clone();
         let label = Status::ALL
             .iter()
-            .map(|s| format!("{} {}", ui.t(&format!("st_{}", s.as_str())), c[s.as_str()]))
+            .map(|s| format!("{} {}", t(&format!("st_{}", s.as_str())), c[s.as_str()]))
             .collect::<Vec<_>>()
             .join(", ");
         summaries.push(context! {
@@ -679,7 +716,7 @@ async fn dashboard(ui: Ui) -> PageResult {
             ok => ok,
             bar => bar_svg(&c, &label),
             latest_audit => latest,
-            chart => chart_svg(&history, &ui.t("compliance_over_time")),
+            chart => chart_svg(&history, &t("compliance_over_time")),
         });
     }
     let mut urgent: Vec<&ObligationView> = views
@@ -687,7 +724,8 @@ async fn dashboard(ui: Ui) -> PageResult {
         .filter(|v| matches!(v.status, Status::Failing | Status::Overdue))
         .collect();
     urgent.truncate(12);
-    let horizon = (chrono::Utc::now() + chrono::Duration::days(60)).to_rfc3339();
+    let window = chrono::Duration::days(DUE_SOON_DAYS);
+    let horizon = (now + window).to_rfc3339();
     let mut due_soon: Vec<&ObligationView> = views
         .iter()
         .filter(|v| {
@@ -699,43 +737,38 @@ async fn dashboard(ui: Ui) -> PageResult {
         .collect();
     due_soon.sort_by(|x, y| x.due.cmp(&y.due));
     due_soon.truncate(12);
+    // Until when this holds: the statuses' horizon, the next due date entering the window,
+    // and the next day (end-of-service deadlines are dates).
+    let next_day = (now.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .map_or(now, |d| d.and_utc());
+    let entering = views
+        .iter()
+        .filter_map(|v| v.due.as_deref())
+        .filter_map(|d| DateTime::parse_from_rfc3339(d).ok())
+        .map(|d| d.with_timezone(&Utc) - window)
+        .filter(|d| *d > now)
+        .min();
+    let valid_until = [
+        Some(next_day),
+        entering,
+        all.valid_until.map(|d| d.with_timezone(&Utc)),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(next_day);
     let (notices, subscribers) = match org.kind {
-        OrgKind::Customer => (
-            ui.check(
-                ui.app
-                    .store
-                    .notices(p, &org.id, true)
-                    .await
-                    .map_err(ApiError::from),
-            )
-            .await?,
-            Vec::new(),
-        ),
-        OrgKind::Provider => (
-            Vec::new(),
-            ui.check(
-                ui.app
-                    .store
-                    .subscribers(p, &org.id)
-                    .await
-                    .map_err(ApiError::from),
-            )
-            .await?,
-        ),
+        OrgKind::Customer => (app.store.notices(p, &org.id, true).await?, Vec::new()),
+        OrgKind::Provider => (Vec::new(), app.store.subscribers(p, &org.id).await?),
     };
     let notices_move = notices.iter().any(|n| n.moves_duty);
     // The end-of-service lines this organisation must still do (issue 14).
-    let end_items = ui
-        .check(crate::leaving_ui::dashboard_items(&ui.app, p, &org, ui.lang).await)
-        .await?;
-    Ok(ui
-        .render(
-            "dashboard.html",
-            "dashboard",
-            &ui.t("dashboard"),
-            context! { summaries => summaries, urgent => urgent, due_soon => due_soon, notices => notices, notices_move => notices_move, subscribers => subscribers, end_items => end_items },
-        )
-        .await)
+    let end_items = crate::leaving_ui::dashboard_items(app, p, org, lang).await?;
+    Ok(Arc::new(Dashboard {
+        page: context! { summaries => summaries, urgent => urgent, due_soon => due_soon, notices => notices, notices_move => notices_move, subscribers => subscribers, end_items => end_items },
+        valid_until,
+    }))
 }
 
 #[derive(Deserialize)]

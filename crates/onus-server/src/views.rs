@@ -50,6 +50,7 @@ pub struct ObligationView {
 }
 
 /// A model and version an organisation holds duties under.
+#[derive(Clone)]
 pub struct Context {
     pub model_pk: String,
     pub model_id: String,
@@ -236,25 +237,63 @@ impl App {
         org: &OrgRef,
         lang: &str,
     ) -> Result<Vec<ObligationView>, ApiError> {
-        let contexts = self.contexts(p, org).await?;
-        self.obligation_views_in(p, org, &contexts, lang).await
+        Ok(self.org_views(p, org, lang).await?.views.clone())
     }
 
-    /// [`App::obligation_views`] under contexts the caller has already.
-    pub async fn obligation_views_in(
+    /// The organisation's contexts and its obligations with their statuses, as of the
+    /// store's current revision: computed once per revision (and per language), then shared
+    /// by every request that reads the same revision (see [`OrgViews`]).
+    pub async fn org_views(
         &self,
         p: &Principal,
         org: &OrgRef,
-        contexts: &[Context],
         lang: &str,
-    ) -> Result<Vec<ObligationView>, ApiError> {
-        let obligations = self.store.obligations(p, &org.id).await?;
-        let mut out = Vec::new();
-        for ctx in contexts {
-            let joined = self.own_joined(p, org, ctx).await?;
-            out.extend(self.views(ctx, &obligations, &joined, lang)?);
-        }
-        Ok(out)
+    ) -> Result<Arc<OrgViews>, ApiError> {
+        // Security: a cached value skips the store's reads, and with them the store's access
+        // check; the same check is made here, before the cache is looked at. What it holds
+        // is the same for every principal that passes it (no read below filters by role).
+        p.read(&org.id)?;
+        let revision = self.store.revision().await?;
+        self.org_views_at(p, org, lang, revision).await
+    }
+
+    /// [`App::org_views`] at a revision the caller read before any of its reads (the one its
+    /// authentication read, [`crate::auth::Auth::revision`], in a handler that writes nothing).
+    pub async fn org_views_at(
+        &self,
+        p: &Principal,
+        org: &OrgRef,
+        lang: &str,
+        revision: i64,
+    ) -> Result<Arc<OrgViews>, ApiError> {
+        p.read(&org.id)?;
+        let now = now();
+        let key = (org.id.clone(), revision, lang.to_string());
+        self.org_views
+            .get_or_compute(
+                &key,
+                |v| v.fresh(now),
+                || async {
+                    let contexts = self.contexts(p, org).await?;
+                    let obligations = self.store.obligations(p, &org.id).await?;
+                    let mut views = Vec::new();
+                    let mut valid_until: Option<DateTime<FixedOffset>> = None;
+                    for ctx in &contexts {
+                        let joined = self.own_joined(p, org, ctx).await?;
+                        if let Some(t) = joined.valid_until {
+                            valid_until = Some(valid_until.map_or(t, |v| v.min(t)));
+                        }
+                        views.extend(self.views(ctx, &obligations, &joined, lang)?);
+                    }
+                    Ok::<_, ApiError>(Arc::new(OrgViews {
+                        revision,
+                        contexts,
+                        views,
+                        valid_until,
+                    }))
+                },
+            )
+            .await
     }
 
     /// The statuses of the organisation's own duties under a context.
@@ -350,6 +389,25 @@ impl App {
             })
             .collect();
         self.views(&ctx, &rows, &joined, lang)
+    }
+}
+
+/// An organisation's contexts and obligation views at one revision of the store. A pure
+/// function of the tenant data at that revision and of time; time enters only through the
+/// joins' horizons (an attestation starting or expiring), kept as `valid_until`, after which
+/// the value is computed again. Another instance computing it from the same revision gets the
+/// same value, so nothing here is state another instance would need.
+pub struct OrgViews {
+    /// The store's revision it was computed at.
+    pub revision: i64,
+    pub contexts: Vec<Context>,
+    pub views: Vec<ObligationView>,
+    pub valid_until: Option<DateTime<FixedOffset>>,
+}
+
+impl OrgViews {
+    pub fn fresh(&self, now: DateTime<FixedOffset>) -> bool {
+        self.valid_until.is_none_or(|t| now < t)
     }
 }
 

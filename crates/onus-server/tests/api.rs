@@ -618,6 +618,21 @@ async fn two_instances_one_database() {
     let (_, audits) = w.shop.get("/api/v1/orgs/shop/audits").await;
     assert_eq!(items(&audits).len(), 6);
     assert!(b.app.store.verify_log().await.unwrap().problem.is_none());
+    // B keeps the obligations it computed (by the store's revision); a change made through A
+    // moves the revision, so B's next answer has it: the instances agree without talking.
+    let (_, before) = on_b.get("/api/v1/orgs/shop/obligations").await;
+    let first = items(&before)[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(items(&before)[0]["owner"], Value::Null);
+    let (s, _) = w
+        .shop
+        .patch(
+            &format!("/api/v1/orgs/shop/obligations/{first}"),
+            json!({"owner": "platform team"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, after) = on_b.get("/api/v1/orgs/shop/obligations").await;
+    assert_eq!(items(&after)[0]["owner"], "platform team");
     // Sign-in attempts counted across both.
     let (ca, cb) = (a.client(), b.client());
     for i in 0..12 {

@@ -101,6 +101,20 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// The revision of the tenant data: the seq of the log's head, which every committed
+    /// write moves in its own transaction (a write that logs nothing is rolled back, see
+    /// [`Write::commit`]) and which writers take one at a time. Whatever is read after this
+    /// call is at least as new as the revision it returned, so a value computed from such
+    /// reads may be kept under it and reused, on any instance, for as long as the revision
+    /// has not moved. Bookkeeping that is not logged (token last use, sign-in counters,
+    /// sessions, notification delivery and read marks) does not move it.
+    pub async fn revision(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT seq FROM log_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("seq")?)
+    }
+
     /// Starts a write on behalf of `actor`: takes the log's head, which every writer updates
     /// first, so that writers are serialised and each entry chains to the one before.
     pub async fn write(&self, actor: &Principal) -> Result<Write> {

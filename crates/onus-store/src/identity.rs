@@ -117,6 +117,10 @@ const PRINCIPAL_COLS: &str =
     "u.id AS uid, u.email, u.name AS uname, u.role AS urole, u.instance_admin, u.lang, \
      o.id AS oid, o.slug, o.name AS oname, o.kind";
 
+/// The store's revision as a column of the authenticating query (see [`Store::revision`]):
+/// one statement per request instead of two.
+const REVISION_COL: &str = "(SELECT seq FROM log_head WHERE id = 1) AS revision";
+
 fn principal_from(r: &AnyRow) -> Result<Principal> {
     let role: String = r.try_get("urole")?;
     let org = match r.try_get::<Option<String>, _>("oid")? {
@@ -509,11 +513,18 @@ impl Store {
 
     /// The principal of a live session, and the session's CSRF token.
     pub async fn session(&self, id: &str) -> Result<Option<(Principal, String)>> {
+        Ok(self.session_at(id).await?.map(|(p, csrf, _)| (p, csrf)))
+    }
+
+    /// [`Store::session`] with the store's [revision](Store::revision), read in the same
+    /// statement: a request that authenticates this way and then only reads may key what it
+    /// computes by it without a query of its own.
+    pub async fn session_at(&self, id: &str) -> Result<Option<(Principal, String, i64)>> {
         // One query on every request: the session with its user and organisation.
         let row = self
             .fetch_optional(
                 sqlx::query(&format!(
-                    "SELECT s.csrf, s.expires_at, {PRINCIPAL_COLS} FROM sessions s \
+                    "SELECT s.csrf, s.expires_at, {PRINCIPAL_COLS}, {REVISION_COL} FROM sessions s \
                      JOIN users u ON u.id = s.user_id LEFT JOIN orgs o ON o.id = u.org_id \
                      WHERE s.id_hash = $1"
                 ))
@@ -526,7 +537,7 @@ impl Store {
             return Ok(None);
         }
         let csrf: String = r.try_get("csrf")?;
-        Ok(Some((principal_from(&r)?, csrf)))
+        Ok(Some((principal_from(&r)?, csrf, r.try_get("revision")?)))
     }
 
     /// Ends a session (signing out).
@@ -668,11 +679,17 @@ impl Store {
     /// The principal an API token acts as: its organisation, its role (never more than its
     /// creator's current role), `None` when unknown or revoked.
     pub async fn token_principal(&self, token: &str) -> Result<Option<Principal>> {
+        Ok(self.token_principal_at(token).await?.map(|(p, _)| p))
+    }
+
+    /// [`Store::token_principal`] with the store's [revision](Store::revision), read in the
+    /// same statement (see [`Store::session_at`]).
+    pub async fn token_principal_at(&self, token: &str) -> Result<Option<(Principal, i64)>> {
         // One query on every request: the token with its user and the user's organisation.
         let row = self
             .fetch_optional(
                 sqlx::query(&format!(
-                    "SELECT t.id, t.org_id, t.role, t.revoked_at, t.last_used_at, {PRINCIPAL_COLS} \
+                    "SELECT t.id, t.org_id, t.role, t.revoked_at, t.last_used_at, {PRINCIPAL_COLS}, {REVISION_COL} \
                      FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN orgs o ON o.id = u.org_id \
                      WHERE t.token_hash = $1"
                 ))
@@ -707,7 +724,7 @@ impl Store {
                 .await?;
         }
         p.token_id = Some(id);
-        Ok(Some(p))
+        Ok(Some((p, r.try_get("revision")?)))
     }
 
     /// Counts an attempt against `key` (e.g. `login:ip:1.2.3.4`) in a fixed window; returns

@@ -675,3 +675,48 @@ async fn concurrent_writers(s: Store, spec: String) {
     );
 }
 both!(concurrent_writers);
+
+/// The revision the server's caches are keyed by: every committed write moves it, seen from
+/// another pool (instance) at once; a refused write, reads and token bookkeeping do not.
+async fn revision(s: Store, spec: String) {
+    let w = world(&s).await;
+    let second = Store::open(&spec).await.unwrap();
+    let a = org(&w.alice);
+    let r0 = s.revision().await.unwrap();
+    assert_eq!(r0, s.verify_log().await.unwrap().entries);
+    assert_eq!(second.revision().await.unwrap(), r0);
+    let (token, _) = second
+        .create_token(&w.alice, &a, "ci", Role::Member)
+        .await
+        .unwrap();
+    let r1 = s.revision().await.unwrap();
+    assert!(
+        r1 > r0,
+        "a write through another pool moves it: {r0} -> {r1}"
+    );
+    // A write the store refuses (an auditor may not create tokens) leaves it.
+    let refused = s
+        .create_token(
+            &w.provider_auditor,
+            &org(&w.provider_auditor),
+            "x",
+            Role::Auditor,
+        )
+        .await;
+    assert!(refused.is_err());
+    // Reads, and the token's last use (bookkeeping, not tenant data), leave it too.
+    assert!(s.token_principal(&token).await.unwrap().is_some());
+    s.obligations(&w.alice, &a).await.unwrap();
+    assert_eq!(s.revision().await.unwrap(), r1);
+    // Authentication reads it in the same statement.
+    let (_, at) = s.token_principal_at(&token).await.unwrap().unwrap();
+    assert_eq!(at, r1);
+    let sess = s
+        .create_session(&w.alice.user_id, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let r2 = s.revision().await.unwrap();
+    let (_, _, at) = s.session_at(&sess.id).await.unwrap().unwrap();
+    assert_eq!(at, r2);
+}
+both!(revision);
