@@ -349,7 +349,7 @@ fn a_lease_shorter_than_an_attempt_is_refused() {
             .unwrap()
             .args(["serve", "--listen", "127.0.0.1:0", "--database"])
             .arg(tempfile::tempdir().unwrap().path().join("p.db"))
-            .args(["--delivery-lease", bad])
+            .arg(format!("--delivery-lease={bad}"))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "--delivery-lease {bad}");

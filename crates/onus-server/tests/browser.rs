@@ -450,11 +450,8 @@ async fn incident_click_through() {
     let Some(driver) = chromedriver() else { return };
     let t = TestApp::spawn(false, "browser_events").await.unwrap();
     let w = common::world(&t).await;
-    let c = browser(&driver).await;
     let base = &t.base;
-    c.goto(&format!("{base}/")).await.unwrap();
-    sign_in(&c, "alice@shop.test").await;
-    assert!(on(&c, "/dashboard").await);
+    let c = signed_in(&driver, base, "alice@shop.test").await;
     // The customer opens an incident from the Events page.
     c.goto(&format!("{base}/events")).await.unwrap();
     click(&c, "new-incident-ovhcloud-mks").await;
@@ -728,17 +725,16 @@ async fn logged(t: &TestApp, c: &common::Client, org: &str, subject: &str) -> Ve
         t.app.store.verify_log().await.unwrap().problem.is_none(),
         "the log's chain holds"
     );
-    let (s, log) = c.get(&format!("/api/v1/orgs/{org}/log?limit=500")).await;
-    assert_eq!(s, reqwest::StatusCode::OK, "{log}");
-    let mut out: Vec<String> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["subject"] == subject)
-        .map(|x| x["action"].as_str().unwrap().to_string())
-        .collect();
-    out.reverse();
-    out
+    common::logged(c, org, subject).await
+}
+
+/// A browser signed in as `email`, on its dashboard.
+async fn signed_in(driver: &Driver, base: &str, email: &str) -> Client {
+    let c = browser(driver).await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    sign_in(&c, email).await;
+    assert!(on(&c, "/dashboard").await);
+    c
 }
 
 /// A change request clicked through as OVHcloud's 3.2.2 rows route it: the customer requests
@@ -752,11 +748,8 @@ async fn change_request_click_through() {
         .await
         .unwrap();
     let w = common::world(&t).await;
-    let c = browser(&driver).await;
     let base = &t.base;
-    c.goto(&format!("{base}/")).await.unwrap();
-    sign_in(&c, "alice@shop.test").await;
-    assert!(on(&c, "/dashboard").await);
+    let c = signed_in(&driver, base, "alice@shop.test").await;
     // The customer requests the change from the Events page.
     c.goto(&format!("{base}/events")).await.unwrap();
     click(&c, "new-change-request-ovhcloud-mks").await;
@@ -894,11 +887,8 @@ async fn forced_upgrade_click_through() {
         .await
         .unwrap();
     let w = common::world(&t).await;
-    let c = browser(&driver).await;
     let base = &t.base;
-    c.goto(&format!("{base}/")).await.unwrap();
-    sign_in(&c, "p@ovh.test").await;
-    assert!(on(&c, "/dashboard").await);
+    let c = signed_in(&driver, base, "p@ovh.test").await;
     c.goto(&format!("{base}/events")).await.unwrap();
     click(&c, "new-forced-upgrade-ovhcloud-mks").await;
     let form = text(&c).await;
@@ -1014,16 +1004,8 @@ async fn forced_upgrade_click_through() {
     );
     let provider_log = logged(&t, &w.provider, "ovhcloud", &id).await;
     assert_eq!(provider_log, ["event.open", "event.receipt"]);
-    let (_, rival_log) = w.rival.get("/api/v1/orgs/rival/log?limit=500").await;
-    let rival_actions: Vec<&str> = rival_log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["subject"] == id.as_str())
-        .filter_map(|x| x["action"].as_str())
-        .collect();
     assert_eq!(
-        rival_actions,
+        common::logged(&w.rival, "rival", &id).await,
         ["event.open"],
         "rival's log holds its own part only"
     );

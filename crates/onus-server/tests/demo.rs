@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::sinks::until;
-use common::{Client, TestApp, ADMIN_EMAIL};
+use common::{logged, Client, TestApp, ADMIN_EMAIL};
 use onus_server::demo::{seed_as, DemoInput};
 use onus_server::Config;
 use reqwest::StatusCode;
@@ -84,21 +84,6 @@ async fn arrived(t: &TestApp, org: &str, id: &str, topic: &str) {
     for r in t.app.demo.received(org) {
         assert!(r.problem.is_none(), "{org}: {}: {:?}", r.topic, r.problem);
     }
-}
-
-/// The actions logged about `id` in `org`'s log, oldest first.
-async fn logged(c: &Client, org: &str, id: &str) -> Vec<String> {
-    let (s, log) = c.get(&format!("/api/v1/orgs/{org}/log?limit=500")).await;
-    assert_eq!(s, StatusCode::OK, "{log}");
-    let mut out: Vec<String> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|x| x["subject"] == id)
-        .map(|x| x["action"].as_str().unwrap().to_string())
-        .collect();
-    out.reverse();
-    out
 }
 
 /// What opening an event answered is what reading it back gives (the store builds the

@@ -344,6 +344,21 @@ pub fn refused(what: &str, (s, b): (StatusCode, Value), field: Option<&str>) {
     }
 }
 
+/// The actions of the entries about `subject` in `org`'s log, oldest first.
+pub async fn logged(c: &Client, org: &str, subject: &str) -> Vec<String> {
+    let (s, log) = c.get(&format!("/api/v1/orgs/{org}/log?limit=500")).await;
+    assert_eq!(s, StatusCode::OK, "{log}");
+    let mut out: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["subject"] == subject)
+        .map(|x| x["action"].as_str().unwrap().to_string())
+        .collect();
+    out.reverse();
+    out
+}
+
 /// The server still answers, signed in, after the hostile requests.
 pub async fn alive(c: &Client) {
     let (s, b) = c.get("/api/v1/me").await;
