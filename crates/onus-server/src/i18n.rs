@@ -384,6 +384,9 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("announcement_ack_hint", "The provider tracks which customers have read this announcement: acknowledge it once you have.", "Le fournisseur suit quels clients ont lu cette annonce : accusez-en réception une fois lue."),
     ("you_acknowledged", "You acknowledged it on", "Vous en avez accusé réception le"),
     ("following", "You are told of each change until it is closed.", "Vous êtes informé de chaque changement jusqu'à sa clôture."),
+    // Between the items of a list of roles: French puts a space before the semicolon.
+    ("list_sep", "; ", " ; "),
+    ("outcome", "Outcome", "Résultat"),
     ("rejected_because", "Rejected:", "Rejeté :"),
     ("demo_receiver", "Demo webhook receiver", "Récepteur de webhooks de démonstration"),
     ("demo_receiver_lead", "What your organisation's webhook received, newest first, each signature checked as a receiver should (this page exists only in the demo; the webhooks of Shop SAS and OVHcloud point here).", "Ce que le webhook de votre organisation a reçu, du plus récent au plus ancien, chaque signature vérifiée comme un récepteur doit le faire (cette page n'existe que dans la démonstration ; les webhooks de Shop SAS et d'OVHcloud pointent ici)."),

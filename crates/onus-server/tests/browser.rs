@@ -998,6 +998,17 @@ async fn forced_upgrade_click_through() {
     c.goto(&format!("{base}/events")).await.unwrap();
     let list = text(&c).await;
     assert!(list.contains("1/2"), "{list}");
+    // The same page in French.
+    c.goto(&format!("{base}/events/{id}")).await.unwrap();
+    c.find(Locator::Css("button[name=lang][value=fr]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let fr = text_with(&c, "Accusés de réception des clients").await;
+    assert!(fr.contains("Accusés de réception des clients"), "{fr}");
+    shot(&c, "39-upgrade-provider-fr").await;
     assert_eq!(
         logged(&t, &w.shop, "shop", &id).await,
         ["event.open", "event.receipt"]
