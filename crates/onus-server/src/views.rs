@@ -249,9 +249,6 @@ impl App {
         org: &OrgRef,
         lang: &str,
     ) -> Result<Arc<OrgViews>, ApiError> {
-        // Security: a cached value skips the store's reads, and with them the store's access
-        // check; the same check is made here, before the cache is looked at. What it holds
-        // is the same for every principal that passes it (no read below filters by role).
         p.read(&org.id)?;
         let revision = self.store.revision().await?;
         self.org_views_at(p, org, lang, revision).await
@@ -266,6 +263,9 @@ impl App {
         lang: &str,
         revision: i64,
     ) -> Result<Arc<OrgViews>, ApiError> {
+        // Security: a cached value skips the store's reads, and with them the store's access
+        // check; the same check is made here, before the cache is looked at. What it holds
+        // is the same for every principal that passes it (no read below filters by role).
         p.read(&org.id)?;
         let now = now();
         let key = (org.id.clone(), revision, lang.to_string());
