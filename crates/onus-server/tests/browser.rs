@@ -159,24 +159,9 @@ async fn mobile(c: &Client, name: &str, dir: &std::path::Path) {
 
 /// Fills the sign-in form the browser shows and sends it.
 async fn sign_in(c: &Client, email: &str) {
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(ADMIN_PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Id("sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(c, "email", email).await;
+    fill(c, "password", ADMIN_PASSWORD).await;
+    click(c, "sign-in").await;
 }
 
 /// Waits until the browser is on a page whose path ends with `suffix`.
@@ -263,12 +248,7 @@ async fn click_through() {
     assert!(on(&c, "/dashboard").await);
     // Subscribe.
     c.goto(&format!("{base}/models")).await.unwrap();
-    c.find(Locator::Id("subscribe-ovhcloud-mks"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "subscribe-ovhcloud-mks").await;
     let page = text_with(&c, "Subscribed").await;
     assert!(page.contains("Subscribed"), "{page}");
     assert!(page.contains("3.1.7-r4"));
@@ -299,18 +279,8 @@ async fn click_through() {
     assert!(before.contains("unknown"), "{before}");
     let evidence = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(evidence.path(), b"restore test report, March").unwrap();
-    c.find(Locator::Id("a-file"))
-        .await
-        .unwrap()
-        .send_keys(&evidence.path().display().to_string())
-        .await
-        .unwrap();
-    c.find(Locator::Id("attest-submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "a-file", &evidence.path().display().to_string()).await;
+    click(&c, "attest-submit").await;
     let after = text_with(&c, "attested").await;
     assert!(
         after.contains("attested"),
@@ -353,12 +323,7 @@ async fn click_through() {
         .await
         .unwrap();
     assert!(before.contains("2023-07-06 → 2024-01-01"), "{before}");
-    c.find(Locator::Id("ack-1"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "ack-1").await;
     let acked = text_with(&c, "Acknowledged").await;
     assert!(acked.contains("Acknowledged"), "{acked}");
     c.goto(&format!("{base}/obligations?model=ovhcloud-mks"))
@@ -393,12 +358,7 @@ async fn click_through() {
     .unwrap();
     assert!(text_with(&c, "partagé").await.contains("partagé"));
     // Sign out: the pages are closed again.
-    c.find(Locator::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "sign-out").await;
     assert!(on(&c, "/login").await);
     c.goto(&format!("{base}/obligations")).await.unwrap();
     assert!(on(&c, "/login").await);
@@ -469,12 +429,7 @@ async fn incident_click_through() {
             "Since 09:12 UTC, calls to the API time out from pods.",
         ),
     ] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
+        fill(&c, id, value).await;
     }
     c.find(Locator::Css("#e-severity option[value=high]"))
         .await
@@ -512,12 +467,7 @@ async fn incident_click_through() {
         .unwrap();
     click(&c, "comment").await;
     text(&c).await;
-    c.find(Locator::Id("res"))
-        .await
-        .unwrap()
-        .send_keys("konnectivity agents redeployed")
-        .await
-        .unwrap();
+    fill(&c, "res", "konnectivity agents redeployed").await;
     click(&c, "resolve").await;
     let resolved = text(&c).await;
     assert!(
@@ -595,18 +545,8 @@ async fn leaving_click_through() {
     shot(&c, "20-leave").await;
 
     // Cancel the subscription today, with a reason.
-    c.find(Locator::Id("why-1"))
-        .await
-        .unwrap()
-        .send_keys("moving to another provider")
-        .await
-        .unwrap();
-    c.find(Locator::Id("end-ovhcloud-mks"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "why-1", "moving to another provider").await;
+    click(&c, "end-ovhcloud-mks").await;
     let page = text(&c).await;
     assert!(page.contains("moving to another provider"), "{page}");
     // The checklist: the customer deletes its cluster, OVHcloud destroys the data.
@@ -657,18 +597,8 @@ async fn leaving_click_through() {
     // An export before leaving, then the deletion.
     let (s, _) = w.shop.get("/api/v1/orgs/shop/export").await;
     assert_eq!(s, reqwest::StatusCode::OK);
-    c.find(Locator::Id("confirm"))
-        .await
-        .unwrap()
-        .send_keys("shop")
-        .await
-        .unwrap();
-    c.find(Locator::Id("delete-org"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&c, "confirm", "shop").await;
+    click(&c, "delete-org").await;
     let page = text(&c).await;
     assert!(
         page.contains("Organisation deleted") && page.contains("onus verify-certificate"),
