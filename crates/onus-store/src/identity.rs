@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::access::{OrgKind, OrgRef, Principal, Role};
+use crate::db::REVISION_COL;
 use crate::{new_id, random_token, sha256_hex, stamp, Page, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,10 +117,6 @@ const USER_COLS: &str = "id, org_id, email, name, role, instance_admin, lang, cr
 const PRINCIPAL_COLS: &str =
     "u.id AS uid, u.email, u.name AS uname, u.role AS urole, u.instance_admin, u.lang, \
      o.id AS oid, o.slug, o.name AS oname, o.kind";
-
-/// The store's revision as a column of the authenticating query (see [`Store::revision`]):
-/// one statement per request instead of two.
-const REVISION_COL: &str = "(SELECT seq FROM log_head WHERE id = 1) AS revision";
 
 fn principal_from(r: &AnyRow) -> Result<Principal> {
     let role: String = r.try_get("urole")?;
